@@ -1,0 +1,1 @@
+"""Pure embedding machinery: text -> vectors -> neighbours. Knows nothing of Flask, SQL or articles."""
