@@ -1,0 +1,328 @@
+"""Store -> encode what changed -> index + neighbour lists -> a new published generation.
+
+Only texts whose (encoder, text hash) pair is not in the embedding cache are encoded, and each
+encoded batch is cached at once, so a build that is killed half way loses no encoding work.
+One build at a time per data directory (an advisory file lock); its state is kept in
+`build-status.json` so every server worker can report it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from embeddings.encoder import Encoder
+from embeddings.index import IndexSettings, VectorIndex
+from embeddings.neighbours import all_neighbours
+from service.articles import embedding_text, text_hash
+from service.config import Settings
+from service.errors import RebuildInProgress, RelatedError
+from service.generations import atomic_write_text, clean_up, publish, write_generation
+from service.store import ArticleStore
+
+Progress = Callable[[str, int, int], None]
+"""Called as progress(phase, done, total) while a build runs."""
+
+ENCODE_CHUNK = 256
+STATUS_FILE = "build-status.json"
+
+
+class EmptyStore(RelatedError):
+    status = 409
+    code = "no_articles"
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    articles: int
+    encoded: int
+    reused: int
+    generation: str
+    seconds: float
+    index_kind: str
+    built_at: str
+    removed_generations: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        return (
+            f"built generation {self.generation}: {self.articles} articles "
+            f"({self.encoded} encoded, {self.reused} reused), {self.index_kind} index, "
+            f"{self.seconds:.1f}s"
+        )
+
+
+def library_versions() -> dict[str, str]:
+    versions = {}
+    for package in ("faiss-cpu", "numpy", "sentence-transformers", "torch", "transformers"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+class BuildLock:
+    """Exclusive, non-blocking lock on `<data_dir>/build.lock`; released if the process dies."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / "build.lock"
+        self._fd: int | None = None
+
+    def __enter__(self) -> BuildLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RebuildInProgress("Another build of this data directory is running") from None
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    @staticmethod
+    def is_held(data_dir: Path) -> bool:
+        try:
+            with BuildLock(data_dir):
+                return False
+        except RebuildInProgress:
+            return True
+
+
+class BuildStatus:
+    """The running build's state in `<data_dir>/build-status.json`, throttled to ~2 writes/s."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / STATUS_FILE
+        self.state: dict[str, Any] = {}
+        self._last_write = 0.0
+
+    def start(self) -> None:
+        self.state = {
+            "state": "running",
+            "pid": os.getpid(),
+            "started_at": _now_iso(),
+            "phase": "starting",
+            "done": 0,
+            "total": 0,
+        }
+        self._write()
+
+    def progress(self, phase: str, done: int, total: int) -> None:
+        self.state.update(phase=phase, done=done, total=total)
+        if time.monotonic() - self._last_write > 0.5 or done == total:
+            self._write()
+
+    def finish(self, report: BuildReport) -> None:
+        self.state.update(
+            state="succeeded", finished_at=_now_iso(), phase="done", result=report.to_json()
+        )
+        self._write()
+
+    def fail(self, error: BaseException) -> None:
+        self.state.update(
+            state="failed", finished_at=_now_iso(), error=str(error) or type(error).__name__
+        )
+        self._write()
+
+    def _write(self) -> None:
+        self._last_write = time.monotonic()
+        atomic_write_text(self.path, json.dumps(self.state))
+
+    @staticmethod
+    def read(data_dir: Path) -> dict[str, Any] | None:
+        """The last build's state; a 'running' build whose process is gone reads 'interrupted'."""
+        try:
+            state: dict[str, Any] = json.loads((data_dir / STATUS_FILE).read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+        if state.get("state") == "running" and not BuildLock.is_held(data_dir):
+            state["state"] = "interrupted"
+        return state
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def build(
+    settings: Settings,
+    store: ArticleStore,
+    encoder: Encoder,
+    *,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Build and publish a new generation from the store's current articles."""
+    with BuildLock(settings.data_dir):
+        status = BuildStatus(settings.data_dir)
+        status.start()
+
+        def report_progress(phase: str, done: int, total: int) -> None:
+            status.progress(phase, done, total)
+            if progress is not None:
+                progress(phase, done, total)
+
+        try:
+            result = _build_locked(settings, store, encoder, report_progress)
+        except BaseException as exc:
+            status.fail(exc)
+            raise
+        status.finish(result)
+        return result
+
+
+def _build_locked(
+    settings: Settings, store: ArticleStore, encoder: Encoder, progress: Progress
+) -> BuildReport:
+    started = time.monotonic()
+    root = settings.generations_dir
+    clean_up(root, settings.keep_generations)  # leftovers of killed builds
+    identity = encoder.identity
+
+    # 1. One consistent read of the store: keys, text hashes, and the texts not yet encoded.
+    keys: list[int] = []
+    hashes: list[str] = []
+    missing: dict[str, str] = {}
+    with store.snapshot():
+        revision = store.revision()
+        total = store.count()
+        batch: list[tuple[int, str, str]] = []
+
+        def flush() -> None:
+            cached = store.cached_vectors(identity, (h for _, h, _ in batch))
+            for key, digest, text in batch:
+                keys.append(key)
+                hashes.append(digest)
+                if digest not in cached:
+                    missing[digest] = text
+            batch.clear()
+            progress("reading", len(keys), total)
+
+        for stored in store.iter_articles():
+            text = embedding_text(stored.article, settings.max_text_chars)
+            batch.append((stored.key, text_hash(text), text))
+            if len(batch) >= 1000:
+                flush()
+        flush()
+    if not keys:
+        raise EmptyStore(
+            "There are no articles to index: ingest some first (`related ingest FILE`)"
+        )
+
+    # 2. Encode what the cache lacks, caching each chunk as soon as it is done.
+    todo = list(missing.items())
+    progress("encoding", 0, len(todo))
+    for start in range(0, len(todo), ENCODE_CHUNK):
+        chunk = todo[start : start + ENCODE_CHUNK]
+        vectors = encoder.encode([text for _, text in chunk])
+        store.cache_vectors(identity, zip((digest for digest, _ in chunk), vectors, strict=True))
+        progress("encoding", start + len(chunk), len(todo))
+
+    # 3. Assemble the matrix in key order, then index and precompute every neighbour list.
+    vectors = _gather_vectors(store, identity, hashes)
+    index_settings = IndexSettings(
+        settings.exact_max, settings.hnsw_m, settings.hnsw_ef_construction, settings.hnsw_ef_search
+    )
+    progress("indexing", 0, len(keys))
+    index = VectorIndex.build(vectors, index_settings)
+    key_array = np.asarray(keys, dtype=np.int64)
+    k = min(settings.neighbours, max(len(keys) - 1, 1))
+    scores, positions = all_neighbours(
+        index, vectors, k, progress=_counter(progress, "neighbours", len(keys))
+    )
+    neighbour_keys = np.where(positions >= 0, key_array[np.maximum(positions, 0)], -1)
+
+    # 4. Write, publish, clean up.
+    built_at = _now_iso()
+    manifest = {
+        "format": 1,
+        "encoder": identity,
+        "model": settings.model,
+        "dimension": index.dimension,
+        "count": len(keys),
+        "index_kind": index.kind,
+        "neighbours": k,
+        "store_revision": revision,
+        "built_at": built_at,
+        "encoded": len(todo),
+        "reused": len(keys) - len(todo),
+        "settings": {
+            name: getattr(settings, name)
+            for name in (
+                "max_seq_length",
+                "max_text_chars",
+                "neighbours",
+                "exact_max",
+                "hnsw_m",
+                "hnsw_ef_construction",
+                "hnsw_ef_search",
+            )
+        },
+        "versions": library_versions(),
+    }
+    progress("writing", 0, 1)
+    name = write_generation(
+        root,
+        index=index,
+        manifest=manifest,
+        arrays={
+            "keys": key_array,
+            "neighbour_keys": neighbour_keys.astype(np.int64),
+            "neighbour_scores": scores.astype(np.float32),
+        },
+    )
+    publish(root, name)
+    removed = clean_up(root, settings.keep_generations)
+    store.retain_vectors(identity, hashes)
+    progress("writing", 1, 1)
+    return BuildReport(
+        articles=len(keys),
+        encoded=len(todo),
+        reused=len(keys) - len(todo),
+        generation=name,
+        seconds=round(time.monotonic() - started, 3),
+        index_kind=index.kind,
+        built_at=built_at,
+        removed_generations=removed,
+    )
+
+
+def _gather_vectors(
+    store: ArticleStore, identity: str, hashes: list[str]
+) -> npt.NDArray[np.float32]:
+    rows: list[npt.NDArray[np.float32]] = []
+    for start in range(0, len(hashes), 5000):
+        chunk = hashes[start : start + 5000]
+        cached = store.cached_vectors(identity, chunk)
+        rows.extend(cached[h] for h in chunk)
+    return np.ascontiguousarray(np.vstack(rows), dtype=np.float32)
+
+
+def _counter(progress: Progress, phase: str, total: int) -> Callable[[int], None]:
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        progress(phase, done, total)
+
+    return advance
