@@ -1,0 +1,152 @@
+"""HTTP only: parse and validate requests, call the recommender or the store, shape the JSON."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from service.builder import BuildLock, BuildStatus
+from service.errors import ArticleNotFound, Forbidden, InvalidParameter, Unauthorized
+from service.ingest import ingest
+from service.rebuild import request_rebuild
+from service.services import Services
+
+api = Blueprint("api", __name__)
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def services() -> Services:
+    found: Services = current_app.extensions["related"]
+    return found
+
+
+@api.before_app_request
+def require_token_for_writes() -> None:
+    token = services().settings.api_token
+    if not token or request.method not in WRITE_METHODS:
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        raise Unauthorized("This endpoint needs an 'Authorization: Bearer <token>' header")
+    if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise Forbidden("The bearer token is not valid")
+
+
+def json_body() -> Any:
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        raise InvalidParameter("The request body is empty; send JSON")
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = (
+            f" at line {exc.lineno} column {exc.colno}"
+            if isinstance(exc, json.JSONDecodeError)
+            else ""
+        )
+        raise InvalidParameter(f"The request body is not valid JSON{where}") from None
+
+
+@api.get("/healthz")
+def healthz() -> Response:
+    return jsonify(ok=True)
+
+
+@api.get("/readyz")
+def readyz() -> Response:
+    generation = services().recommender.generation()
+    return jsonify(ok=True, generation=generation.name, articles=len(generation))
+
+
+@api.get("/index")
+def index_state() -> Response:
+    s = services()
+    generation = s.generations.get()
+    body: dict[str, Any] = {
+        "ok": True,
+        "articles_in_store": s.store.count(),
+        "rebuild": BuildStatus.read(s.settings.data_dir),
+        "rebuild_running": BuildLock.is_held(s.settings.data_dir),
+    }
+    if generation is None:
+        body.update(generation=None, changed_since_build=None)
+        return jsonify(body)
+    manifest = generation.manifest
+    body.update(
+        generation=generation.name,
+        built_at=manifest.get("built_at"),
+        articles=manifest.get("count"),
+        model=manifest.get("model"),
+        encoder=manifest.get("encoder"),
+        dimension=manifest.get("dimension"),
+        index_kind=manifest.get("index_kind"),
+        neighbours=manifest.get("neighbours"),
+        changed_since_build=s.store.changes_since(int(manifest.get("store_revision", 0))),
+    )
+    return jsonify(body)
+
+
+@api.post("/index/rebuild")
+def rebuild() -> tuple[Response, int]:
+    outcome = request_rebuild(services().settings)
+    return jsonify(ok=True, **outcome), 202
+
+
+@api.get("/articles/<article_id>")
+def get_article(article_id: str) -> Response:
+    stored = services().store.get(article_id)
+    if stored is None:
+        raise ArticleNotFound(article_id)
+    return jsonify(ok=True, article=stored.article.to_json())
+
+
+@api.get("/articles/<article_id>/related")
+def related(article_id: str) -> Response:
+    recommender = services().recommender
+    k = recommender.parse_k(request.args.get("k"))
+    result = recommender.related(article_id, k)
+    return jsonify(ok=True, **result.to_json())
+
+
+@api.post("/articles")
+def post_articles() -> tuple[Response, int]:
+    body = json_body()
+    records = body if isinstance(body, list) else [body]
+    where = "index {}" if isinstance(body, list) else "body{}"
+    report = ingest(
+        services().store,
+        ((where.format(i if isinstance(body, list) else ""), r) for i, r in enumerate(records)),
+    )
+    status = 201 if report.inserted else 200
+    return jsonify(ok=True, **report.to_json()), status
+
+
+@api.put("/articles/<article_id>")
+def put_article(article_id: str) -> tuple[Response, int]:
+    body = json_body()
+    if not isinstance(body, dict):
+        raise InvalidParameter("PUT /articles/<id> takes one JSON object")
+    if body.setdefault("id", article_id) != article_id:
+        raise InvalidParameter(
+            f"Field 'id' ({body['id']!r}) does not match the URL ({article_id!r})"
+        )
+    report = ingest(services().store, [("body", body)])
+    stored = services().store.get(article_id)
+    assert stored is not None
+    outcome = "inserted" if report.inserted else "updated" if report.updated else "unchanged"
+    return jsonify(ok=True, outcome=outcome, article=stored.article.to_json()), (
+        201 if report.inserted else 200
+    )
+
+
+@api.delete("/articles/<article_id>")
+def delete_article(article_id: str) -> Response:
+    with services().store.write() as writer:
+        if not writer.delete(article_id):
+            raise ArticleNotFound(article_id)
+    return jsonify(ok=True, deleted=article_id)
