@@ -1,4 +1,4 @@
-"""Precomputed top-k neighbour lists for every item of an index, so a lookup needs no search.
+"""Precomputed top-k neighbour lists for every item, so a lookup needs no search.
 
 Lists are two (n, k) arrays: neighbour positions (-1 pads a short list) and their scores,
 best first. An item is never in its own list.
@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.index import VectorIndex
+from embeddings.ranking import Corpus, Queries, Weights, rank
 
 PositionArray = npt.NDArray[np.int64]
 ScoreArray = npt.NDArray[np.float32]
@@ -58,6 +59,38 @@ def all_neighbours(
         all_scores[start:stop], all_positions[start:stop] = drop_self(
             scores, positions, query_positions, k
         )
+        if progress is not None:
+            progress(stop - start)
+    return all_scores, all_positions
+
+
+def all_ranked_neighbours(
+    corpus: Corpus,
+    k: int,
+    *,
+    weights: Weights | None = None,
+    candidates: int = 200,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[ScoreArray, PositionArray]:
+    """Top-k fused neighbours (see embeddings.ranking) of every item of `corpus`."""
+    n = len(corpus)
+    # Each batch holds a few (batch, n) score arrays: keep them near 20M cells.
+    batch_size = max(1, min(512, 20_000_000 // max(n, 1)))
+    all_scores = np.full((n, k), -np.inf, dtype=np.float32)
+    all_positions = np.full((n, k), -1, dtype=np.int64)
+    vectors = np.asarray(corpus.vectors)
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        queries = Queries(vectors[start:stop], corpus.text[start:stop], corpus.labels[start:stop])
+        ranked = rank(
+            corpus,
+            queries,
+            k,
+            weights=weights,
+            candidates=candidates,
+            exclude=np.arange(start, stop, dtype=np.int64),
+        )
+        all_scores[start:stop], all_positions[start:stop] = ranked.scores, ranked.positions
         if progress is not None:
             progress(stop - start)
     return all_scores, all_positions

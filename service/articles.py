@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from embeddings.lexical import label_document
+
 KNOWN_FIELDS = ("id", "title", "body", "url", "published", "section", "tags", "lang")
 MAX_ID_LENGTH = 512
 _LANG = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
@@ -228,6 +230,20 @@ def embedding_text(article: Article, max_chars: int) -> str:
         else f"{title}\n{article.body}"
     )
     return text[:max_chars].strip()
+
+
+def lexical_text(article: Article) -> str:
+    """The text the lexical (tf-idf) side reads: the title twice, as the strongest terms, and
+    the whole body: unlike the model, tf-idf costs little per word and sees every term."""
+    return f"{article.title}\n{article.title}\n{article.body}"
+
+
+def labels_text(article: Article) -> str:
+    """Tags and section as one token each, for the label side of ranking."""
+    labels = [f"tag:{tag}" for tag in article.tags]
+    if article.section:
+        labels.append(f"section:{article.section}")
+    return label_document(labels)
 
 
 def text_hash(text: str) -> str:

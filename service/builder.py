@@ -24,8 +24,10 @@ import numpy.typing as npt
 
 from embeddings.encoder import Encoder
 from embeddings.index import IndexSettings, VectorIndex
-from embeddings.neighbours import all_neighbours
-from service.articles import embedding_text, text_hash
+from embeddings.lexical import LexicalModel
+from embeddings.neighbours import all_ranked_neighbours
+from embeddings.ranking import Corpus
+from service.articles import embedding_text, labels_text, lexical_text, text_hash
 from service.config import Settings
 from service.errors import RebuildInProgress, RelatedError
 from service.generations import atomic_write_text, clean_up, publish, write_generation
@@ -198,10 +200,14 @@ def _build_locked(
     clean_up(root, settings.keep_generations)  # leftovers of killed builds
     identity = encoder.identity
 
-    # 1. One consistent read of the store: keys, text hashes, and the texts not yet encoded.
+    # 1. One consistent read of the store: keys, text hashes, the texts not yet encoded, and
+    #    the lexical and label documents (cheap to rebuild, so never cached).
     keys: list[int] = []
     hashes: list[str] = []
     missing: dict[str, str] = {}
+    lexical_docs: list[str] = []
+    label_docs: list[str] = []
+    published: list[float] = []
     with store.snapshot():
         revision = store.revision()
         total = store.count()
@@ -218,8 +224,12 @@ def _build_locked(
             progress("reading", len(keys), total)
 
         for stored in store.iter_articles():
-            text = embedding_text(stored.article, settings.max_text_chars)
+            article = stored.article
+            text = embedding_text(article, settings.max_text_chars)
             batch.append((stored.key, text_hash(text), text))
+            lexical_docs.append(lexical_text(article))
+            label_docs.append(labels_text(article))
+            published.append(article.published_ts if article.published_ts is not None else np.nan)
             if len(batch) >= 1000:
                 flush()
         flush()
@@ -227,7 +237,6 @@ def _build_locked(
         raise EmptyStore(
             "There are no articles to index: ingest some first (`related ingest FILE`)"
         )
-
     # 2. Encode what the cache lacks, caching each chunk as soon as it is done.
     todo = list(missing.items())
     progress("encoding", 0, len(todo))
@@ -244,10 +253,18 @@ def _build_locked(
     )
     progress("indexing", 0, len(keys))
     index = VectorIndex.build(vectors, index_settings)
+    text_model, text_matrix = LexicalModel.fit(lexical_docs, "text")
+    label_model, label_matrix = LexicalModel.fit(label_docs, "labels")
+    del lexical_docs, label_docs
+    corpus = Corpus(index, vectors, text_matrix, label_matrix)
     key_array = np.asarray(keys, dtype=np.int64)
     k = min(settings.neighbours, max(len(keys) - 1, 1))
-    scores, positions = all_neighbours(
-        index, vectors, k, progress=_counter(progress, "neighbours", len(keys))
+    scores, positions = all_ranked_neighbours(
+        corpus,
+        k,
+        weights=settings.weights,
+        candidates=settings.candidates,
+        progress=_counter(progress, "neighbours", len(keys)),
     )
     neighbour_keys = np.where(positions >= 0, key_array[np.maximum(positions, 0)], -1)
 
@@ -265,6 +282,13 @@ def _build_locked(
         "built_at": built_at,
         "encoded": len(todo),
         "reused": len(keys) - len(todo),
+        "ranking": {
+            "method": "hybrid z-score fusion",
+            **asdict(settings.weights),
+            "candidates": settings.candidates,
+            "text_vocabulary": len(text_model.terms()),
+            "label_vocabulary": len(label_model.terms()),
+        },
         "settings": {
             name: getattr(settings, name)
             for name in (
@@ -288,7 +312,10 @@ def _build_locked(
             "keys": key_array,
             "neighbour_keys": neighbour_keys.astype(np.int64),
             "neighbour_scores": scores.astype(np.float32),
+            "vectors": vectors,
+            "published": np.asarray(published, dtype=np.float64),
         },
+        lexical={"text": (text_model, text_matrix), "labels": (label_model, label_matrix)},
     )
     publish(root, name)
     removed = clean_up(root, settings.keep_generations)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from embeddings.ranking import Weights
 from service.errors import ConfigError
 
 ENV_PREFIX = "RELATED_"
@@ -48,6 +49,24 @@ class Settings:
         default=5, metadata=_doc("Related articles returned when a request gives no k.")
     )
     max_k: int = field(default=50, metadata=_doc("Largest k a request may ask for."))
+    weight_dense: float = field(
+        default=1.0, metadata=_doc("Weight of dense (embedding) similarity in the ranking.")
+    )
+    weight_lexical: float = field(
+        default=1.0,
+        metadata=_doc(
+            "Weight of lexical (tf-idf, words and word pairs) similarity in the ranking."
+        ),
+    )
+    weight_labels: float = field(
+        default=0.5, metadata=_doc("Weight of shared tags and section in the ranking.")
+    )
+    candidates: int = field(
+        default=200,
+        metadata=_doc(
+            "Dense and lexical candidates each, per article, that the ranking scores exactly."
+        ),
+    )
     exact_max: int = field(
         default=50_000,
         metadata=_doc("Largest collection indexed exactly (flat); above it HNSW is used."),
@@ -85,6 +104,10 @@ class Settings:
         return dataclasses.replace(self, **{k: _coerce(k, v) for k, v in given.items()})
 
     @property
+    def weights(self) -> Weights:
+        return Weights(self.weight_dense, self.weight_lexical, self.weight_labels)
+
+    @property
     def db_path(self) -> Path:
         return self.data_dir / "articles.sqlite3"
 
@@ -106,6 +129,8 @@ def _coerce(name: str, value: Any) -> Any:
     kind = _field_type(name)
     if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
         return value
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
     text = str(value).strip()
     try:
         if kind is bool:
@@ -117,6 +142,8 @@ def _coerce(name: str, value: Any) -> Any:
             raise ValueError(text)
         if kind is int:
             return int(text)
+        if kind is float:
+            return float(text)
         if kind is Path:
             return Path(text)
         return text
@@ -154,6 +181,9 @@ def _validate(settings: Settings) -> None:
     for name in positive:
         if getattr(settings, name) < 1:
             raise ConfigError(f"{env_name(name)} must be at least 1")
+    for name in ("weight_dense", "weight_lexical", "weight_labels"):
+        if getattr(settings, name) < 0:
+            raise ConfigError(f"{env_name(name)} must not be negative")
     if settings.default_k > settings.max_k:
         raise ConfigError("RELATED_DEFAULT_K must not exceed RELATED_MAX_K")
     if settings.max_k > settings.neighbours:

@@ -19,13 +19,17 @@ import shutil
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from embeddings.index import VectorIndex
+from embeddings.lexical import LexicalModel
+from embeddings.ranking import Corpus
 from service.errors import IndexMismatch
 
 POINTER = "CURRENT"
@@ -62,6 +66,7 @@ def write_generation(
     *,
     index: VectorIndex,
     arrays: dict[str, npt.NDArray[Any]],
+    lexical: dict[str, tuple[LexicalModel, sp.csr_matrix]],
     manifest: dict[str, Any],
 ) -> str:
     """Write a complete generation under `root` and return its name (not yet published)."""
@@ -72,6 +77,9 @@ def write_generation(
     index.save(tmp / "index.faiss")
     for array_name, array in arrays.items():
         np.save(tmp / f"{array_name}.npy", array, allow_pickle=False)
+    for lexical_name, (model, matrix) in lexical.items():
+        model.save(tmp, lexical_name)
+        sp.save_npz(tmp / f"{lexical_name}.npz", matrix)
     (tmp / MANIFEST).write_text(json.dumps({**manifest, "generation": name}, indent=2))
     for child in tmp.iterdir():
         with child.open("rb") as handle:
@@ -155,6 +163,35 @@ class Generation:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    # Parts the live path needs, loaded on first use: most requests are plain lookups.
+    @cached_property
+    def vectors(self) -> npt.NDArray[np.float32]:
+        loaded: npt.NDArray[np.float32] = np.load(self.path / "vectors.npy", mmap_mode="r")
+        return loaded
+
+    @cached_property
+    def published(self) -> npt.NDArray[np.float64]:
+        """Publication time (epoch seconds, NaN when unknown) of each row."""
+        loaded: npt.NDArray[np.float64] = np.load(self.path / "published.npy", mmap_mode="r")
+        return loaded
+
+    @cached_property
+    def text_model(self) -> LexicalModel:
+        return LexicalModel.load(self.path, "text")
+
+    @cached_property
+    def labels_model(self) -> LexicalModel:
+        return LexicalModel.load(self.path, "labels")
+
+    @cached_property
+    def corpus(self) -> Corpus:
+        return Corpus(
+            self.index,
+            self.vectors,
+            sp.load_npz(self.path / "text.npz").tocsr(),
+            sp.load_npz(self.path / "labels.npz").tocsr(),
+        )
 
     def position(self, key: int) -> int | None:
         pos = int(np.searchsorted(self.keys, key))

@@ -8,13 +8,16 @@ dropped and the source is never in its own list.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from embeddings.encoder import Encoder
-from service.articles import Article, embedding_text, text_hash
+from embeddings.ranking import Queries, rank
+from service.articles import Article, embedding_text, labels_text, lexical_text, text_hash
 from service.config import Settings
 from service.errors import ArticleNotFound, IndexNotReady, InvalidParameter
 from service.generations import CurrentGeneration, Generation
@@ -90,41 +93,101 @@ class Recommender:
             )
         return k
 
-    def related(self, article_id: str, k: int | None = None) -> RelatedResult:
+    def related(
+        self, article_id: str, k: int | None = None, *, past_only: bool = False
+    ) -> RelatedResult:
+        """The k articles most related to `article_id`.
+
+        `past_only` keeps only articles published before it (as an editor linking at
+        publication time would), filtered before the cut: if the precomputed list runs out,
+        the index is searched with the filter applied.
+        """
         k = self.parse_k(k)
         stored = self.store.get(article_id)
         if stored is None:
             raise ArticleNotFound(article_id)
         generation = self.generation()
+        cutoff = stored.article.published_ts if past_only else None
+        if past_only and cutoff is None:
+            raise InvalidParameter(
+                f"past_only needs a 'published' date, and {article_id!r} has none"
+            )
+        allow = None if cutoff is None else _published_before(cutoff)
+
         candidates = generation.neighbours(stored.key)
         source: Source = "index"
         if candidates is None:
-            candidates = self._live_candidates(stored.article, generation, k)
+            candidates = self._search(stored.article, generation, k, cutoff)
             source = "live"
-        items = self._resolve(candidates, exclude=stored.key, k=k)
+        items = self._resolve(candidates, exclude=stored.key, k=k, allow=allow)
+        if len(items) < k and allow is not None and source == "index":
+            candidates = self._search(stored.article, generation, k, cutoff, own_key=stored.key)
+            items = self._resolve(candidates, exclude=stored.key, k=k, allow=allow)
         return RelatedResult(stored.article, items, k, source, generation)
 
-    def _live_candidates(
-        self, article: Article, generation: Generation, k: int
+    def _search(
+        self,
+        article: Article,
+        generation: Generation,
+        k: int,
+        cutoff: float | None,
+        *,
+        own_key: int | None = None,
     ) -> list[tuple[int, float]]:
+        """Rank the whole index for `article` (indexed as `own_key`, or not indexed at all)."""
+        corpus = generation.corpus
+        position = generation.position(own_key) if own_key is not None else None
+        if position is not None:
+            queries = Queries(
+                np.asarray(corpus.vectors[position : position + 1]),
+                corpus.text[position],
+                corpus.labels[position],
+            )
+        else:
+            queries = Queries(
+                self._vector(article, generation)[None, :],
+                generation.text_model.transform([lexical_text(article)]),
+                generation.labels_model.transform([labels_text(article)]),
+            )
+        allowed = None
+        if cutoff is not None:
+            published = np.asarray(generation.published)
+            allowed = np.nan_to_num(published, nan=np.inf) < cutoff
+        exclude = np.asarray([-1 if position is None else position], dtype=np.int64)
+        # Over-fetch: some hits may have been deleted since the build.
+        ranked = rank(
+            corpus,
+            queries,
+            k * 2 + 10,
+            weights=self.settings.weights,
+            candidates=self.settings.candidates,
+            exclude=exclude,
+            allowed=allowed,
+        )
+        return [
+            (int(generation.keys[p]), float(s))
+            for p, s in zip(ranked.positions[0], ranked.scores[0], strict=True)
+            if p >= 0
+        ]
+
+    def _vector(self, article: Article, generation: Generation) -> npt.NDArray[np.float32]:
         text = embedding_text(article, self.settings.max_text_chars)
         cached = self.store.cached_vectors(self.encoder.identity, [text_hash(text)])
         vector = next(iter(cached.values()), None)
         if vector is None:
             vector = self.encoder.encode([text])[0]
         generation.check_compatible(self.encoder.identity, dimension=len(vector))
-        # Over-fetch: some hits may have been deleted since the build.
-        scores, positions = generation.index.search(np.asarray([vector]), k * 2 + 10)
-        return [
-            (int(generation.keys[p]), float(s))
-            for p, s in zip(positions[0], scores[0], strict=True)
-            if p >= 0
-        ]
+        return np.asarray(vector, dtype=np.float32)
 
     def _resolve(
-        self, candidates: list[tuple[int, float]], *, exclude: int, k: int
+        self,
+        candidates: list[tuple[int, float]],
+        *,
+        exclude: int,
+        k: int,
+        allow: Callable[[Article], bool] | None = None,
     ) -> list[RelatedItem]:
-        """The first k candidates that still exist in the store, as articles."""
+        """The first k candidates that still exist in the store (and pass `allow`), as articles."""
         items: list[RelatedItem] = []
         start = 0
         while len(items) < k and start < len(candidates):
@@ -133,6 +196,17 @@ class Recommender:
             start += len(window)
             articles = self.store.get_by_keys(key for key, _ in window)
             for key, score in window:
-                if key != exclude and key in articles and len(items) < k:
-                    items.append(RelatedItem(articles[key], score))
+                article = articles.get(key)
+                if key == exclude or article is None or len(items) >= k:
+                    continue
+                if allow is None or allow(article):
+                    items.append(RelatedItem(article, score))
         return items
+
+
+def _published_before(cutoff: float) -> Callable[[Article], bool]:
+    def allow(article: Article) -> bool:
+        published = article.published_ts
+        return published is not None and published < cutoff
+
+    return allow

@@ -1,0 +1,87 @@
+"""Sparse lexical vectors (scikit-learn tf-idf) for the lexical side of ranking.
+
+Two vocabularies serve the ranking: the text's words and word pairs (tf-idf, sublinear tf,
+English stop words removed, terms in at least 2 documents and at most half of them), and
+labels such as tags and sections, each label one token. Rows are L2-normalised, so a dot
+product is cosine similarity. Saved as plain arrays (vocabulary + idf), never pickled.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+
+def label_document(labels: Sequence[str]) -> str:
+    """One token per label ('Technical Guide' -> 'technical_guide'), for the label vectorizer."""
+    tokens = (re.sub(r"\W+", "_", label.strip().lower()).strip("_") for label in labels)
+    return " ".join(t for t in tokens if t)
+
+
+class LexicalModel:
+    """A fitted tf-idf vectorizer that can be saved, loaded and applied to new text."""
+
+    def __init__(self, vectorizer: TfidfVectorizer, kind: str) -> None:
+        self.vectorizer = vectorizer
+        self.kind = kind
+
+    @staticmethod
+    def _make(kind: str, n_documents: int) -> TfidfVectorizer:
+        if kind == "labels":
+            return TfidfVectorizer(token_pattern=r"\S+", sublinear_tf=True, lowercase=False)
+        # Tiny corpora can't satisfy min_df=2 / max_df=0.5 and would leave no vocabulary.
+        small = n_documents < 20
+        return TfidfVectorizer(
+            sublinear_tf=True,
+            stop_words="english",
+            ngram_range=(1, 2),
+            min_df=1 if small else 2,
+            max_df=1.0 if small else 0.5,
+            dtype=np.float32,
+        )
+
+    @classmethod
+    def fit(
+        cls, documents: Sequence[str], kind: str = "text"
+    ) -> tuple[LexicalModel, sp.csr_matrix]:
+        """Fit on `documents`; return the model and their (n, vocabulary) matrix."""
+        vectorizer = cls._make(kind, len(documents))
+        try:
+            matrix = vectorizer.fit_transform(documents)
+        except ValueError:
+            # Every document empty (e.g. no article has tags): an empty vocabulary, all-zero rows.
+            vectorizer = TfidfVectorizer(vocabulary=["\0"], dtype=np.float32)
+            matrix = vectorizer.fit_transform(documents)
+        return cls(vectorizer, kind), sp.csr_matrix(matrix, dtype=np.float32)
+
+    def transform(self, documents: Sequence[str]) -> sp.csr_matrix:
+        matrix: sp.csr_matrix = sp.csr_matrix(
+            self.vectorizer.transform(documents), dtype=np.float32
+        )
+        return matrix
+
+    def terms(self) -> npt.NDArray[np.str_]:
+        return np.asarray(self.vectorizer.get_feature_names_out())
+
+    def save(self, directory: Path, name: str) -> None:
+        vocabulary = {term: int(i) for term, i in self.vectorizer.vocabulary_.items()}
+        (directory / f"{name}.vocabulary.json").write_text(
+            json.dumps({"kind": self.kind, "vocabulary": vocabulary}), encoding="utf-8"
+        )
+        np.save(directory / f"{name}.idf.npy", self.vectorizer.idf_.astype(np.float64))
+
+    @classmethod
+    def load(cls, directory: Path, name: str) -> LexicalModel:
+        saved = json.loads((directory / f"{name}.vocabulary.json").read_text(encoding="utf-8"))
+        vectorizer = cls._make(saved["kind"], 1_000)
+        vectorizer.set_params(vocabulary=saved["vocabulary"], min_df=1, max_df=1.0)
+        vectorizer._validate_vocabulary()
+        vectorizer.idf_ = np.load(directory / f"{name}.idf.npy")
+        return cls(vectorizer, saved["kind"])

@@ -1,0 +1,171 @@
+"""Hybrid ranking: dense, lexical and label similarity, standardised per query and summed.
+
+Raw similarities of different kinds live on different scales (a dense cosine of 0.5 is
+ordinary, a tf-idf cosine of 0.5 is remarkable), and the scales differ between corpora. So each
+signal is turned into a z-score against the query's own score distribution (mean and standard
+deviation over a fixed random sample of the collection) and the z-scores are summed with
+weights: how many standard deviations above the typical article a candidate stands, by each
+kind of evidence. A signal that is flat for a query (an article without tags) contributes 0.
+
+Candidates are the union of the dense top-C (from the FAISS index) and the lexical top-C (an
+exact sparse product), then every signal is scored exactly on that union.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from embeddings.index import VectorIndex
+
+FloatArray = npt.NDArray[np.float32]
+PositionArray = npt.NDArray[np.int64]
+STATS_SAMPLE = 2000
+
+
+@dataclass(frozen=True)
+class Weights:
+    dense: float = 1.0
+    lexical: float = 1.0
+    labels: float = 0.5
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """What queries are ranked against; row i of every part is the same item."""
+
+    index: VectorIndex
+    vectors: FloatArray
+    text: sp.csr_matrix
+    labels: sp.csr_matrix
+
+    def __len__(self) -> int:
+        return int(self.vectors.shape[0])
+
+    def stats_sample(self) -> PositionArray:
+        """A fixed sample of rows (all of them for small corpora) for per-query statistics."""
+        n = len(self)
+        if n <= STATS_SAMPLE:
+            return np.arange(n, dtype=np.int64)
+        return np.sort(np.random.default_rng(0).choice(n, STATS_SAMPLE, replace=False)).astype(
+            np.int64
+        )
+
+
+@dataclass(frozen=True)
+class Queries:
+    vectors: FloatArray
+    text: sp.csr_matrix
+    labels: sp.csr_matrix
+
+    def __len__(self) -> int:
+        return int(self.vectors.shape[0])
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Top-k per query: fused scores, positions (-1 pads) and each signal's raw similarity."""
+
+    scores: FloatArray
+    positions: PositionArray
+    dense: FloatArray
+    lexical: FloatArray
+    labels: FloatArray
+
+
+def _standardise(
+    scores: FloatArray, sample_scores: FloatArray, own: npt.NDArray[np.bool_]
+) -> FloatArray:
+    """z-scores of `scores` against the sample's distribution, leaving out the query's own row
+    (its self-similarity would inflate both the mean and the spread)."""
+    weights = (~own).astype(np.float64)
+    count = np.maximum(weights.sum(axis=1, keepdims=True), 1.0)
+    mean = (sample_scores * weights).sum(axis=1, keepdims=True) / count
+    std = np.sqrt((((sample_scores - mean) ** 2) * weights).sum(axis=1, keepdims=True) / count)
+    safe = np.where(std > 1e-9, std, 1.0)
+    return np.where(std > 1e-9, (scores - mean) / safe, 0.0).astype(np.float32)
+
+
+def _top_columns(scores: FloatArray, count: int) -> PositionArray:
+    count = min(count, scores.shape[1])
+    part = np.argpartition(-scores, count - 1, axis=1)[:, :count]
+    return part.astype(np.int64)
+
+
+def rank(
+    corpus: Corpus,
+    queries: Queries,
+    k: int,
+    *,
+    weights: Weights | None = None,
+    candidates: int = 200,
+    exclude: PositionArray | None = None,
+    allowed: npt.NDArray[np.bool_] | None = None,
+) -> Ranked:
+    """Fused top-k of the corpus for each query.
+
+    `exclude[i]` is a position never returned for query i (its own row, or -1); `allowed` masks
+    the rows any query may return (filters), applied before the cut so lists stay full.
+    """
+    weights = weights or Weights()
+    n, b = len(corpus), len(queries)
+    exclude = np.full(b, -1, dtype=np.int64) if exclude is None else exclude
+    sample = corpus.stats_sample()
+
+    text_all = np.asarray((queries.text @ corpus.text.T).todense(), dtype=np.float32)
+    label_all = np.asarray((queries.labels @ corpus.labels.T).todense(), dtype=np.float32)
+
+    # Candidate pool: dense top-C and lexical top-C.
+    blocked = np.zeros((b, n), dtype=bool)
+    valid = exclude >= 0
+    blocked[np.nonzero(valid)[0], exclude[valid]] = True
+    if allowed is not None:
+        blocked |= ~allowed[None, :]
+    if allowed is None:
+        _, dense_pos = corpus.index.search(queries.vectors, candidates + 1)
+    else:
+        # Filtered: an exact scan of the allowed rows, so a filter never empties the pool.
+        dense_scan = queries.vectors @ np.asarray(corpus.vectors).T
+        dense_pos = _top_columns(np.where(blocked, -np.inf, dense_scan), candidates)
+    lexical_pos = _top_columns(np.where(blocked, -np.inf, text_all), candidates)
+    pool = np.concatenate([dense_pos, lexical_pos], axis=1)
+    pool = np.sort(pool, axis=1)
+    duplicate = np.zeros_like(pool, dtype=bool)
+    duplicate[:, 1:] = pool[:, 1:] == pool[:, :-1]
+    safe_pool = np.maximum(pool, 0)
+    invalid = (pool < 0) | duplicate | np.take_along_axis(blocked, safe_pool, axis=1)
+
+    # Exact scores of every signal on the pool, standardised against the sample.
+    vectors = np.asarray(corpus.vectors)
+    dense = np.einsum("bcd,bd->bc", vectors[safe_pool], queries.vectors).astype(np.float32)
+    dense_sample = (queries.vectors @ vectors[sample].T).astype(np.float32)
+    lexical = np.take_along_axis(text_all, safe_pool, axis=1)
+    labels = np.take_along_axis(label_all, safe_pool, axis=1)
+    own = sample[None, :] == exclude[:, None]
+    fused = (
+        weights.dense * _standardise(dense, dense_sample, own)
+        + weights.lexical * _standardise(lexical, text_all[:, sample], own)
+        + weights.labels * _standardise(labels, label_all[:, sample], own)
+    )
+    fused = np.where(invalid, -np.inf, fused)
+
+    order = np.argsort(-fused, axis=1, kind="stable")[:, :k]
+    width = order.shape[1]
+    pad = ((0, 0), (0, k - width))
+    scores = np.pad(np.take_along_axis(fused, order, axis=1), pad, constant_values=-np.inf)
+    positions = np.pad(np.take_along_axis(pool, order, axis=1), pad, constant_values=-1)
+    positions = np.where(np.isfinite(scores), positions, -1)
+
+    def gather(values: FloatArray) -> FloatArray:
+        return np.pad(np.take_along_axis(values, order, axis=1), pad).astype(np.float32)
+
+    return Ranked(
+        scores.astype(np.float32),
+        positions.astype(np.int64),
+        gather(dense),
+        gather(lexical),
+        gather(labels),
+    )
