@@ -251,6 +251,91 @@ def related_command(article_id: str, k: int | None, as_json: bool, data_dir: Pat
         click.echo("(computed live: this article is newer than the index)", err=True)
 
 
+# -- evaluate --------------------------------------------------------------------------------
+
+
+def parse_cutoffs(_ctx: click.Context, _param: click.Parameter, value: str) -> list[int]:
+    try:
+        cutoffs = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(
+            f"expected whole numbers separated by commas, got {value!r}"
+        ) from None
+    if not cutoffs or min(cutoffs) < 1:
+        raise click.BadParameter("cut-offs must be whole numbers of at least 1")
+    return cutoffs
+
+
+@cli.command("evaluate")
+@click.argument("links", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--k",
+    "cutoffs",
+    default="3,5,10",
+    callback=parse_cutoffs,
+    show_default=True,
+    help="Cut-offs, separated by commas.",
+)
+@click.option(
+    "--past-only",
+    is_flag=True,
+    help="Only articles published before the source are candidates; links to later ones are set aside.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option(
+    "--per-article",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write each source's curated links, the service's list and the hits to this CSV.",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a self-contained HTML page with the table and recall/nDCG curves.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@data_dir_option
+def evaluate_command(
+    links: Path,
+    cutoffs: list[int],
+    past_only: bool,
+    as_json: bool,
+    per_article: Path | None,
+    report: Path | None,
+    quiet: bool,
+    data_dir: Path | None,
+) -> None:
+    """Compare the related lists, and simple baselines, with curated links in LINKS.
+
+    LINKS is JSONL ({"id": ..., "related": [ids in curated order], "grades": [...]?}) or CSV
+    (source_id,target_id[,grade]).
+    """
+    from service.evaluate import evaluate, read_links, write_per_article
+    from service.services import Services
+
+    settings = settings_for(data_dir=data_dir)
+    services = Services.open(settings)
+    curated = read_links(links)
+    with tqdm(
+        desc="evaluate",
+        total=len(curated),
+        unit=" sources",
+        disable=True if quiet else None,
+        file=sys.stderr,
+    ) as bar:
+        evaluation = evaluate(
+            services, curated, cutoffs=cutoffs, past_only=past_only, progress=bar.update
+        )
+    if per_article is not None:
+        write_per_article(evaluation, per_article)
+    if report is not None:
+        from service.report import write_report
+
+        write_report(evaluation, report)
+    click.echo(json.dumps(evaluation.to_json()) if as_json else evaluation.table())
+
+
 # -- demo ------------------------------------------------------------------------------------
 
 

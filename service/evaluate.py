@@ -1,0 +1,285 @@
+"""`related evaluate`: the service's related lists and the baselines against curated links.
+
+Every method ranks the same candidates (the articles both stored and indexed) under the same
+exclusions (never the source itself; with past_only, only articles published before it). The
+service's own lists come from `Recommender.related`, the code behind the HTTP endpoint.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embeddings.baselines import (
+    Baseline,
+    BM25MoreLikeThisBaseline,
+    DenseBaseline,
+    MostRecentBaseline,
+    RandomBaseline,
+    TfidfBaseline,
+    top_k,
+)
+from embeddings.metrics import coverage, evaluate_rankings, ndcg_at_k, recall_at_k
+from service.articles import Article, lexical_text
+from service.errors import InvalidParameter, RelatedError
+from service.services import Services
+
+SERVICE = "service"
+CURVE_DEPTH = 20
+
+
+class InvalidLinks(RelatedError):
+    status = 400
+    code = "invalid_links"
+
+
+Links = dict[str, dict[str, float]]
+"""source id -> {target id: gain}, targets in curated order."""
+
+
+def read_links(path: Path) -> Links:
+    """Curated links from JSONL ({"id", "related": [...], "grades"?: [...]}) or CSV
+    (source_id,target_id[,grade], with or without a header row)."""
+    links: Links = {}
+    problems: list[str] = []
+    if path.suffix.lower() == ".csv":
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            for number, row in enumerate(csv.reader(handle), start=1):
+                if not row or (number == 1 and row[0].strip().lower() in ("source_id", "source")):
+                    continue
+                if len(row) < 2 or not row[0].strip() or not row[1].strip():
+                    problems.append(f"line {number}: expected source_id,target_id[,grade]")
+                    continue
+                try:
+                    grade = float(row[2]) if len(row) > 2 and row[2].strip() else 1.0
+                except ValueError:
+                    problems.append(f"line {number}: grade {row[2]!r} is not a number")
+                    continue
+                links.setdefault(row[0].strip(), {}).setdefault(row[1].strip(), grade)
+    else:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append(f"line {number}: invalid JSON: {exc.msg}")
+                continue
+            source, related = record.get("id"), record.get("related")
+            grades = record.get("grades") or [1.0] * len(related or [])
+            if not isinstance(source, str) or not isinstance(related, list):
+                problems.append(f'line {number}: expected {{"id": str, "related": [ids]}}')
+                continue
+            if len(grades) != len(related) or not all(isinstance(g, int | float) for g in grades):
+                problems.append(
+                    f"line {number}: field 'grades' must be numbers, one per related id"
+                )
+                continue
+            targets = links.setdefault(source, {})
+            for target, grade in zip(related, grades, strict=True):
+                if isinstance(target, str) and target != source:
+                    targets.setdefault(target, float(grade))
+    if problems:
+        raise InvalidLinks(f"{len(problems)} bad lines in {path}: " + "; ".join(problems[:5]))
+    return links
+
+
+@dataclass
+class Evaluation:
+    cutoffs: list[int]
+    past_only: bool
+    methods: dict[str, dict[str, float]]
+    curves: dict[str, dict[str, list[float]]]
+    counts: dict[str, Any]
+    per_source: list[dict[str, Any]] = field(default_factory=list)
+
+    def best(self) -> dict[str, str]:
+        """Per metric, the method with the highest value (ties: the first listed)."""
+        metrics = next(iter(self.methods.values())).keys()
+        return {m: max(self.methods, key=lambda name: self.methods[name][m]) for m in metrics}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cutoffs": self.cutoffs,
+            "past_only": self.past_only,
+            **self.counts,
+            "methods": self.methods,
+            "best": self.best(),
+            "curves": self.curves,
+        }
+
+    def table(self) -> str:
+        columns = list(next(iter(self.methods.values())))
+        best = self.best()
+        width = max(len(name) for name in self.methods) + 2
+        header = "method".ljust(width) + "".join(c.rjust(max(len(c), 7) + 2) for c in columns)
+        lines = [header]
+        for name, metrics in self.methods.items():
+            cells = []
+            for column in columns:
+                mark = "*" if best[column] == name else " "
+                cells.append(f"{metrics[column]:.3f}{mark}".rjust(max(len(column), 7) + 2))
+            lines.append(name.ljust(width) + "".join(cells))
+        counts = self.counts
+        reasons = ", ".join(f"{n} {why}" for why, n in counts["sources_skipped"].items())
+        lines.append(
+            f"{counts['sources_evaluated']} sources evaluated, {counts['sources_skipped_total']} skipped"
+            f"{f' ({reasons})' if reasons else ''}; {counts['links_evaluated']} curated links, "
+            f"{counts['links_missing']} to articles not indexed"
+            + (
+                f", {counts['links_set_aside']} to later articles set aside"
+                if self.past_only
+                else ""
+            )
+            + f"; {counts['candidates']} candidates. * = best."
+        )
+        return "\n".join(lines)
+
+
+def evaluate(
+    services: Services,
+    links: Links,
+    *,
+    cutoffs: Sequence[int] = (3, 5, 10),
+    past_only: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Evaluation:
+    cutoffs = sorted(set(cutoffs))
+    depth = max(*cutoffs, CURVE_DEPTH)
+    if cutoffs[0] < 1 or depth > services.settings.max_k:
+        raise InvalidParameter(
+            f"cut-offs must be between 1 and RELATED_MAX_K ({services.settings.max_k})"
+        )
+    generation = services.recommender.generation()
+    keys = np.asarray(generation.keys)
+    stored = {s.key: s.article for s in services.store.iter_articles()}
+    in_store = np.asarray([int(key) in stored for key in keys])
+    articles: list[Article | None] = [stored.get(int(key)) for key in keys]
+    position = {a.id: i for i, a in enumerate(articles) if a is not None}
+    ids = [a.id if a is not None else "" for a in articles]
+    titles = [a.title if a is not None else "" for a in articles]
+    published = np.asarray(generation.published, dtype=np.float64)
+
+    # Which sources and links can be evaluated, and why the rest can't.
+    skipped: Counter[str] = Counter()
+    relevant: Links = {}
+    links_missing = links_set_aside = 0
+    for source, targets in links.items():
+        if source not in position:
+            skipped["source_not_indexed"] += 1
+            continue
+        source_time = published[position[source]]
+        if past_only and np.isnan(source_time):
+            skipped["source_undated"] += 1
+            continue
+        kept: dict[str, float] = {}
+        for target, gain in targets.items():
+            if target not in position:
+                links_missing += 1
+            elif past_only and not published[position[target]] < source_time:
+                links_set_aside += 1
+            else:
+                kept[target] = gain
+        if kept:
+            relevant[source] = kept
+        else:
+            skipped["no_links_left"] += 1
+
+    documents = [lexical_text(a) if a else "" for a in articles]
+    baselines: list[Baseline] = [
+        RandomBaseline(len(keys)),
+        MostRecentBaseline(published),
+        BM25MoreLikeThisBaseline([f"{a.title}\n{a.body}" if a else "" for a in articles]),
+        TfidfBaseline(documents),
+        DenseBaseline(np.asarray(generation.vectors)),
+    ]
+    rankings: dict[str, dict[str, list[str]]] = {b.name: {} for b in baselines}
+    rankings[SERVICE] = {}
+    for source in relevant:
+        where = position[source]
+        allowed = (
+            in_store
+            if not past_only
+            else in_store & (np.nan_to_num(published, nan=np.inf) < published[where])
+        )
+        for baseline in baselines:
+            found = top_k(baseline.scores(where), depth, exclude=where, allowed=allowed)
+            # `allowed` holds stored articles only, so every position found has an id.
+            rankings[baseline.name][source] = [ids[p] for p in found]
+        result = services.recommender.related(source, depth, past_only=past_only)
+        rankings[SERVICE][source] = [item.article.id for item in result.items]
+        if progress is not None:
+            progress(1)
+
+    methods: dict[str, dict[str, float]] = {}
+    curves: dict[str, dict[str, list[float]]] = {}
+    for name, ranked in rankings.items():
+        metrics = evaluate_rankings(ranked, relevant, cutoffs)
+        top = max(cutoffs)
+        metrics[f"coverage@{top}"] = coverage(
+            [r[:top] for r in ranked.values()], int(in_store.sum())
+        )
+        methods[name] = {key: round(value, 4) for key, value in metrics.items()}
+        curves[name] = {
+            "recall": [
+                _mean(recall_at_k(ranked[s], relevant[s], k) for s in relevant)
+                for k in range(1, CURVE_DEPTH + 1)
+            ],
+            "ndcg": [
+                _mean(ndcg_at_k(ranked[s], relevant[s], k) for s in relevant)
+                for k in range(1, CURVE_DEPTH + 1)
+            ],
+        }
+
+    per_source = []
+    top = max(cutoffs)
+    for source, gains in relevant.items():
+        system = rankings[SERVICE][source][:top]
+        hits = [t for t in system if t in gains]
+        per_source.append(
+            {
+                "source_id": source,
+                "source_title": titles[position[source]],
+                "curated": "|".join(gains),
+                "system": "|".join(system),
+                "hits": "|".join(hits),
+                "missed": "|".join(t for t in gains if t not in system),
+                "first_hit_rank": (system.index(hits[0]) + 1) if hits else "",
+                f"recall@{top}": round(recall_at_k(system, gains, top), 4),
+                f"ndcg@{top}": round(ndcg_at_k(system, gains, top), 4),
+            }
+        )
+
+    counts = {
+        "sources_evaluated": len(relevant),
+        "sources_skipped": dict(skipped),
+        "sources_skipped_total": sum(skipped.values()),
+        "links_evaluated": sum(len(g) for g in relevant.values()),
+        "links_missing": links_missing,
+        "links_set_aside": links_set_aside,
+        "candidates": int(in_store.sum()),
+        "generation": generation.name,
+    }
+    return Evaluation(cutoffs, past_only, methods, curves, counts, per_source)
+
+
+def _mean(values: Any) -> float:
+    items = list(values)
+    return round(sum(items) / len(items), 4) if items else 0.0
+
+
+def write_per_article(evaluation: Evaluation, path: Path) -> None:
+    rows = evaluation.per_source
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        if not rows:
+            return
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
