@@ -1,0 +1,111 @@
+"""Hybrid ranking and the baselines, on small collections where the answer is known."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from embeddings.baselines import BM25MoreLikeThisBaseline, top_k
+from embeddings.index import VectorIndex
+from embeddings.lexical import LexicalModel, label_document
+from embeddings.neighbours import all_ranked_neighbours
+from embeddings.ranking import Corpus, Queries, Weights, rank
+from service.builder import build
+from service.config import Settings
+from service.recommender import Recommender
+from service.services import Services
+from service.store import ArticleStore
+from tests.conftest import ingest_file
+
+DOCS = [
+    "solar panels and battery storage for the grid",
+    "battery storage helps the grid at night with solar power",
+    "football club wins the league title",
+    "league title for the football club after a late goal",
+    "central bank raises interest rates",
+]
+
+
+def corpus_of(docs: list[str], labels: list[str] | None = None) -> Corpus:
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(len(docs), 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    _, text = LexicalModel.fit(docs, "text")
+    _, label_matrix = LexicalModel.fit(labels or [""] * len(docs), "labels")
+    return Corpus(VectorIndex.build(vectors), vectors, text, label_matrix)
+
+
+def test_lexical_evidence_wins_when_dense_is_noise() -> None:
+    corpus = corpus_of(DOCS)
+    _, positions = all_ranked_neighbours(corpus, 2, weights=Weights(dense=0.0))
+    assert positions[0][0] == 1 and positions[2][0] == 3
+    assert not (positions == np.arange(5)[:, None]).any()
+
+
+def test_shared_labels_break_a_tie() -> None:
+    docs = ["alpha words here", "other words here", "more words here"]
+    labels = [label_document(["tag:x"]), "", label_document(["tag:x"])]
+    _, positions = all_ranked_neighbours(
+        corpus_of(docs, labels), 1, weights=Weights(dense=0.0, lexical=0.0)
+    )
+    assert positions[0][0] == 2
+
+
+def test_allowed_mask_applies_before_the_cut_and_keeps_lists_full() -> None:
+    corpus = corpus_of(DOCS)
+    allowed = np.array([True, False, True, True, True])
+    queries = Queries(corpus.vectors[:1], corpus.text[0], corpus.labels[0])
+    ranked = rank(corpus, queries, 3, exclude=np.array([0]), allowed=allowed)
+    assert set(ranked.positions[0]) == {2, 3, 4}
+
+
+def test_top_k_excludes_the_source_and_masked_items() -> None:
+    scores = np.array([5.0, 4.0, 3.0, -np.inf])
+    assert top_k(scores, 3, exclude=0) == [1, 2]
+    assert top_k(scores, 3, exclude=0, allowed=np.array([True, False, True, True])) == [2]
+
+
+def test_mlt_picks_frequent_distinctive_terms() -> None:
+    docs = ["grid grid storage storage the the"] + ["grid storage the"] * 6 + ["unrelated text"] * 3
+    baseline = BM25MoreLikeThisBaseline(docs)
+    assert len(baseline.query_terms(0)) == 3  # tf >= 2 and df >= 5: grid, storage, the
+    scores = baseline.scores(0)
+    assert np.isneginf(scores[-1]) and np.isfinite(scores[1])
+
+
+def test_past_only_keeps_the_list_full_from_earlier_articles(
+    sample_copy: Settings, encoder: Any
+) -> None:
+    recommender: Recommender = Services.open(sample_copy, encoder=encoder).recommender
+    source = "2026-11-30-christmas-market-security"
+    result = recommender.related(source, 10, past_only=True)
+    assert len(result.items) == 10
+    assert all(item.article.published < "2026-11-30" for item in result.items)  # type: ignore[operator]
+
+
+def test_past_only_searches_the_index_when_the_precomputed_list_runs_out(
+    settings_for: Callable[..., Settings], encoder: Any
+) -> None:
+    settings = settings_for(neighbours=5, max_k=5, default_k=5)
+    ingest_file(settings)
+    build(settings, ArticleStore(settings.db_path), encoder)
+    recommender = Services.open(settings, encoder=encoder).recommender
+    source = "2026-06-18-central-bank-cuts-rates"
+    precomputed = [item.article.published for item in recommender.related(source).items]
+    assert any(p >= "2026-06-18" for p in precomputed if p)  # so filtering the list leaves < 5
+    result = recommender.related(source, past_only=True)
+    assert len(result.items) == 5
+    assert all((item.article.published or "") < "2026-06-18" for item in result.items)
+
+
+def test_past_only_needs_a_date(sample_copy: Settings, encoder: Any) -> None:
+    services = Services.open(sample_copy, encoder=encoder)
+    with services.store.write() as writer:
+        from service.articles import Article
+
+        writer.upsert(Article(id="undated", title="No date"))
+    with pytest.raises(Exception, match="past_only needs a 'published' date"):
+        services.recommender.related("undated", 5, past_only=True)
