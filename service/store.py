@@ -14,7 +14,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS articles (
     key INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
     data TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
     content_hash TEXT NOT NULL,
     published_ts REAL,
     revision INTEGER NOT NULL,
@@ -49,6 +50,17 @@ CREATE TABLE IF NOT EXISTS embeddings (
     vector BLOB NOT NULL,
     PRIMARY KEY (encoder, text_hash)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pins (
+    article_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    target_id TEXT NOT NULL,
+    PRIMARY KEY (article_id, position)
+);
+CREATE TABLE IF NOT EXISTS blocks (
+    article_id TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    PRIMARY KEY (article_id, target_id)
+);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', '0');
 """
@@ -76,13 +88,13 @@ class ArticleWriter:
         ).fetchone()
         if row is not None and row[0] == content_hash:
             return "unchanged"
-        data = json.dumps(article.to_json(), ensure_ascii=False)
+        data, body = _split_body(article)
         now = time.time()
         if row is None:
             self._conn.execute(
-                "INSERT INTO articles (id, data, content_hash, published_ts, revision, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (article.id, data, content_hash, article.published_ts, self.revision, now),
+                "INSERT INTO articles (id, data, body, content_hash, published_ts, revision,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (article.id, data, body, content_hash, article.published_ts, self.revision, now),
             )
             self._conn.execute("DELETE FROM tombstones WHERE id = ?", (article.id,))
             return "inserted"
@@ -91,6 +103,7 @@ class ArticleWriter:
             " updated_at = ? WHERE id = ?",
             (data, content_hash, article.published_ts, self.revision, now, article.id),
         )
+        self._conn.execute("UPDATE articles SET body = ? WHERE id = ?", (body, article.id))
         return "updated"
 
     def delete(self, article_id: str) -> bool:
@@ -105,6 +118,16 @@ class ArticleWriter:
         return True
 
 
+def _split_body(article: Article) -> tuple[str, str]:
+    data = article.to_json()
+    body = data.pop("body")
+    return json.dumps(data, ensure_ascii=False), body
+
+
+def _join_body(data: str, body: str) -> Article:
+    return article_from_json({**json.loads(data), "body": body})
+
+
 class ArticleStore:
     """Articles and the embedding cache in one SQLite file; one connection per thread."""
 
@@ -112,8 +135,9 @@ class ArticleStore:
         self.path = path
         self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connection() as conn:
-            conn.executescript(SCHEMA)
+        conn = self._connection()
+        conn.executescript(SCHEMA)
+        self._migrate(conn)
 
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -128,6 +152,18 @@ class ArticleStore:
             self._local.conn = conn
         return conn
 
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        """Bring a store written by an earlier version up to this schema, in one transaction."""
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(articles)")}
+        if "body" not in columns:
+            # 0.1 kept the body inside the JSON; it now has a column so lists can skip it.
+            with self._transaction() as tx:
+                tx.execute("ALTER TABLE articles ADD COLUMN body TEXT NOT NULL DEFAULT ''")
+                tx.execute(
+                    "UPDATE articles SET body = COALESCE(json_extract(data, '$.body'), ''),"
+                    " data = json_remove(data, '$.body')"
+                )
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
@@ -137,19 +173,11 @@ class ArticleStore:
     @contextlib.contextmanager
     def write(self) -> Iterator[ArticleWriter]:
         """One atomic write batch with its own revision; an exception rolls all of it back."""
-        conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            revision = (
-                int(conn.execute("SELECT value FROM meta WHERE name = 'revision'").fetchone()[0])
-                + 1
-            )
+        with self._transaction() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE name = 'revision'").fetchone()
+            revision = int(row[0]) + 1
             conn.execute("UPDATE meta SET value = ? WHERE name = 'revision'", (str(revision),))
             yield ArticleWriter(conn, revision)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -176,26 +204,45 @@ class ArticleStore:
         row = (
             self._connection()
             .execute(
-                "SELECT key, data, content_hash, revision FROM articles WHERE id = ?", (article_id,)
+                "SELECT key, data, body, content_hash, revision FROM articles WHERE id = ?",
+                (article_id,),
             )
             .fetchone()
         )
         if row is None:
             return None
-        return StoredArticle(row[0], article_from_json(json.loads(row[1])), row[2], row[3])
+        return StoredArticle(row[0], _join_body(row[1], row[2]), row[3], row[4])
 
-    def get_by_keys(self, keys: Iterable[int]) -> dict[int, Article]:
-        """Articles for the given keys; keys of deleted articles are simply absent."""
+    def get_by_keys(self, keys: Iterable[int], *, with_body: bool = False) -> dict[int, Article]:
+        """Articles for the given keys; keys of deleted articles are simply absent.
+
+        Without `with_body` the body comes back empty: related lists never show it, and not
+        reading it keeps a lookup of 50 candidates cheap.
+        """
         wanted = [int(k) for k in keys]
         found: dict[int, Article] = {}
         conn = self._connection()
+        body = "body" if with_body else "''"
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for key, data in conn.execute(
-                f"SELECT key, data FROM articles WHERE key IN ({marks})", chunk
+            for key, data, text in conn.execute(
+                f"SELECT key, data, {body} FROM articles WHERE key IN ({marks})", chunk
             ):
-                found[key] = article_from_json(json.loads(data))
+                found[key] = _join_body(data, text)
+        return found
+
+    def keys_for(self, article_ids: Iterable[str]) -> dict[str, int]:
+        """Store keys of the given ids; unknown ids are absent."""
+        wanted = list(dict.fromkeys(article_ids))
+        found: dict[str, int] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._connection().execute(
+                f"SELECT id, key FROM articles WHERE id IN ({marks})", chunk
+            )
+            found.update((article_id, key) for article_id, key in rows)
         return found
 
     def iter_articles(self, batch: int = 1000) -> Iterator[StoredArticle]:
@@ -204,16 +251,14 @@ class ArticleStore:
         last = -1
         while True:
             rows = conn.execute(
-                "SELECT key, data, content_hash, revision FROM articles WHERE key > ?"
+                "SELECT key, data, body, content_hash, revision FROM articles WHERE key > ?"
                 " ORDER BY key LIMIT ?",
                 (last, batch),
             ).fetchall()
             if not rows:
                 return
-            for key, data, content_hash, revision in rows:
-                yield StoredArticle(
-                    key, article_from_json(json.loads(data)), content_hash, revision
-                )
+            for key, data, body, content_hash, revision in rows:
+                yield StoredArticle(key, _join_body(data, body), content_hash, revision)
             last = rows[-1][0]
 
     def changes_since(self, revision: int) -> int:
@@ -226,6 +271,49 @@ class ArticleStore:
             "SELECT COUNT(*) FROM tombstones WHERE revision > ?", (revision,)
         ).fetchone()[0]
         return int(changed) + int(deleted)
+
+    # -- editorial overrides ---------------------------------------------------------------
+
+    def pins(self, article_id: str) -> list[str]:
+        """Ids pinned first under `article_id`, in the editor's order."""
+        rows = self._connection().execute(
+            "SELECT target_id FROM pins WHERE article_id = ? ORDER BY position", (article_id,)
+        )
+        return [row[0] for row in rows]
+
+    def blocks(self, article_id: str) -> list[str]:
+        """Ids never shown under `article_id`; article_id '' holds the global block list."""
+        rows = self._connection().execute(
+            "SELECT target_id FROM blocks WHERE article_id = ? ORDER BY target_id", (article_id,)
+        )
+        return [row[0] for row in rows]
+
+    def set_pins(self, article_id: str, target_ids: Sequence[str]) -> None:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM pins WHERE article_id = ?", (article_id,))
+            conn.executemany(
+                "INSERT INTO pins (article_id, position, target_id) VALUES (?, ?, ?)",
+                [(article_id, i, target) for i, target in enumerate(target_ids)],
+            )
+
+    def set_blocks(self, article_id: str, target_ids: Iterable[str]) -> None:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM blocks WHERE article_id = ?", (article_id,))
+            conn.executemany(
+                "INSERT OR IGNORE INTO blocks (article_id, target_id) VALUES (?, ?)",
+                [(article_id, target) for target in target_ids],
+            )
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     # -- embedding cache -------------------------------------------------------------------
 
@@ -249,35 +337,24 @@ class ArticleStore:
         self, encoder: str, items: Iterable[tuple[str, npt.NDArray[np.float32]]]
     ) -> None:
         rows = [(encoder, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items]
-        conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO embeddings (encoder, text_hash, vector) VALUES (?, ?, ?)",
                 rows,
             )
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     def retain_vectors(self, encoder: str, text_hashes: Iterable[str]) -> int:
         """Drop this encoder's cached vectors whose text is no longer in any article; return count."""
-        conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as conn:
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep_hashes (h TEXT PRIMARY KEY)")
             conn.execute("DELETE FROM keep_hashes")
             conn.executemany(
                 "INSERT OR IGNORE INTO keep_hashes (h) VALUES (?)", ((h,) for h in text_hashes)
             )
             removed = conn.execute(
-                "DELETE FROM embeddings WHERE encoder = ? AND text_hash NOT IN (SELECT h FROM keep_hashes)",
+                "DELETE FROM embeddings WHERE encoder = ?"
+                " AND text_hash NOT IN (SELECT h FROM keep_hashes)",
                 (encoder,),
             ).rowcount
             conn.execute("DELETE FROM keep_hashes")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
         return int(removed)
