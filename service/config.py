@@ -67,6 +67,48 @@ class Settings:
             "Dense and lexical candidates each, per article, that the ranking scores exactly."
         ),
     )
+    lang: str = field(
+        default="auto",
+        metadata=_doc(
+            "Language filter of related lists: auto (the source's language when known), any, or a code."
+        ),
+    )
+    recency: str = field(
+        default="exponential",
+        metadata=_doc(
+            "Recency decay of scores by age difference to the source: none, exponential or gaussian."
+        ),
+    )
+    half_life_days: float = field(
+        default=730.0,
+        metadata=_doc("Age difference (days) at which the recency decay halves a score."),
+    )
+    duplicate_threshold: float = field(
+        default=0.9,
+        metadata=_doc(
+            "Full-text tf-idf cosine at or above which a candidate counts as a near-duplicate of the source or of a chosen item and is skipped; 1.01 turns it off."
+        ),
+    )
+    diversity: float = field(
+        default=0.0,
+        metadata=_doc(
+            "MMR diversity from 0 (pure relevance) to 1, over a candidate pool larger than k."
+        ),
+    )
+    min_score: float | None = field(
+        default=None,
+        metadata={
+            "doc": "Drop results scoring below this (fused score); unset: no bar.",
+            "type": float,
+        },
+    )
+    min_relative: float | None = field(
+        default=None,
+        metadata={
+            "doc": "Drop results scoring below this fraction of the best candidate's score; unset: no bar.",
+            "type": float,
+        },
+    )
     exact_max: int = field(
         default=50_000,
         metadata=_doc("Largest collection indexed exactly (flat); above it HNSW is used."),
@@ -121,8 +163,10 @@ def env_name(name: str) -> str:
 
 
 def _field_type(name: str) -> Any:
-    default = next(f.default for f in fields(Settings) if f.name == name)
-    return Path if isinstance(default, Path) else type(default)
+    found = next(f for f in fields(Settings) if f.name == name)
+    if "type" in found.metadata:  # optional settings: None by default
+        return found.metadata["type"]
+    return Path if isinstance(found.default, Path) else type(found.default)
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -132,6 +176,9 @@ def _coerce(name: str, value: Any) -> Any:
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     text = str(value).strip()
+    optional = next(f for f in fields(Settings) if f.name == name).default is None
+    if optional and text.lower() in ("", "none"):
+        return None
     try:
         if kind is bool:
             lowered = text.lower()
@@ -181,6 +228,9 @@ def _validate(settings: Settings) -> None:
     for name in positive:
         if getattr(settings, name) < 1:
             raise ConfigError(f"{env_name(name)} must be at least 1")
+    from service.options import validate_defaults
+
+    validate_defaults(settings)
     for name in ("weight_dense", "weight_lexical", "weight_labels"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{env_name(name)} must not be negative")
@@ -195,6 +245,11 @@ def _validate(settings: Settings) -> None:
 def documented_settings() -> list[tuple[str, str, Any, str]]:
     """(field, environment variable, default, description) for each setting, for docs and tests."""
     return [
-        (f.name, env_name(f.name), f.default, str(f.metadata.get("doc", "")))
+        (
+            f.name,
+            env_name(f.name),
+            "" if f.default is None else f.default,
+            str(f.metadata.get("doc", "")),
+        )
         for f in fields(Settings)
     ]
