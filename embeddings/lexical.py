@@ -85,3 +85,14 @@ class LexicalModel:
         vectorizer._validate_vocabulary()
         vectorizer.idf_ = np.load(directory / f"{name}.idf.npy")
         return cls(vectorizer, saved["kind"])
+
+
+def strongest_shared_terms(
+    a: sp.csr_matrix, b: sp.csr_matrix, terms: npt.NDArray[np.str_], count: int = 5
+) -> list[str]:
+    """The terms contributing most to the cosine of two tf-idf rows, strongest first."""
+    product = a.multiply(b).tocsr()
+    if product.nnz == 0:
+        return []
+    order = np.argsort(-product.data, kind="stable")[:count]
+    return [str(terms[product.indices[i]]) for i in order]

@@ -169,3 +169,38 @@ def rank(
         gather(lexical),
         gather(labels),
     )
+
+
+def score_parts(
+    corpus: Corpus, query: Queries, positions: PositionArray, *, exclude: int = -1
+) -> dict[str, FloatArray]:
+    """Each signal's raw similarity and standardised value for `positions`, for one query:
+    the parts that `rank` sums (keys dense, lexical, labels and each with a _z suffix)."""
+    sample = corpus.stats_sample()
+    own = (sample == exclude)[None, :]
+    vectors = np.asarray(corpus.vectors)
+    vector = np.asarray(query.vectors[0], dtype=np.float32)
+    raw = {
+        "dense": (vectors[positions] @ vector, vectors[sample] @ vector),
+        "lexical": (
+            _sparse_dots(corpus.text, positions, query.text),
+            _sparse_dots(corpus.text, sample, query.text),
+        ),
+        "labels": (
+            _sparse_dots(corpus.labels, positions, query.labels),
+            _sparse_dots(corpus.labels, sample, query.labels),
+        ),
+    }
+    parts: dict[str, FloatArray] = {}
+    for name, (values, sample_values) in raw.items():
+        values = np.asarray(values, dtype=np.float32)
+        parts[name] = values
+        parts[f"{name}_z"] = _standardise(
+            values[None, :], np.asarray(sample_values, np.float32)[None, :], own
+        )[0]
+    return parts
+
+
+def _sparse_dots(matrix: sp.csr_matrix, rows: PositionArray, query: sp.csr_matrix) -> FloatArray:
+    result: FloatArray = np.asarray((matrix[rows] @ query.T).todense(), dtype=np.float32).ravel()
+    return result

@@ -30,7 +30,13 @@ from embeddings.ranking import Corpus
 from service.articles import embedding_text, labels_text, lexical_text, text_hash
 from service.config import Settings
 from service.errors import RebuildInProgress, RelatedError
-from service.generations import atomic_write_text, clean_up, publish, write_generation
+from service.generations import (
+    GENERATION_FORMAT,
+    atomic_write_text,
+    clean_up,
+    publish,
+    write_generation,
+)
 from service.store import ArticleStore
 
 Progress = Callable[[str, int, int], None]
@@ -208,6 +214,7 @@ def _build_locked(
     lexical_docs: list[str] = []
     label_docs: list[str] = []
     published: list[float] = []
+    langs: list[str] = []
     with store.snapshot():
         revision = store.revision()
         total = store.count()
@@ -230,6 +237,7 @@ def _build_locked(
             lexical_docs.append(lexical_text(article))
             label_docs.append(labels_text(article))
             published.append(article.published_ts if article.published_ts is not None else np.nan)
+            langs.append(article.lang or "")
             if len(batch) >= 1000:
                 flush()
         flush()
@@ -271,7 +279,7 @@ def _build_locked(
     # 4. Write, publish, clean up.
     built_at = _now_iso()
     manifest = {
-        "format": 1,
+        "format": GENERATION_FORMAT,
         "encoder": identity,
         "model": settings.model,
         "dimension": index.dimension,
@@ -314,6 +322,7 @@ def _build_locked(
             "neighbour_scores": scores.astype(np.float32),
             "vectors": vectors,
             "published": np.asarray(published, dtype=np.float64),
+            "langs": np.asarray(langs, dtype=str),
         },
         lexical={"text": (text_model, text_matrix), "labels": (label_model, label_matrix)},
     )

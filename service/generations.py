@@ -32,6 +32,8 @@ from embeddings.lexical import LexicalModel
 from embeddings.ranking import Corpus
 from service.errors import IndexMismatch
 
+GENERATION_FORMAT = 2
+"""Bumped whenever a generation's files change; a server refuses other formats."""
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 TMP_PREFIX = ".tmp-"
@@ -177,6 +179,12 @@ class Generation:
         return loaded
 
     @cached_property
+    def langs(self) -> npt.NDArray[np.str_]:
+        """Language code of each row ('' when unknown)."""
+        loaded: npt.NDArray[np.str_] = np.load(self.path / "langs.npy", mmap_mode="r")
+        return loaded
+
+    @cached_property
     def text_model(self) -> LexicalModel:
         return LexicalModel.load(self.path, "text")
 
@@ -207,6 +215,12 @@ class Generation:
         return [(int(k), float(s)) for k, s in zip(keys, scores, strict=True) if k >= 0]
 
     def check_compatible(self, encoder_identity: str, dimension: int | None = None) -> None:
+        if self.manifest.get("format") != GENERATION_FORMAT:
+            raise IndexMismatch(
+                f"Index generation {self.name} was written by another version of related-articles "
+                f"(format {self.manifest.get('format')}, this one reads {GENERATION_FORMAT}): "
+                "rebuild the index (`related build`)"
+            )
         built_with = self.manifest.get("encoder")
         if built_with != encoder_identity:
             raise IndexMismatch(

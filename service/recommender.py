@@ -1,40 +1,58 @@
-"""related(article id, k) -> ranked related articles. The ranking policy lives here.
+"""related(article id, options) -> ranked related articles. The ranking policy lives here.
 
-An indexed article's answer is a lookup in its precomputed neighbour list. An article stored
-after the last build is answered live: its text is encoded (or taken from the embedding cache)
-and searched against the current index. Either way articles deleted since the build are
-dropped and the source is never in its own list.
+1. Editorial pins come first, in the editor's order; when they fill k nothing is searched.
+2. Candidates: an indexed article's precomputed neighbour list, read in order through the
+   filters (`service.filters`). If the list runs out before the pool is full, the index itself
+   is searched with the filters applied to every row, so a filter never shortens a list while
+   enough matching articles exist. An article stored after the last build, or a draft, is
+   always searched live.
+3. The pool is re-ranked (`embeddings.rerank`): optional recency decay, near-duplicate
+   suppression against the source and the chosen items, optional MMR diversity.
+4. Thresholds drop weak results rather than show irrelevant ones, and the answer says how
+   many were cut.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from embeddings.encoder import Encoder
-from embeddings.ranking import Queries, rank
+from embeddings.lexical import strongest_shared_terms
+from embeddings.ranking import Queries, rank, score_parts
+from embeddings.rerank import decay, recency_factors, select
 from service.articles import Article, embedding_text, labels_text, lexical_text, text_hash
 from service.config import Settings
 from service.errors import ArticleNotFound, IndexNotReady, InvalidParameter
+from service.filters import Filter
 from service.generations import CurrentGeneration, Generation
+from service.options import RelatedOptions, parse_options
 from service.store import ArticleStore
 
-Source = Literal["index", "live"]
+Source = Literal["index", "search", "live", "draft", "pins"]
+GLOBAL_BLOCKS = ""
+"""The article id under which the global block list is stored."""
+DAY = 86_400.0
 
 
 @dataclass(frozen=True)
 class RelatedItem:
     article: Article
-    score: float
+    score: float | None
+    pinned: bool = False
+    explanation: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = self.article.to_json()
         del data["body"]
-        data["score"] = round(self.score, 6)
+        data["score"] = None if self.score is None else round(self.score, 6)
+        if self.pinned:
+            data["pinned"] = True
+        if self.explanation is not None:
+            data["explanation"] = self.explanation
         return data
 
 
@@ -42,9 +60,15 @@ class RelatedItem:
 class RelatedResult:
     article: Article
     items: list[RelatedItem]
-    k: int
+    options: RelatedOptions
     source: Source
     generation: Generation
+    cut: dict[str, int] = field(default_factory=dict)
+    suppressed_duplicates: int = 0
+
+    @property
+    def k(self) -> int:
+        return self.options.k
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,11 +76,30 @@ class RelatedResult:
             "related": [item.to_json() for item in self.items],
             "k": self.k,
             "source": self.source,
+            "cut": self.cut,
+            "suppressed_duplicates": self.suppressed_duplicates,
             "index": {
                 "generation": self.generation.name,
                 "built_at": self.generation.manifest.get("built_at"),
             },
         }
+
+
+@dataclass
+class _Pool:
+    """Candidates in best-first order, with their generation rows (-1 when not indexed)."""
+
+    articles: list[Article] = field(default_factory=list)
+    keys: list[int] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+
+    def add(self, key: int, score: float, article: Article) -> None:
+        self.keys.append(key)
+        self.scores.append(score)
+        self.articles.append(article)
+
+    def __len__(self) -> int:
+        return len(self.keys)
 
 
 class Recommender:
@@ -79,96 +122,144 @@ class Recommender:
         generation.check_compatible(self.encoder.identity)
         return generation
 
+    def options(self, raw: dict[str, Any] | None = None, **given: Any) -> RelatedOptions:
+        """Options from raw values (HTTP/CLI), defaults from the settings."""
+        return parse_options({**(raw or {}), **given}, self.settings)
+
     def parse_k(self, raw: object) -> int:
-        """Validate a requested k (None means the default)."""
-        if raw is None or raw == "":
-            return self.settings.default_k
-        try:
-            k = int(str(raw))
-        except ValueError:
-            raise InvalidParameter(f"Parameter 'k' must be a whole number, got {raw!r}") from None
-        if not 1 <= k <= self.settings.max_k:
-            raise InvalidParameter(
-                f"Parameter 'k' must be between 1 and {self.settings.max_k}, got {k}"
-            )
-        return k
+        return self.options(k=raw if raw not in ("", None) else None).k
 
     def related(
-        self, article_id: str, k: int | None = None, *, past_only: bool = False
+        self,
+        article_id: str,
+        k: int | None = None,
+        *,
+        options: RelatedOptions | None = None,
+        past_only: bool = False,
     ) -> RelatedResult:
-        """The k articles most related to `article_id`.
-
-        `past_only` keeps only articles published before it (as an editor linking at
-        publication time would), filtered before the cut: if the precomputed list runs out,
-        the index is searched with the filter applied.
-        """
-        k = self.parse_k(k)
+        """The articles most related to stored article `article_id`."""
+        options = options or self.options(k=k, past_only=past_only or None)
         stored = self.store.get(article_id)
         if stored is None:
             raise ArticleNotFound(article_id)
-        generation = self.generation()
-        cutoff = stored.article.published_ts if past_only else None
-        if past_only and cutoff is None:
+        if options.past_only and stored.article.published_ts is None:
             raise InvalidParameter(
                 f"past_only needs a 'published' date, and {article_id!r} has none"
             )
-        allow = None if cutoff is None else _published_before(cutoff)
+        return self._recommend(stored.article, stored.key, options)
 
-        candidates = generation.neighbours(stored.key)
-        source: Source = "index"
-        if candidates is None:
-            candidates = self._search(stored.article, generation, k, cutoff)
-            source = "live"
-        items = self._resolve(candidates, exclude=stored.key, k=k, allow=allow)
-        if len(items) < k and allow is not None and source == "index":
-            candidates = self._search(stored.article, generation, k, cutoff, own_key=stored.key)
-            items = self._resolve(candidates, exclude=stored.key, k=k, allow=allow)
-        return RelatedResult(stored.article, items, k, source, generation)
+    def related_to_draft(self, draft: Article, options: RelatedOptions) -> RelatedResult:
+        """Related articles for text that is not stored (an article being written)."""
+        if options.past_only and draft.published_ts is None:
+            raise InvalidParameter("past_only needs the draft's 'published' date")
+        return self._recommend(draft, None, options)
 
-    def _search(
-        self,
-        article: Article,
-        generation: Generation,
-        k: int,
-        cutoff: float | None,
-        *,
-        own_key: int | None = None,
-    ) -> list[tuple[int, float]]:
-        """Rank the whole index for `article` (indexed as `own_key`, or not indexed at all)."""
-        corpus = generation.corpus
-        position = generation.position(own_key) if own_key is not None else None
-        if position is not None:
-            queries = Queries(
-                np.asarray(corpus.vectors[position : position + 1]),
-                corpus.text[position],
-                corpus.labels[position],
-            )
-        else:
-            queries = Queries(
-                self._vector(article, generation)[None, :],
-                generation.text_model.transform([lexical_text(article)]),
-                generation.labels_model.transform([labels_text(article)]),
-            )
-        allowed = None
-        if cutoff is not None:
-            published = np.asarray(generation.published)
-            allowed = np.nan_to_num(published, nan=np.inf) < cutoff
-        exclude = np.asarray([-1 if position is None else position], dtype=np.int64)
-        # Over-fetch: some hits may have been deleted since the build.
-        ranked = rank(
-            corpus,
-            queries,
-            k * 2 + 10,
-            weights=self.settings.weights,
-            candidates=self.settings.candidates,
-            exclude=exclude,
-            allowed=allowed,
+    # -- the pipeline ----------------------------------------------------------------------
+
+    def _recommend(
+        self, source: Article, key: int | None, options: RelatedOptions
+    ) -> RelatedResult:
+        generation = self.generation()
+        k = options.k
+        blocked = set(self.store.blocks(GLOBAL_BLOCKS))
+        pinned: list[RelatedItem] = []
+        if key is not None:
+            blocked |= set(self.store.blocks(source.id))
+            pinned = self._pinned(source, options, k)
+        if len(pinned) >= k:
+            return RelatedResult(source, pinned[:k], options, "pins", generation)
+
+        excluded_ids = blocked | set(options.exclude) | {item.article.id for item in pinned}
+        excluded_ids.add(source.id)
+        rule = Filter.build(
+            options,
+            source,
+            excluded_ids=excluded_ids,
+            excluded_keys=set(self.store.keys_for(excluded_ids).values()),
         )
-        return [
+        wanted = k - len(pinned)
+        # Room for near-duplicates to be skipped, and a deeper pool when order can change.
+        pool_size = wanted + 5 if not options.reorders else max(3 * wanted, wanted + 20)
+
+        listed = generation.neighbours(key) if key is not None else None
+        source_kind: Source
+        if listed is not None:
+            source_kind = "index"
+            pool = self._pool_from_list(listed, rule, pool_size)
+            list_was_full = len(listed) >= int(generation.manifest.get("neighbours", 0))
+            if len(pool) < pool_size and list_was_full:
+                pool = self._pool_from_search(source, key, generation, rule, pool_size)
+                source_kind = "search"
+        else:
+            pool = self._pool_from_search(source, None, generation, rule, pool_size)
+            source_kind = "draft" if key is None else "live"
+
+        items, cut, suppressed = self._choose(source, key, generation, pool, options, wanted)
+        if options.explain:
+            items = self._explain(source, key, generation, pinned + items)
+        else:
+            items = pinned + items
+        return RelatedResult(source, items, options, source_kind, generation, cut, suppressed)
+
+    def _pinned(self, source: Article, options: RelatedOptions, k: int) -> list[RelatedItem]:
+        ids = [i for i in self.store.pins(source.id) if i != source.id and i not in options.exclude]
+        if not ids:
+            return []
+        keys = self.store.keys_for(ids)
+        articles = self.store.get_by_keys(keys.values())
+        found = [articles[keys[i]] for i in ids if i in keys and keys[i] in articles]
+        return [RelatedItem(article, None, pinned=True) for article in found[:k]]
+
+    def _pool_from_list(self, listed: list[tuple[int, float]], rule: Filter, size: int) -> _Pool:
+        pool = _Pool()
+        start = 0
+        while len(pool) < size and start < len(listed):
+            # Windows a little larger than needed: filtered-out and deleted articles are few.
+            window = listed[start : start + (size - len(pool)) + 10]
+            start += len(window)
+            articles = self.store.get_by_keys(key for key, _ in window)
+            for key, score in window:
+                article = articles.get(key)
+                if article is not None and len(pool) < size and rule.accepts(article):
+                    pool.add(key, score, article)
+        return pool
+
+    def _pool_from_search(
+        self, source: Article, key: int | None, generation: Generation, rule: Filter, size: int
+    ) -> _Pool:
+        position = generation.position(key) if key is not None else None
+        queries = self._queries(source, position, generation)
+        exclude = np.asarray([-1 if position is None else position], dtype=np.int64)
+        # Over-fetch: rows deleted from the store since the build are dropped below.
+        ranked = rank(
+            generation.corpus,
+            queries,
+            size + 10,
+            weights=self.settings.weights,
+            candidates=max(self.settings.candidates, size),
+            exclude=exclude,
+            allowed=rule.mask(generation),
+        )
+        hits = [
             (int(generation.keys[p]), float(s))
             for p, s in zip(ranked.positions[0], ranked.scores[0], strict=True)
             if p >= 0
         ]
+        return self._pool_from_list(hits, rule, size)
+
+    def _queries(self, source: Article, position: int | None, generation: Generation) -> Queries:
+        corpus = generation.corpus
+        if position is not None:
+            return Queries(
+                np.asarray(corpus.vectors[position : position + 1]),
+                corpus.text[position],
+                corpus.labels[position],
+            )
+        return Queries(
+            self._vector(source, generation)[None, :],
+            generation.text_model.transform([lexical_text(source)]),
+            generation.labels_model.transform([labels_text(source)]),
+        )
 
     def _vector(self, article: Article, generation: Generation) -> npt.NDArray[np.float32]:
         text = embedding_text(article, self.settings.max_text_chars)
@@ -179,34 +270,102 @@ class Recommender:
         generation.check_compatible(self.encoder.identity, dimension=len(vector))
         return np.asarray(vector, dtype=np.float32)
 
-    def _resolve(
+    def _choose(
         self,
-        candidates: list[tuple[int, float]],
-        *,
-        exclude: int,
-        k: int,
-        allow: Callable[[Article], bool] | None = None,
+        source: Article,
+        key: int | None,
+        generation: Generation,
+        pool: _Pool,
+        options: RelatedOptions,
+        wanted: int,
+    ) -> tuple[list[RelatedItem], dict[str, int], int]:
+        if not len(pool):
+            return [], {}, 0
+        scores = np.asarray(pool.scores, dtype=np.float64)
+        if options.recency != "none" and source.published_ts is not None:
+            published = np.asarray(
+                [a.published_ts if a.published_ts is not None else np.nan for a in pool.articles],
+                dtype=np.float64,
+            )
+            ages = (published - source.published_ts) / DAY
+            scores = decay(scores, recency_factors(ages, options.recency, options.half_life_days))
+        order = np.argsort(-scores, kind="stable")
+        rows = np.asarray([generation.position(pool.keys[i]) for i in order], dtype=np.int64)
+        position = generation.position(key) if key is not None else None
+        query = self._queries(source, position, generation)
+        # Near-duplicates by full-text tf-idf: a republished copy shares almost every word and
+        # word pair, while parts of a series (which editors do link) share only an intro, and
+        # look alike to the model, which reads the first 256 tokens.
+        text = generation.corpus.text[rows]
+        duplicate_pairs = np.asarray((text @ text.T).todense(), dtype=np.float64)
+        duplicate_of_source = np.asarray((text @ query.text.T).todense(), dtype=np.float64).ravel()
+        diversity_pairs = None
+        if options.diversity > 0:
+            vectors = np.asarray(generation.vectors)[rows]
+            diversity_pairs = (vectors @ vectors.T).astype(np.float64)
+        chosen, suppressed = select(
+            scores[order],
+            wanted,
+            duplicate_of_source=duplicate_of_source,
+            duplicate_pairs=duplicate_pairs,
+            duplicate_threshold=options.duplicate_threshold,
+            diversity_pairs=diversity_pairs,
+            diversity=options.diversity,
+        )
+        picked = [(pool.articles[order[i]], float(scores[order[i]])) for i in chosen]
+        cut: dict[str, int] = {}
+        if options.min_score is not None:
+            kept = [(a, s) for a, s in picked if s >= options.min_score]
+            cut["min_score"] = len(picked) - len(kept)
+            picked = kept
+        if options.min_relative is not None:
+            best = float(scores.max())
+            bar = best * options.min_relative if best > 0 else best
+            kept = [(a, s) for a, s in picked if s >= bar]
+            cut["min_relative"] = len(picked) - len(kept)
+            picked = kept
+        return [RelatedItem(a, s) for a, s in picked], cut, suppressed
+
+    def _explain(
+        self, source: Article, key: int | None, generation: Generation, items: list[RelatedItem]
     ) -> list[RelatedItem]:
-        """The first k candidates that still exist in the store (and pass `allow`), as articles."""
-        items: list[RelatedItem] = []
-        start = 0
-        while len(items) < k and start < len(candidates):
-            # Fetch a little more than needed: deleted articles are rare, round trips are not free.
-            window = candidates[start : start + (k - len(items)) + 5]
-            start += len(window)
-            articles = self.store.get_by_keys(key for key, _ in window)
-            for key, score in window:
-                article = articles.get(key)
-                if key == exclude or article is None or len(items) >= k:
-                    continue
-                if allow is None or allow(article):
-                    items.append(RelatedItem(article, score))
-        return items
-
-
-def _published_before(cutoff: float) -> Callable[[Article], bool]:
-    def allow(article: Article) -> bool:
-        published = article.published_ts
-        return published is not None and published < cutoff
-
-    return allow
+        position = generation.position(key) if key is not None else None
+        queries = self._queries(source, position, generation)
+        keys = self.store.keys_for(item.article.id for item in items)
+        rows = [
+            generation.position(keys[item.article.id]) if item.article.id in keys else None
+            for item in items
+        ]
+        known = [r for r in rows if r is not None]
+        parts = score_parts(
+            generation.corpus,
+            queries,
+            np.asarray(known, dtype=np.int64),
+            exclude=-1 if position is None else position,
+        )
+        terms = generation.text_model.terms()
+        weights = self.settings.weights
+        explained = []
+        index = 0
+        for item, row in zip(items, rows, strict=True):
+            article = item.article
+            explanation: dict[str, Any] = {
+                "shared_tags": sorted(set(source.tags) & set(article.tags)),
+                "same_section": bool(source.section)
+                and (source.section or "").lower() == (article.section or "").lower(),
+            }
+            if row is not None:
+                explanation["shared_terms"] = strongest_shared_terms(
+                    queries.text, generation.corpus.text[row], terms
+                )
+                explanation["parts"] = {
+                    name: {
+                        "similarity": round(float(parts[name][index]), 4),
+                        "z": round(float(parts[f"{name}_z"][index]), 4),
+                        "weight": getattr(weights, name),
+                    }
+                    for name in ("dense", "lexical", "labels")
+                }
+                index += 1
+            explained.append(RelatedItem(article, item.score, item.pinned, explanation))
+        return explained
