@@ -229,26 +229,200 @@ def serve(
 
 # -- related ---------------------------------------------------------------------------------
 
+RANKING_OPTIONS = (
+    "lang",
+    "recency",
+    "half_life_days",
+    "duplicate_threshold",
+    "diversity",
+    "min_score",
+    "min_relative",
+)
+
+
+def ranking_options(func: F) -> F:
+    """Options that change ranking: the same names as the HTTP parameters and settings."""
+    for name, kind, text in reversed(
+        [
+            ("lang", str, "auto (the source's language), any, or a code."),
+            (
+                "recency",
+                click.Choice(["none", "exponential", "gaussian"]),
+                "Decay scores by age difference.",
+            ),
+            ("half-life-days", float, "Age difference at which recency halves a score."),
+            (
+                "duplicate-threshold",
+                float,
+                "Full-text tf-idf cosine that counts as a near-duplicate (1.01: off).",
+            ),
+            ("diversity", float, "MMR diversity, 0 (off) to 1."),
+            ("min-score", float, "Drop results scoring below this."),
+            ("min-relative", float, "Drop results below this fraction of the best score."),
+        ]
+    ):
+        func = click.option(f"--{name}", type=kind, default=None, help=text)(func)
+    return func
+
+
+def filter_options(func: F) -> F:
+    """Filters applied before the top-k cut."""
+    func = click.option("--exclude", multiple=True, help="Never return this id (repeatable).")(func)
+    func = click.option(
+        "--past-only", is_flag=True, default=None, help="Only articles published before the source."
+    )(func)
+    func = click.option(
+        "--published-before", default=None, help="Published strictly before this ISO date."
+    )(func)
+    func = click.option(
+        "--published-after", default=None, help="Published on or after this ISO date."
+    )(func)
+    func = click.option("--tag", multiple=True, help="Any of these tags (repeatable).")(func)
+    func = click.option("--section", multiple=True, help="Any of these sections (repeatable).")(
+        func
+    )
+    return ranking_options(func)
+
+
+def raw_options(values: dict[str, Any]) -> dict[str, Any]:
+    """CLI values as raw options: unset flags and empty repeatables mean 'the default'."""
+    return {
+        name: value
+        for name, value in values.items()
+        if value is not None and value != () and value is not False
+    }
+
 
 @cli.command("related")
 @click.argument("article_id")
 @click.option("--k", "k", type=int, default=None, help="How many related articles [default: 5].")
+@filter_options
+@click.option("--explain", is_flag=True, help="Say why each result is related.")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as the HTTP API.")
 @data_dir_option
-def related_command(article_id: str, k: int | None, as_json: bool, data_dir: Path | None) -> None:
+def related_command(article_id: str, as_json: bool, data_dir: Path | None, **options: Any) -> None:
     """Print the articles related to ARTICLE_ID (the same code path as the HTTP API)."""
     from service.services import Services
 
     settings = settings_for(data_dir=data_dir)
-    result = Services.open(settings).recommender.related(article_id, k)
+    recommender = Services.open(settings).recommender
+    result = recommender.related(article_id, options=recommender.options(raw_options(options)))
     if as_json:
         click.echo(json.dumps({"ok": True, **result.to_json()}, ensure_ascii=False))
         return
     click.echo(f"{result.article.id}: {result.article.title}")
     for rank, item in enumerate(result.items, start=1):
-        click.echo(f"{rank:>3}. {item.score:.3f}  {item.article.id}  {item.article.title}")
-    if result.source == "live":
-        click.echo("(computed live: this article is newer than the index)", err=True)
+        score = "pinned" if item.pinned else f"{item.score:.3f}"
+        click.echo(f"{rank:>3}. {score:>7}  {item.article.id}  {item.article.title}")
+        if item.explanation:
+            click.echo(f"        {json.dumps(item.explanation, ensure_ascii=False)}")
+    notes = {
+        "live": "computed live: this article is newer than the index",
+        "search": "the precomputed list ran out under the filters: searched the index",
+    }
+    if result.source in notes:
+        click.echo(f"({notes[result.source]})", err=True)
+    cut = sum(result.cut.values())
+    if cut or result.suppressed_duplicates:
+        click.echo(
+            f"({cut} cut by thresholds, {result.suppressed_duplicates} near-duplicates skipped)",
+            err=True,
+        )
+
+
+# -- editorial overrides -----------------------------------------------------------------------
+
+
+def _edit_ids(
+    kind: str, article_id: str | None, ids: tuple[str, ...], clear: bool, data_dir: Path | None
+) -> None:
+    from service.recommender import GLOBAL_BLOCKS
+    from service.store import ArticleStore
+
+    store = ArticleStore(settings_for(data_dir=data_dir).db_path)
+    owner = GLOBAL_BLOCKS if article_id is None else article_id
+    if article_id is not None and store.get(article_id) is None:
+        from service.errors import ArticleNotFound
+
+        raise ArticleNotFound(article_id)
+    if ids or clear:
+        if kind == "pins" and owner in ids:
+            raise click.BadParameter("an article cannot be pinned under itself")
+        (store.set_pins if kind == "pins" else store.set_blocks)(owner, list(dict.fromkeys(ids)))
+    current = store.pins(owner) if kind == "pins" else store.blocks(owner)
+    click.echo("\n".join(current) if current else f"(no {kind})")
+
+
+@cli.command()
+@click.argument("article_id")
+@click.argument("ids", nargs=-1)
+@click.option("--clear", is_flag=True, help="Remove every pin of ARTICLE_ID.")
+@data_dir_option
+def pins(article_id: str, ids: tuple[str, ...], clear: bool, data_dir: Path | None) -> None:
+    """Show, or set to IDS in this order, the articles pinned first under ARTICLE_ID."""
+    _edit_ids("pins", article_id, ids, clear, data_dir)
+
+
+@cli.command()
+@click.argument("ids", nargs=-1)
+@click.option(
+    "--article",
+    "article_id",
+    default=None,
+    help="Block under this article only [default: the global block list].",
+)
+@click.option("--clear", is_flag=True, help="Empty the block list.")
+@data_dir_option
+def blocks(
+    ids: tuple[str, ...], article_id: str | None, clear: bool, data_dir: Path | None
+) -> None:
+    """Show, or set to IDS, the articles never shown (globally, or under --article)."""
+    _edit_ids("blocks", article_id, ids, clear, data_dir)
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write [default: standard output].",
+)
+@click.option("--k", "k", type=int, default=None, help="Related articles per article [default: 5].")
+@filter_options
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@data_dir_option
+def export(
+    fmt: str, output: Path | None, quiet: bool, data_dir: Path | None, **options: Any
+) -> None:
+    """Write every article's related list, for static sites and CDN caches (streamed)."""
+    from service.export import export_related
+    from service.services import Services
+
+    settings = settings_for(data_dir=data_dir)
+    services = Services.open(settings)
+    chosen = services.recommender.options(raw_options(options))
+    with tqdm(
+        desc="export",
+        total=services.store.count(),
+        unit=" articles",
+        disable=True if quiet else None,
+        file=sys.stderr,
+    ) as bar:
+        if output is None:
+            count = export_related(services, chosen, sys.stdout, fmt, progress=bar.update)
+        else:
+            tmp = output.with_name(f".{output.name}.tmp")
+            with tmp.open("w", encoding="utf-8", newline="") as handle:
+                count = export_related(services, chosen, handle, fmt, progress=bar.update)
+            tmp.replace(output)  # readers never see half a file
+    click.echo(f"exported {count} related lists", err=True)
 
 
 # -- evaluate --------------------------------------------------------------------------------
@@ -294,6 +468,7 @@ def parse_cutoffs(_ctx: click.Context, _param: click.Parameter, value: str) -> l
     default=None,
     help="Write a self-contained HTML page with the table and recall/nDCG curves.",
 )
+@ranking_options
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @data_dir_option
 def evaluate_command(
@@ -305,6 +480,7 @@ def evaluate_command(
     report: Path | None,
     quiet: bool,
     data_dir: Path | None,
+    **options: Any,
 ) -> None:
     """Compare the related lists, and simple baselines, with curated links in LINKS.
 
@@ -325,7 +501,12 @@ def evaluate_command(
         file=sys.stderr,
     ) as bar:
         evaluation = evaluate(
-            services, curated, cutoffs=cutoffs, past_only=past_only, progress=bar.update
+            services,
+            curated,
+            cutoffs=cutoffs,
+            past_only=past_only,
+            options=raw_options(options),
+            progress=bar.update,
         )
     if per_article is not None:
         write_per_article(evaluation, per_article)

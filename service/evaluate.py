@@ -99,6 +99,7 @@ class Evaluation:
     curves: dict[str, dict[str, list[float]]]
     counts: dict[str, Any]
     per_source: list[dict[str, Any]] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
 
     def best(self) -> dict[str, str]:
         """Per metric, the method with the highest value (ties: the first listed)."""
@@ -109,6 +110,7 @@ class Evaluation:
         return {
             "cutoffs": self.cutoffs,
             "past_only": self.past_only,
+            "options": self.options,
             **self.counts,
             "methods": self.methods,
             "best": self.best(),
@@ -149,8 +151,10 @@ def evaluate(
     *,
     cutoffs: Sequence[int] = (3, 5, 10),
     past_only: bool = False,
+    options: dict[str, Any] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Evaluation:
+    """Evaluate every method; `options` (raw, as on the CLI) change the service's ranking."""
     cutoffs = sorted(set(cutoffs))
     depth = max(*cutoffs, CURVE_DEPTH)
     if cutoffs[0] < 1 or depth > services.settings.max_k:
@@ -158,6 +162,7 @@ def evaluate(
             f"cut-offs must be between 1 and RELATED_MAX_K ({services.settings.max_k})"
         )
     generation = services.recommender.generation()
+    service_options = services.recommender.options(options, k=depth, past_only=past_only or None)
     keys = np.asarray(generation.keys)
     stored = {s.key: s.article for s in services.store.iter_articles()}
     in_store = np.asarray([int(key) in stored for key in keys])
@@ -213,7 +218,7 @@ def evaluate(
             found = top_k(baseline.scores(where), depth, exclude=where, allowed=allowed)
             # `allowed` holds stored articles only, so every position found has an id.
             rankings[baseline.name][source] = [ids[p] for p in found]
-        result = services.recommender.related(source, depth, past_only=past_only)
+        result = services.recommender.related(source, options=service_options)
         rankings[SERVICE][source] = [item.article.id for item in result.items]
         if progress is not None:
             progress(1)
@@ -267,7 +272,9 @@ def evaluate(
         "candidates": int(in_store.sum()),
         "generation": generation.name,
     }
-    return Evaluation(cutoffs, past_only, methods, curves, counts, per_source)
+    return Evaluation(
+        cutoffs, past_only, methods, curves, counts, per_source, service_options.to_json()
+    )
 
 
 def _mean(values: Any) -> float:

@@ -8,10 +8,13 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from service.articles import Article, validate_record
 from service.builder import BuildLock, BuildStatus
 from service.errors import ArticleNotFound, Forbidden, InvalidParameter, Unauthorized
 from service.ingest import ingest
+from service.options import LIST_OPTIONS, OPTION_NAMES
 from service.rebuild import request_rebuild
+from service.recommender import GLOBAL_BLOCKS
 from service.services import Services
 
 api = Blueprint("api", __name__)
@@ -105,12 +108,123 @@ def get_article(article_id: str) -> Response:
     return jsonify(ok=True, article=stored.article.to_json())
 
 
+def query_options() -> dict[str, Any]:
+    """Query-string options as raw values: repeated list options are merged."""
+    raw: dict[str, Any] = {}
+    for name in request.args:
+        values = request.args.getlist(name)
+        raw[name] = values if name in LIST_OPTIONS else values[-1]
+    return raw
+
+
 @api.get("/articles/<article_id>/related")
 def related(article_id: str) -> Response:
     recommender = services().recommender
-    k = recommender.parse_k(request.args.get("k"))
-    result = recommender.related(article_id, k)
+    options = recommender.options(query_options())
+    result = recommender.related(article_id, options=options)
     return jsonify(ok=True, **result.to_json())
+
+
+@api.post("/related")
+def related_to_draft() -> Response:
+    """Related articles for a draft (text that is not stored).
+
+    `{"article": {draft fields}, ...options}`; or, in short, the draft's fields and the options
+    side by side, where `section` and `lang` then mean the filters of those names.
+    """
+    body = json_body()
+    if not isinstance(body, dict):
+        raise InvalidParameter(
+            "POST /related takes one JSON object: the draft's fields and options"
+        )
+    if "article" in body:
+        fields = body.pop("article")
+        if not isinstance(fields, dict):
+            raise InvalidParameter("Field 'article' must be an object with the draft's fields")
+        option_values = body
+    else:
+        option_values = {name: body.pop(name) for name in list(body) if name in OPTION_NAMES}
+        fields = body
+    fields = {**fields, "id": "draft"}
+    draft = validate_record(fields, "draft")
+    if not isinstance(draft, Article):
+        first = draft[0]
+        raise InvalidParameter(
+            f"Field {first.field!r} of the draft {first.reason}",
+            details=[p.to_json() for p in draft],
+        )
+    recommender = services().recommender
+    result = recommender.related_to_draft(draft, recommender.options(option_values))
+    return jsonify(ok=True, **result.to_json())
+
+
+def id_list_body() -> list[str]:
+    body = json_body()
+    ids = body.get("ids") if isinstance(body, dict) else None
+    if not isinstance(ids, list) or not all(isinstance(i, str) and i.strip() for i in ids):
+        raise InvalidParameter("Send {\"ids\": [article ids]}: field 'ids' must be a list of ids")
+    return list(dict.fromkeys(i.strip() for i in ids))
+
+
+def require_article(article_id: str) -> None:
+    if services().store.get(article_id) is None:
+        raise ArticleNotFound(article_id)
+
+
+@api.get("/articles/<article_id>/pins")
+def get_pins(article_id: str) -> Response:
+    require_article(article_id)
+    return jsonify(ok=True, article=article_id, ids=services().store.pins(article_id))
+
+
+@api.put("/articles/<article_id>/pins")
+def put_pins(article_id: str) -> Response:
+    require_article(article_id)
+    ids = id_list_body()
+    if article_id in ids:
+        raise InvalidParameter("An article cannot be pinned under itself")
+    services().store.set_pins(article_id, ids)
+    return jsonify(ok=True, article=article_id, ids=ids)
+
+
+@api.delete("/articles/<article_id>/pins")
+def delete_pins(article_id: str) -> Response:
+    require_article(article_id)
+    services().store.set_pins(article_id, [])
+    return jsonify(ok=True, article=article_id, ids=[])
+
+
+@api.get("/articles/<article_id>/blocks")
+def get_blocks(article_id: str) -> Response:
+    require_article(article_id)
+    return jsonify(ok=True, article=article_id, ids=services().store.blocks(article_id))
+
+
+@api.put("/articles/<article_id>/blocks")
+def put_blocks(article_id: str) -> Response:
+    require_article(article_id)
+    ids = id_list_body()
+    services().store.set_blocks(article_id, ids)
+    return jsonify(ok=True, article=article_id, ids=ids)
+
+
+@api.delete("/articles/<article_id>/blocks")
+def delete_blocks(article_id: str) -> Response:
+    require_article(article_id)
+    services().store.set_blocks(article_id, [])
+    return jsonify(ok=True, article=article_id, ids=[])
+
+
+@api.get("/blocks")
+def get_global_blocks() -> Response:
+    return jsonify(ok=True, ids=services().store.blocks(GLOBAL_BLOCKS))
+
+
+@api.put("/blocks")
+def put_global_blocks() -> Response:
+    ids = id_list_body()
+    services().store.set_blocks(GLOBAL_BLOCKS, ids)
+    return jsonify(ok=True, ids=ids)
 
 
 @api.post("/articles")
