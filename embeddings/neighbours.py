@@ -71,8 +71,14 @@ def all_ranked_neighbours(
     weights: Weights | None = None,
     candidates: int = 200,
     progress: Callable[[int], None] | None = None,
-) -> tuple[ScoreArray, PositionArray]:
-    """Top-k fused neighbours (see embeddings.ranking) of every item of `corpus`."""
+    pairs_floor: float = 0.5,
+) -> tuple[ScoreArray, PositionArray, tuple[PositionArray, PositionArray, npt.NDArray[np.float32]]]:
+    """Top-k fused neighbours (see embeddings.ranking) of every item of `corpus`, and the
+    pairs of items whose full-text cosine is at least `pairs_floor` (rows, columns, cosines;
+    sorted by row), for near-duplicate checks without a sparse product per request."""
+    pair_rows: list[PositionArray] = []
+    pair_cols: list[PositionArray] = []
+    pair_sims: list[npt.NDArray[np.float32]] = []
     n = len(corpus)
     # Each batch holds a few (batch, n) score arrays: keep them near 20M cells.
     batch_size = max(1, min(512, 20_000_000 // max(n, 1)))
@@ -89,8 +95,19 @@ def all_ranked_neighbours(
             weights=weights,
             candidates=candidates,
             exclude=np.arange(start, stop, dtype=np.int64),
+            pairs_floor=pairs_floor,
         )
         all_scores[start:stop], all_positions[start:stop] = ranked.scores, ranked.positions
+        assert ranked.text_pairs is not None
+        rows, cols, sims = ranked.text_pairs
+        pair_rows.append(rows + start)
+        pair_cols.append(cols)
+        pair_sims.append(sims)
         if progress is not None:
             progress(stop - start)
-    return all_scores, all_positions
+    pairs = (
+        np.concatenate(pair_rows) if pair_rows else np.zeros(0, np.int64),
+        np.concatenate(pair_cols) if pair_cols else np.zeros(0, np.int64),
+        np.concatenate(pair_sims) if pair_sims else np.zeros(0, np.float32),
+    )
+    return all_scores, all_positions, pairs

@@ -74,6 +74,8 @@ class Ranked:
     dense: FloatArray
     lexical: FloatArray
     labels: FloatArray
+    text_pairs: tuple[PositionArray, PositionArray, FloatArray] | None = None
+    """(query index, position, full-text cosine) of every row at or above `pairs_floor`."""
 
 
 def _standardise(
@@ -104,8 +106,12 @@ def rank(
     candidates: int = 200,
     exclude: PositionArray | None = None,
     allowed: npt.NDArray[np.bool_] | None = None,
+    pairs_floor: float | None = None,
 ) -> Ranked:
     """Fused top-k of the corpus for each query.
+
+    With `pairs_floor`, also every row whose full-text (lexical) cosine with the query is at or
+    above it, own row excluded: near-duplicate candidates, collected while the products exist.
 
     `exclude[i]` is a position never returned for query i (its own row, or -1); `allowed` masks
     the rows any query may return (filters), applied before the cut so lists stay full.
@@ -119,9 +125,8 @@ def rank(
     label_all = np.asarray((queries.labels @ corpus.labels.T).todense(), dtype=np.float32)
 
     # Candidate pool: dense top-C and lexical top-C.
-    blocked = np.zeros((b, n), dtype=bool)
-    valid = exclude >= 0
-    blocked[np.nonzero(valid)[0], exclude[valid]] = True
+    blocked = blocked_self(exclude, n)
+    own_rows = blocked.copy() if pairs_floor is not None else None
     if allowed is not None:
         blocked |= ~allowed[None, :]
     if allowed is None:
@@ -162,13 +167,32 @@ def rank(
     def gather(values: FloatArray) -> FloatArray:
         return np.pad(np.take_along_axis(values, order, axis=1), pad).astype(np.float32)
 
+    text_pairs = None
+    if pairs_floor is not None:
+        assert own_rows is not None
+        close = (text_all >= pairs_floor) & ~own_rows
+        query_index, position = np.nonzero(close)
+        text_pairs = (
+            query_index.astype(np.int64),
+            position.astype(np.int64),
+            text_all[query_index, position].astype(np.float32),
+        )
     return Ranked(
         scores.astype(np.float32),
         positions.astype(np.int64),
         gather(dense),
         gather(lexical),
         gather(labels),
+        text_pairs,
     )
+
+
+def blocked_self(exclude: PositionArray, n: int) -> npt.NDArray[np.bool_]:
+    """(len(exclude), n) mask that is True at each query's own position."""
+    mask = np.zeros((len(exclude), n), dtype=bool)
+    valid = exclude >= 0
+    mask[np.nonzero(valid)[0], exclude[valid]] = True
+    return mask
 
 
 def score_parts(

@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import Any
 
 from embeddings.lexical import label_document
@@ -53,7 +54,7 @@ class Article:
         """Hash of everything stored about the article: an unchanged upsert is a no-op."""
         return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()
 
-    @property
+    @cached_property
     def published_ts(self) -> float | None:
         return published_timestamp(self.published) if self.published else None
 

@@ -43,6 +43,9 @@ Progress = Callable[[str, int, int], None]
 """Called as progress(phase, done, total) while a build runs."""
 
 ENCODE_CHUNK = 256
+DUPLICATE_FLOOR = 0.5
+"""Full-text cosine above which pairs are stored at build time for near-duplicate checks;
+a request's duplicate_threshold below it is checked with a sparse product instead."""
 STATUS_FILE = "build-status.json"
 
 
@@ -267,12 +270,13 @@ def _build_locked(
     corpus = Corpus(index, vectors, text_matrix, label_matrix)
     key_array = np.asarray(keys, dtype=np.int64)
     k = min(settings.neighbours, max(len(keys) - 1, 1))
-    scores, positions = all_ranked_neighbours(
+    scores, positions, (duplicate_rows, duplicate_cols, duplicate_sims) = all_ranked_neighbours(
         corpus,
         k,
         weights=settings.weights,
         candidates=settings.candidates,
         progress=_counter(progress, "neighbours", len(keys)),
+        pairs_floor=DUPLICATE_FLOOR,
     )
     neighbour_keys = np.where(positions >= 0, key_array[np.maximum(positions, 0)], -1)
 
@@ -294,6 +298,7 @@ def _build_locked(
             "method": "hybrid z-score fusion",
             **asdict(settings.weights),
             "candidates": settings.candidates,
+            "duplicate_floor": DUPLICATE_FLOOR,
             "text_vocabulary": len(text_model.terms()),
             "label_vocabulary": len(label_model.terms()),
         },
@@ -323,6 +328,9 @@ def _build_locked(
             "vectors": vectors,
             "published": np.asarray(published, dtype=np.float64),
             "langs": np.asarray(langs, dtype=str),
+            "duplicate_rows": duplicate_rows,
+            "duplicate_cols": duplicate_cols,
+            "duplicate_sims": duplicate_sims,
         },
         lexical={"text": (text_model, text_matrix), "labels": (label_model, label_matrix)},
     )

@@ -201,6 +201,25 @@ class Generation:
             sp.load_npz(self.path / "labels.npz").tocsr(),
         )
 
+    @cached_property
+    def _duplicates(
+        self,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        rows, cols, sims = (
+            np.load(self.path / f"duplicate_{part}.npy", mmap_mode="r")
+            for part in ("rows", "cols", "sims")
+        )
+        return rows, cols, sims
+
+    def text_duplicates(
+        self, position: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """Rows whose full-text cosine with row `position` is at least the build's
+        `duplicate_floor`, and those cosines (rows are stored sorted, so this is two bisections)."""
+        rows, cols, sims = self._duplicates
+        start, stop = np.searchsorted(rows, [position, position + 1])
+        return np.asarray(cols[start:stop]), np.asarray(sims[start:stop])
+
     def position(self, key: int) -> int | None:
         pos = int(np.searchsorted(self.keys, key))
         return pos if pos < len(self.keys) and int(self.keys[pos]) == key else None

@@ -292,13 +292,9 @@ class Recommender:
         order = np.argsort(-scores, kind="stable")
         rows = np.asarray([generation.position(pool.keys[i]) for i in order], dtype=np.int64)
         position = generation.position(key) if key is not None else None
-        query = self._queries(source, position, generation)
-        # Near-duplicates by full-text tf-idf: a republished copy shares almost every word and
-        # word pair, while parts of a series (which editors do link) share only an intro, and
-        # look alike to the model, which reads the first 256 tokens.
-        text = generation.corpus.text[rows]
-        duplicate_pairs = np.asarray((text @ text.T).todense(), dtype=np.float64)
-        duplicate_of_source = np.asarray((text @ query.text.T).todense(), dtype=np.float64).ravel()
+        duplicate_of_source, duplicate_pairs = self._text_similarities(
+            source, position, generation, rows, options.duplicate_threshold
+        )
         diversity_pairs = None
         if options.diversity > 0:
             vectors = np.asarray(generation.vectors)[rows]
@@ -325,6 +321,41 @@ class Recommender:
             cut["min_relative"] = len(picked) - len(kept)
             picked = kept
         return [RelatedItem(a, s) for a, s in picked], cut, suppressed
+
+    def _text_similarities(
+        self,
+        source: Article,
+        position: int | None,
+        generation: Generation,
+        rows: npt.NDArray[np.int64],
+        threshold: float,
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Full-text cosine of each pool row with the source, and between pool rows.
+
+        Near-duplicates are judged on full-text tf-idf: a republished copy shares almost every
+        word and word pair, while parts of a series (which editors do link) share only an intro
+        and look alike to the model, which reads the first 256 tokens. Pairs above the build's
+        floor were stored then, so an indexed source needs no sparse product here.
+        """
+        floor = generation.manifest.get("ranking", {}).get("duplicate_floor")
+        if position is None or floor is None or threshold < floor:
+            text = generation.corpus.text[rows]
+            query = self._queries(source, position, generation)
+            pairs = np.asarray((text @ text.T).todense(), dtype=np.float64)
+            of_source = np.asarray((text @ query.text.T).todense(), dtype=np.float64).ravel()
+            return of_source, pairs
+        index = {int(row): i for i, row in enumerate(rows)}
+        # Below the floor a pair counts as 0: never a duplicate at this threshold.
+        pairs = np.eye(len(rows), dtype=np.float64)
+        of_source = np.zeros(len(rows), dtype=np.float64)
+        for i, row in enumerate(rows):
+            for col, sim in zip(*generation.text_duplicates(int(row)), strict=True):
+                if int(col) in index:
+                    pairs[i, index[int(col)]] = sim
+        for col, sim in zip(*generation.text_duplicates(position), strict=True):
+            if int(col) in index:
+                of_source[index[int(col)]] = sim
+        return of_source, pairs
 
     def _explain(
         self, source: Article, key: int | None, generation: Generation, items: list[RelatedItem]

@@ -323,3 +323,11 @@ def test_export_round_trips(settings: Settings, client: FlaskClient, tmp_path: P
     table = list(csv.DictReader(io.StringIO(csv_out.stdout)))
     assert len(table) == 69 * 3 - sum(3 - min(3, len(r["related"])) for r in rows)
     assert {"id", "rank", "related_id", "score"} <= set(table[0])
+
+
+def test_stored_duplicate_pairs_and_the_exact_check_agree(client: FlaskClient) -> None:
+    # 0.9 is above the build's floor (stored pairs); 0.45 is below it (sparse product per request)
+    stored = related(client, k=10, duplicate_threshold=0.9)
+    exact = related(client, k=10, duplicate_threshold=0.45)
+    assert COPY not in ids(stored) and COPY not in ids(exact)
+    assert exact["suppressed_duplicates"] >= stored["suppressed_duplicates"] >= 1

@@ -40,7 +40,7 @@ def corpus_of(docs: list[str], labels: list[str] | None = None) -> Corpus:
 
 def test_lexical_evidence_wins_when_dense_is_noise() -> None:
     corpus = corpus_of(DOCS)
-    _, positions = all_ranked_neighbours(corpus, 2, weights=Weights(dense=0.0))
+    _, positions, _ = all_ranked_neighbours(corpus, 2, weights=Weights(dense=0.0))
     assert positions[0][0] == 1 and positions[2][0] == 3
     assert not (positions == np.arange(5)[:, None]).any()
 
@@ -48,7 +48,7 @@ def test_lexical_evidence_wins_when_dense_is_noise() -> None:
 def test_shared_labels_break_a_tie() -> None:
     docs = ["alpha words here", "other words here", "more words here"]
     labels = [label_document(["tag:x"]), "", label_document(["tag:x"])]
-    _, positions = all_ranked_neighbours(
+    _, positions, _ = all_ranked_neighbours(
         corpus_of(docs, labels), 1, weights=Weights(dense=0.0, lexical=0.0)
     )
     assert positions[0][0] == 2
@@ -109,3 +109,16 @@ def test_past_only_needs_a_date(sample_copy: Settings, encoder: Any) -> None:
         writer.upsert(Article(id="undated", title="No date"))
     with pytest.raises(Exception, match="past_only needs a 'published' date"):
         services.recommender.related("undated", 5, past_only=True)
+
+
+def test_text_pairs_above_the_floor_are_collected_once_per_direction() -> None:
+    docs = [
+        "the same words in the same order here",
+        "the same words in the same order here",
+        "something else entirely",
+        "other matters altogether",
+    ]
+    _, _, (rows, cols, sims) = all_ranked_neighbours(corpus_of(docs), 2, pairs_floor=0.5)
+    assert sorted(zip(rows.tolist(), cols.tolist(), strict=True)) == [(0, 1), (1, 0)]
+    assert sims == pytest.approx([1.0, 1.0])
+    assert list(rows) == sorted(rows)
