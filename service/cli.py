@@ -206,19 +206,11 @@ def serve_options(func: F) -> F:
 
 @cli.command()
 @serve_options
-def serve(
-    host: str | None,
-    port: int | None,
-    workers: int | None,
-    threads: int | None,
-    data_dir: Path | None,
-) -> None:
+def serve(**serve_args: Any) -> None:
     """Serve the HTTP API with gunicorn."""
     from service.server import serve as run_server
 
-    settings = settings_for(
-        data_dir=data_dir, host=host, port=port, workers=workers, threads=threads
-    )
+    settings = settings_for(**serve_args)
     click.echo(
         f"serving {settings.data_dir} on http://{settings.host}:{settings.port} "
         f"({settings.workers} workers)",
@@ -228,16 +220,6 @@ def serve(
 
 
 # -- related ---------------------------------------------------------------------------------
-
-RANKING_OPTIONS = (
-    "lang",
-    "recency",
-    "half_life_days",
-    "duplicate_threshold",
-    "diversity",
-    "min_score",
-    "min_relative",
-)
 
 
 def ranking_options(func: F) -> F:
@@ -330,193 +312,6 @@ def related_command(article_id: str, as_json: bool, data_dir: Path | None, **opt
         )
 
 
-# -- editorial overrides -----------------------------------------------------------------------
-
-
-def _edit_ids(
-    kind: str, article_id: str | None, ids: tuple[str, ...], clear: bool, data_dir: Path | None
-) -> None:
-    from service.recommender import GLOBAL_BLOCKS
-    from service.store import ArticleStore
-
-    store = ArticleStore(settings_for(data_dir=data_dir).db_path)
-    owner = GLOBAL_BLOCKS if article_id is None else article_id
-    if article_id is not None and store.get(article_id) is None:
-        from service.errors import ArticleNotFound
-
-        raise ArticleNotFound(article_id)
-    if ids or clear:
-        if kind == "pins" and owner in ids:
-            raise click.BadParameter("an article cannot be pinned under itself")
-        (store.set_pins if kind == "pins" else store.set_blocks)(owner, list(dict.fromkeys(ids)))
-    current = store.pins(owner) if kind == "pins" else store.blocks(owner)
-    click.echo("\n".join(current) if current else f"(no {kind})")
-
-
-@cli.command()
-@click.argument("article_id")
-@click.argument("ids", nargs=-1)
-@click.option("--clear", is_flag=True, help="Remove every pin of ARTICLE_ID.")
-@data_dir_option
-def pins(article_id: str, ids: tuple[str, ...], clear: bool, data_dir: Path | None) -> None:
-    """Show, or set to IDS in this order, the articles pinned first under ARTICLE_ID."""
-    _edit_ids("pins", article_id, ids, clear, data_dir)
-
-
-@cli.command()
-@click.argument("ids", nargs=-1)
-@click.option(
-    "--article",
-    "article_id",
-    default=None,
-    help="Block under this article only [default: the global block list].",
-)
-@click.option("--clear", is_flag=True, help="Empty the block list.")
-@data_dir_option
-def blocks(
-    ids: tuple[str, ...], article_id: str | None, clear: bool, data_dir: Path | None
-) -> None:
-    """Show, or set to IDS, the articles never shown (globally, or under --article)."""
-    _edit_ids("blocks", article_id, ids, clear, data_dir)
-
-
-# -- export ----------------------------------------------------------------------------------
-
-
-@cli.command()
-@click.option(
-    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
-)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="File to write [default: standard output].",
-)
-@click.option("--k", "k", type=int, default=None, help="Related articles per article [default: 5].")
-@filter_options
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-@data_dir_option
-def export(
-    fmt: str, output: Path | None, quiet: bool, data_dir: Path | None, **options: Any
-) -> None:
-    """Write every article's related list, for static sites and CDN caches (streamed)."""
-    from service.export import export_related
-    from service.services import Services
-
-    settings = settings_for(data_dir=data_dir)
-    services = Services.open(settings)
-    chosen = services.recommender.options(raw_options(options))
-    with tqdm(
-        desc="export",
-        total=services.store.count(),
-        unit=" articles",
-        disable=True if quiet else None,
-        file=sys.stderr,
-    ) as bar:
-        if output is None:
-            count = export_related(services, chosen, sys.stdout, fmt, progress=bar.update)
-        else:
-            tmp = output.with_name(f".{output.name}.tmp")
-            with tmp.open("w", encoding="utf-8", newline="") as handle:
-                count = export_related(services, chosen, handle, fmt, progress=bar.update)
-            tmp.replace(output)  # readers never see half a file
-    click.echo(f"exported {count} related lists", err=True)
-
-
-# -- evaluate --------------------------------------------------------------------------------
-
-
-def parse_cutoffs(_ctx: click.Context, _param: click.Parameter, value: str) -> list[int]:
-    try:
-        cutoffs = [int(part) for part in value.split(",") if part.strip()]
-    except ValueError:
-        raise click.BadParameter(
-            f"expected whole numbers separated by commas, got {value!r}"
-        ) from None
-    if not cutoffs or min(cutoffs) < 1:
-        raise click.BadParameter("cut-offs must be whole numbers of at least 1")
-    return cutoffs
-
-
-@cli.command("evaluate")
-@click.argument("links", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--k",
-    "cutoffs",
-    default="3,5,10",
-    callback=parse_cutoffs,
-    show_default=True,
-    help="Cut-offs, separated by commas.",
-)
-@click.option(
-    "--past-only",
-    is_flag=True,
-    help="Only articles published before the source are candidates; links to later ones are set aside.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-@click.option(
-    "--per-article",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write each source's curated links, the service's list and the hits to this CSV.",
-)
-@click.option(
-    "--report",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write a self-contained HTML page with the table and recall/nDCG curves.",
-)
-@ranking_options
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-@data_dir_option
-def evaluate_command(
-    links: Path,
-    cutoffs: list[int],
-    past_only: bool,
-    as_json: bool,
-    per_article: Path | None,
-    report: Path | None,
-    quiet: bool,
-    data_dir: Path | None,
-    **options: Any,
-) -> None:
-    """Compare the related lists, and simple baselines, with curated links in LINKS.
-
-    LINKS is JSONL ({"id": ..., "related": [ids in curated order], "grades": [...]?}) or CSV
-    (source_id,target_id[,grade]).
-    """
-    from service.evaluate import evaluate, read_links, write_per_article
-    from service.services import Services
-
-    settings = settings_for(data_dir=data_dir)
-    services = Services.open(settings)
-    curated = read_links(links)
-    with tqdm(
-        desc="evaluate",
-        total=len(curated),
-        unit=" sources",
-        disable=True if quiet else None,
-        file=sys.stderr,
-    ) as bar:
-        evaluation = evaluate(
-            services,
-            curated,
-            cutoffs=cutoffs,
-            past_only=past_only,
-            options=raw_options(options),
-            progress=bar.update,
-        )
-    if per_article is not None:
-        write_per_article(evaluation, per_article)
-    if report is not None:
-        from service.report import write_report
-
-        write_report(evaluation, report)
-    click.echo(json.dumps(evaluation.to_json()) if as_json else evaluation.table())
-
-
 # -- demo ------------------------------------------------------------------------------------
 
 
@@ -526,22 +321,14 @@ def sample_path(name: str) -> Path:
 
 @cli.command()
 @serve_options
-def demo(
-    host: str | None,
-    port: int | None,
-    workers: int | None,
-    threads: int | None,
-    data_dir: Path | None,
-) -> None:
+def demo(**serve_args: Any) -> None:
     """Ingest the bundled sample corpus, build the index and serve it."""
     from service.ingest import ingest as run_ingest
     from service.readers import read_records
     from service.server import serve as run_server
     from service.store import ArticleStore
 
-    settings = settings_for(
-        data_dir=data_dir, host=host, port=port, workers=workers, threads=threads
-    )
+    settings = settings_for(**serve_args)
     started = time.monotonic()
     report = run_ingest(ArticleStore(settings.db_path), read_records(sample_path("articles.jsonl")))
     click.echo(f"sample corpus: {report.summary()}", err=True)
@@ -555,6 +342,10 @@ def demo(
         err=True,
     )
     run_server(settings)
+
+
+# The editorial and reporting commands live in their own module; importing it registers them.
+from service import cli_editorial  # noqa: E402, F401
 
 
 def main() -> None:

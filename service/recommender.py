@@ -21,12 +21,12 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.encoder import Encoder
-from embeddings.lexical import strongest_shared_terms
-from embeddings.ranking import Queries, rank, score_parts
+from embeddings.ranking import Queries, rank
 from embeddings.rerank import decay, recency_factors, select
 from service.articles import Article, embedding_text, labels_text, lexical_text, text_hash
 from service.config import Settings
 from service.errors import ArticleNotFound, IndexNotReady, InvalidParameter
+from service.explain import explanations
 from service.filters import Filter
 from service.generations import CurrentGeneration, Generation
 from service.options import RelatedOptions, parse_options
@@ -361,42 +361,19 @@ class Recommender:
         self, source: Article, key: int | None, generation: Generation, items: list[RelatedItem]
     ) -> list[RelatedItem]:
         position = generation.position(key) if key is not None else None
-        queries = self._queries(source, position, generation)
         keys = self.store.keys_for(item.article.id for item in items)
         rows = [
-            generation.position(keys[item.article.id]) if item.article.id in keys else None
-            for item in items
+            generation.position(keys[i.article.id]) if i.article.id in keys else None for i in items
         ]
-        known = [r for r in rows if r is not None]
-        parts = score_parts(
-            generation.corpus,
-            queries,
-            np.asarray(known, dtype=np.int64),
-            exclude=-1 if position is None else position,
+        found = explanations(
+            source,
+            self._queries(source, position, generation),
+            position,
+            generation,
+            [(item.article, row) for item, row in zip(items, rows, strict=True)],
+            self.settings.weights,
         )
-        terms = generation.text_model.terms()
-        weights = self.settings.weights
-        explained = []
-        index = 0
-        for item, row in zip(items, rows, strict=True):
-            article = item.article
-            explanation: dict[str, Any] = {
-                "shared_tags": sorted(set(source.tags) & set(article.tags)),
-                "same_section": bool(source.section)
-                and (source.section or "").lower() == (article.section or "").lower(),
-            }
-            if row is not None:
-                explanation["shared_terms"] = strongest_shared_terms(
-                    queries.text, generation.corpus.text[row], terms
-                )
-                explanation["parts"] = {
-                    name: {
-                        "similarity": round(float(parts[name][index]), 4),
-                        "z": round(float(parts[f"{name}_z"][index]), 4),
-                        "weight": getattr(weights, name),
-                    }
-                    for name in ("dense", "lexical", "labels")
-                }
-                index += 1
-            explained.append(RelatedItem(article, item.score, item.pinned, explanation))
-        return explained
+        return [
+            RelatedItem(item.article, item.score, item.pinned, explanation)
+            for item, explanation in zip(items, found, strict=True)
+        ]

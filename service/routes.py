@@ -171,48 +171,27 @@ def require_article(article_id: str) -> None:
         raise ArticleNotFound(article_id)
 
 
-@api.get("/articles/<article_id>/pins")
-def get_pins(article_id: str) -> Response:
-    require_article(article_id)
-    return jsonify(ok=True, article=article_id, ids=services().store.pins(article_id))
+# Per-article pins and blocks: one set of views, the list kind taken from the URL.
+def _editorial_list(kind: str, article_id: str) -> list[str]:
+    store = services().store
+    return store.pins(article_id) if kind == "pins" else store.blocks(article_id)
 
 
-@api.put("/articles/<article_id>/pins")
-def put_pins(article_id: str) -> Response:
+def _set_editorial_list(kind: str, article_id: str, ids: list[str]) -> None:
+    store = services().store
+    (store.set_pins if kind == "pins" else store.set_blocks)(article_id, ids)
+
+
+@api.route("/articles/<article_id>/<any(pins, blocks):kind>", methods=["GET", "PUT", "DELETE"])
+def editorial_list(article_id: str, kind: str) -> Response:
     require_article(article_id)
-    ids = id_list_body()
-    if article_id in ids:
+    if request.method == "GET":
+        return jsonify(ok=True, article=article_id, ids=_editorial_list(kind, article_id))
+    ids = id_list_body() if request.method == "PUT" else []
+    if kind == "pins" and article_id in ids:
         raise InvalidParameter("An article cannot be pinned under itself")
-    services().store.set_pins(article_id, ids)
+    _set_editorial_list(kind, article_id, ids)
     return jsonify(ok=True, article=article_id, ids=ids)
-
-
-@api.delete("/articles/<article_id>/pins")
-def delete_pins(article_id: str) -> Response:
-    require_article(article_id)
-    services().store.set_pins(article_id, [])
-    return jsonify(ok=True, article=article_id, ids=[])
-
-
-@api.get("/articles/<article_id>/blocks")
-def get_blocks(article_id: str) -> Response:
-    require_article(article_id)
-    return jsonify(ok=True, article=article_id, ids=services().store.blocks(article_id))
-
-
-@api.put("/articles/<article_id>/blocks")
-def put_blocks(article_id: str) -> Response:
-    require_article(article_id)
-    ids = id_list_body()
-    services().store.set_blocks(article_id, ids)
-    return jsonify(ok=True, article=article_id, ids=ids)
-
-
-@api.delete("/articles/<article_id>/blocks")
-def delete_blocks(article_id: str) -> Response:
-    require_article(article_id)
-    services().store.set_blocks(article_id, [])
-    return jsonify(ok=True, article=article_id, ids=[])
 
 
 @api.get("/blocks")

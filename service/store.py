@@ -164,7 +164,14 @@ class ArticleStore:
                     " data = json_remove(data, '$.body')"
                 )
 
+    def __enter__(self) -> ArticleStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
+        """Close this thread's connection (the last one to close folds the WAL into the file)."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()

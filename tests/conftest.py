@@ -94,7 +94,8 @@ def settings_for(tmp_path: Path) -> Callable[..., Settings]:
 
 
 def ingest_file(settings: Settings, path: Path = SAMPLE_ARTICLES) -> None:
-    ingest(ArticleStore(settings.db_path), read_records(path))
+    with ArticleStore(settings.db_path) as store:
+        ingest(store, read_records(path))
 
 
 @pytest.fixture(scope="session")
@@ -104,7 +105,10 @@ def sample_dir(
     """A built sample data directory. Tests that change data copy it first (`sample_copy`)."""
     settings = make_settings(tmp_path_factory.mktemp("sample") / "data")
     ingest_file(settings)
-    build(settings, ArticleStore(settings.db_path), encoder)
+    # Closed before tests copy the directory: a connection closed by the garbage collector
+    # would delete the WAL files in the middle of a copy.
+    with ArticleStore(settings.db_path) as store:
+        build(settings, store, encoder)
     return settings.data_dir
 
 

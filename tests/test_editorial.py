@@ -63,7 +63,8 @@ def editorial_dir(tmp_path_factory: pytest.TempPathFactory, encoder: Any) -> Pat
     extra_path.write_text("\n".join(json.dumps(a) for a in extra) + "\n")
     ingest_file(settings)
     ingest_file(settings, extra_path)
-    build(settings, ArticleStore(settings.db_path), encoder)
+    with ArticleStore(settings.db_path) as store:
+        build(settings, store, encoder)
     return settings.data_dir
 
 
