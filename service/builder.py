@@ -30,6 +30,7 @@ from embeddings.ranking import Corpus
 from service.articles import embedding_text, labels_text, lexical_text, text_hash
 from service.config import Settings
 from service.errors import RebuildInProgress, RelatedError
+from service.failpoints import failpoint
 from service.generations import (
     GENERATION_FORMAT,
     atomic_write_text,
@@ -256,6 +257,7 @@ def _build_locked(
         vectors = encoder.encode([text for _, text in chunk])
         store.cache_vectors(identity, zip((digest for digest, _ in chunk), vectors, strict=True))
         progress("encoding", start + len(chunk), len(todo))
+        failpoint("after-first-encoded-chunk")
 
     # 3. Assemble the matrix in key order, then index and precompute every neighbour list.
     vectors = _gather_vectors(store, identity, hashes)
@@ -334,7 +336,9 @@ def _build_locked(
         },
         lexical={"text": (text_model, text_matrix), "labels": (label_model, label_matrix)},
     )
+    failpoint("before-publish")
     publish(root, name)
+    failpoint("after-publish")
     removed = clean_up(root, settings.keep_generations)
     store.retain_vectors(identity, hashes)
     progress("writing", 1, 1)

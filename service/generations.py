@@ -31,6 +31,7 @@ from embeddings.index import VectorIndex
 from embeddings.lexical import LexicalModel
 from embeddings.ranking import Corpus
 from service.errors import IndexMismatch
+from service.failpoints import failpoint
 
 GENERATION_FORMAT = 2
 """Bumped whenever a generation's files change; a server refuses other formats."""
@@ -77,6 +78,7 @@ def write_generation(
     tmp = root / f"{TMP_PREFIX}{name}"
     tmp.mkdir()
     index.save(tmp / "index.faiss")
+    failpoint("mid-generation-write")
     for array_name, array in arrays.items():
         np.save(tmp / f"{array_name}.npy", array, allow_pickle=False)
     for lexical_name, (model, matrix) in lexical.items():
