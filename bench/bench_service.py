@@ -10,23 +10,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
-import subprocess
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import describe_machine, machine, percentiles, start_server  # noqa: E402
 from service.builder import build  # noqa: E402
 from service.cli import sample_path  # noqa: E402
 from service.config import load_settings  # noqa: E402
@@ -34,50 +30,6 @@ from service.ingest import ingest  # noqa: E402
 from service.readers import read_records  # noqa: E402
 from service.services import Services, make_encoder  # noqa: E402
 from service.store import ArticleStore  # noqa: E402
-
-
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = "unknown"
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory": memory,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        **{
-            p: metadata.version(p) for p in ("torch", "faiss-cpu", "sentence-transformers", "numpy")
-        },
-    }
-
-
-def percentiles(samples_ms: list[float]) -> dict[str, float]:
-    values = np.asarray(samples_ms)
-    return {
-        "p50_ms": round(float(np.percentile(values, 50)), 3),
-        "p99_ms": round(float(np.percentile(values, 99)), 3),
-        "mean_ms": round(float(values.mean()), 3),
-    }
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def main() -> None:
@@ -141,37 +93,9 @@ def main() -> None:
             timings.append((time.perf_counter() - t0) * 1000)
         results["related_in_process_k10"] = percentiles(timings)
 
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RELATED_")}
-        env["RELATED_PRELOAD_MODEL"] = "0"
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "service.cli",
-                "serve",
-                "--data-dir",
-                str(settings.data_dir),
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=ROOT,
-        )
+        server, base = start_server(settings.data_dir, workers=args.workers)
         try:
-            base = f"http://127.0.0.1:{port}"
             session = requests.Session()
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if session.get(base + "/readyz", timeout=1).ok:
-                        break
-                except requests.ConnectionError:
-                    time.sleep(0.2)
             for article_id in sample[:100]:
                 session.get(f"{base}/articles/{article_id}/related?k=10", timeout=10)
             timings = []
@@ -191,11 +115,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    m = results["machine"]
-    print(
-        f"machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, Python {m['python']}, "
-        f"torch {m['torch']}, faiss {m['faiss-cpu']}"
-    )
+    print(describe_machine(results["machine"]))
     print(f"corpus:  {results['corpus']}")
     i, b = results["ingest"], results["build"]
     print(

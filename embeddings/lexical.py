@@ -62,6 +62,8 @@ class LexicalModel:
         return cls(vectorizer, kind), sp.csr_matrix(matrix, dtype=np.float32)
 
     def transform(self, documents: Sequence[str]) -> sp.csr_matrix:
+        if not documents:  # scikit-learn refuses an empty batch
+            return sp.csr_matrix((0, len(self.vectorizer.vocabulary_)), dtype=np.float32)
         matrix: sp.csr_matrix = sp.csr_matrix(
             self.vectorizer.transform(documents), dtype=np.float32
         )

@@ -7,12 +7,14 @@ best first. An item is never in its own list.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from embeddings.index import VectorIndex
-from embeddings.ranking import Corpus, Queries, Weights, rank
+from embeddings.ranking import Corpus, Queries, Weights, pair_scores, rank
 
 PositionArray = npt.NDArray[np.int64]
 ScoreArray = npt.NDArray[np.float32]
@@ -64,50 +66,161 @@ def all_neighbours(
     return all_scores, all_positions
 
 
-def all_ranked_neighbours(
+@dataclass(frozen=True)
+class NeighbourLists:
+    """Every item's top-k (scores, positions; -1 pads), each item's statistics against the
+    basis, and the pairs whose full-text cosine reaches the duplicate floor (sorted by row)."""
+
+    scores: ScoreArray
+    positions: PositionArray
+    stats: npt.NDArray[np.float32]
+    pair_rows: PositionArray
+    pair_cols: PositionArray
+    pair_sims: npt.NDArray[np.float32]
+
+
+def _batch_size(n: int) -> int:
+    # Each batch holds a few (batch, n) score arrays: keep them near 20M cells.
+    return max(1, min(512, 20_000_000 // max(n, 1)))
+
+
+def ranked_lists(
     corpus: Corpus,
+    rows: PositionArray,
     k: int,
     *,
     weights: Weights | None = None,
     candidates: int = 200,
+    exact: bool = True,
     progress: Callable[[int], None] | None = None,
     pairs_floor: float = 0.5,
-) -> tuple[ScoreArray, PositionArray, tuple[PositionArray, PositionArray, npt.NDArray[np.float32]]]:
-    """Top-k fused neighbours (see embeddings.ranking) of every item of `corpus`, and the
-    pairs of items whose full-text cosine is at least `pairs_floor` (rows, columns, cosines;
-    sorted by row), for near-duplicate checks without a sparse product per request."""
-    pair_rows: list[PositionArray] = []
-    pair_cols: list[PositionArray] = []
-    pair_sims: list[npt.NDArray[np.float32]] = []
-    n = len(corpus)
-    # Each batch holds a few (batch, n) score arrays: keep them near 20M cells.
-    batch_size = max(1, min(512, 20_000_000 // max(n, 1)))
-    all_scores = np.full((n, k), -np.inf, dtype=np.float32)
-    all_positions = np.full((n, k), -1, dtype=np.int64)
+) -> NeighbourLists:
+    """Top-k fused neighbours (see embeddings.ranking) of the items at `rows` of `corpus`."""
+    count = len(rows)
+    scores = np.full((count, k), -np.inf, dtype=np.float32)
+    positions = np.full((count, k), -1, dtype=np.int64)
+    stats = np.zeros((count, 6), dtype=np.float32)
+    pairs: list[tuple[PositionArray, PositionArray, npt.NDArray[np.float32]]] = []
     vectors = np.asarray(corpus.vectors)
-    for start in range(0, n, batch_size):
-        stop = min(start + batch_size, n)
-        queries = Queries(vectors[start:stop], corpus.text[start:stop], corpus.labels[start:stop])
+    keys = np.asarray(corpus.keys)
+    step = _batch_size(len(corpus))
+    for start in range(0, count, step):
+        batch = rows[start : start + step]
+        queries = Queries(vectors[batch], corpus.text[batch], corpus.labels[batch], keys[batch])
         ranked = rank(
             corpus,
             queries,
             k,
             weights=weights,
             candidates=candidates,
-            exclude=np.arange(start, stop, dtype=np.int64),
+            exclude=batch,
+            exact=exact,
             pairs_floor=pairs_floor,
         )
-        all_scores[start:stop], all_positions[start:stop] = ranked.scores, ranked.positions
+        scores[start : start + len(batch)] = ranked.scores
+        positions[start : start + len(batch)] = ranked.positions
+        stats[start : start + len(batch)] = ranked.stats
         assert ranked.text_pairs is not None
-        rows, cols, sims = ranked.text_pairs
-        pair_rows.append(rows + start)
-        pair_cols.append(cols)
-        pair_sims.append(sims)
+        query_index, cols, sims = ranked.text_pairs
+        pairs.append((batch[query_index], cols, sims))
         if progress is not None:
-            progress(stop - start)
-    pairs = (
-        np.concatenate(pair_rows) if pair_rows else np.zeros(0, np.int64),
-        np.concatenate(pair_cols) if pair_cols else np.zeros(0, np.int64),
-        np.concatenate(pair_sims) if pair_sims else np.zeros(0, np.float32),
+            progress(len(batch))
+    return NeighbourLists(scores, positions, stats, *_join_pairs(pairs))
+
+
+def _join_pairs(
+    pairs: list[tuple[PositionArray, PositionArray, npt.NDArray[np.float32]]],
+) -> tuple[PositionArray, PositionArray, npt.NDArray[np.float32]]:
+    if not pairs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    rows = np.concatenate([p[0] for p in pairs])
+    cols = np.concatenate([p[1] for p in pairs])
+    sims = np.concatenate([p[2] for p in pairs])
+    order = np.lexsort((cols, rows))
+    return (
+        rows[order].astype(np.int64),
+        cols[order].astype(np.int64),
+        sims[order].astype(np.float32),
     )
-    return all_scores, all_positions, pairs
+
+
+def all_ranked_neighbours(corpus: Corpus, k: int, **options: Any) -> NeighbourLists:
+    """Top-k fused neighbours of every item of `corpus`."""
+    return ranked_lists(corpus, np.arange(len(corpus), dtype=np.int64), k, **options)
+
+
+def update_lists(
+    corpus: Corpus,
+    k: int,
+    *,
+    fresh: npt.NDArray[np.bool_],
+    previous: NeighbourLists,
+    lost: npt.NDArray[np.bool_],
+    weights: Weights | None = None,
+    progress: Callable[[int], None] | None = None,
+    pairs_floor: float = 0.5,
+) -> tuple[NeighbourLists, int]:
+    """Exact lists of every item after a change, recomputing only what the change touched.
+
+    `fresh` marks new and changed rows; `previous` holds, for the other rows, their lists,
+    statistics and pairs from the last build, already mapped to this corpus's positions; `lost`
+    marks rows whose old list held an item deleted or changed since. Fresh rows and those are
+    ranked from scratch. Every other
+    row's list lost nothing, so its new top-k is the top-k of its old list and the fresh rows:
+    one (rows x fresh) block of pair scores. Exact mode only (the basis is frozen, so a pair's
+    score depends on the pair alone). Returns the lists and how many were recomputed.
+    """
+    weights = weights or Weights()
+    keys = np.asarray(corpus.keys)
+    recompute = fresh | lost
+    redo = np.nonzero(recompute)[0].astype(np.int64)
+    redone = ranked_lists(
+        corpus, redo, k, weights=weights, exact=True, pairs_floor=pairs_floor, progress=progress
+    )
+    scores = previous.scores.copy()
+    positions = previous.positions.copy()
+    stats = previous.stats.copy()
+    scores[redo], positions[redo], stats[redo] = redone.scores, redone.positions, redone.stats
+
+    fresh_rows = np.nonzero(fresh)[0].astype(np.int64)
+    keep = np.nonzero(~recompute)[0].astype(np.int64)
+    vectors = np.asarray(corpus.vectors)
+    if len(fresh_rows) and len(keep):
+        targets = Queries(vectors[fresh_rows], corpus.text[fresh_rows], corpus.labels[fresh_rows])
+        step = _batch_size(len(fresh_rows) + k)
+        for start in range(0, len(keep), step):
+            batch = keep[start : start + step]
+            queries = Queries(vectors[batch], corpus.text[batch], corpus.labels[batch], keys[batch])
+            new_scores = pair_scores(queries, stats[batch], targets, weights)
+            cand_scores = np.concatenate([scores[batch], new_scores], axis=1)
+            cand_positions = np.concatenate(
+                [positions[batch], np.broadcast_to(fresh_rows, (len(batch), len(fresh_rows)))],
+                axis=1,
+            )
+            cand_scores = np.where(cand_positions >= 0, cand_scores, -np.inf)
+            cand_keys = np.where(
+                cand_positions >= 0, keys[np.maximum(cand_positions, 0)], np.iinfo(np.int64).max
+            )
+            order = np.lexsort((cand_keys, -cand_scores), axis=1)[:, :k]
+            chosen_scores = np.take_along_axis(cand_scores, order, axis=1)
+            scores[batch] = chosen_scores
+            positions[batch] = np.where(
+                np.isfinite(chosen_scores), np.take_along_axis(cand_positions, order, axis=1), -1
+            )
+            if progress is not None:
+                progress(len(batch))
+
+    # Pairs: the old ones between surviving rows, plus every pair with a fresh row (both ways).
+    survived = ~(fresh[previous.pair_rows] | fresh[previous.pair_cols])
+    from_fresh = fresh[redone.pair_rows]
+    fresh_pairs = [
+        (redone.pair_rows[from_fresh], redone.pair_cols[from_fresh], redone.pair_sims[from_fresh]),
+        (redone.pair_cols[from_fresh], redone.pair_rows[from_fresh], redone.pair_sims[from_fresh]),
+        (previous.pair_rows[survived], previous.pair_cols[survived], previous.pair_sims[survived]),
+    ]
+    rows, cols, sims = _join_pairs(fresh_pairs)
+    unique = np.ones(len(rows), dtype=bool)
+    unique[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    return NeighbourLists(scores, positions, stats, rows[unique], cols[unique], sims[unique]), len(
+        redo
+    )

@@ -25,19 +25,22 @@ import numpy.typing as npt
 from embeddings.encoder import Encoder
 from embeddings.index import IndexSettings, VectorIndex
 from embeddings.lexical import LexicalModel
-from embeddings.neighbours import all_ranked_neighbours
-from embeddings.ranking import Corpus
+from embeddings.neighbours import all_ranked_neighbours, update_lists
+from embeddings.ranking import Basis, Corpus
 from service.articles import embedding_text, labels_text, lexical_text, text_hash
 from service.config import Settings
-from service.errors import RebuildInProgress, RelatedError
+from service.errors import IndexMismatch, RebuildInProgress, RelatedError
 from service.failpoints import failpoint
 from service.generations import (
     GENERATION_FORMAT,
+    Generation,
     atomic_write_text,
     clean_up,
+    current_name,
     publish,
     write_generation,
 )
+from service.incremental import Carried, carry_rows, incremental_plan
 from service.store import ArticleStore
 
 Progress = Callable[[str, int, int], None]
@@ -65,15 +68,17 @@ class BuildReport:
     index_kind: str
     built_at: str
     removed_generations: list[str]
+    mode: str = "full"
+    lists_recomputed: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     def summary(self) -> str:
         return (
-            f"built generation {self.generation}: {self.articles} articles "
+            f"built generation {self.generation} ({self.mode}): {self.articles} articles "
             f"({self.encoded} encoded, {self.reused} reused), {self.index_kind} index, "
-            f"{self.seconds:.1f}s"
+            f"{self.lists_recomputed} lists ranked anew, {self.seconds:.1f}s"
         )
 
 
@@ -182,8 +187,13 @@ def build(
     encoder: Encoder,
     *,
     progress: Progress | None = None,
+    full: bool = False,
 ) -> BuildReport:
-    """Build and publish a new generation from the store's current articles."""
+    """Build and publish a new generation from the store's current articles.
+
+    Incremental when the last generation can be carried over (see service.incremental);
+    `full` refits the lexical models and statistics basis and ranks every list anew.
+    """
     with BuildLock(settings.data_dir):
         status = BuildStatus(settings.data_dir)
         status.start()
@@ -194,7 +204,7 @@ def build(
                 progress(phase, done, total)
 
         try:
-            result = _build_locked(settings, store, encoder, report_progress)
+            result = _build_locked(settings, store, encoder, report_progress, full=full)
         except BaseException as exc:
             status.fail(exc)
             raise
@@ -203,7 +213,7 @@ def build(
 
 
 def _build_locked(
-    settings: Settings, store: ArticleStore, encoder: Encoder, progress: Progress
+    settings: Settings, store: ArticleStore, encoder: Encoder, progress: Progress, *, full: bool
 ) -> BuildReport:
     started = time.monotonic()
     root = settings.generations_dir
@@ -219,6 +229,9 @@ def _build_locked(
     label_docs: list[str] = []
     published: list[float] = []
     langs: list[str] = []
+    previous = _previous_generation(root, identity)
+    since = int(previous.manifest["store_revision"]) if previous is not None else -1
+    changed: set[int] = set()
     with store.snapshot():
         revision = store.revision()
         total = store.count()
@@ -236,6 +249,8 @@ def _build_locked(
 
         for stored in store.iter_articles():
             article = stored.article
+            if stored.revision > since:
+                changed.add(stored.key)
             text = embedding_text(article, settings.max_text_chars)
             batch.append((stored.key, text_hash(text), text))
             lexical_docs.append(lexical_text(article))
@@ -259,28 +274,78 @@ def _build_locked(
         progress("encoding", start + len(chunk), len(todo))
         failpoint("after-first-encoded-chunk")
 
-    # 3. Assemble the matrix in key order, then index and precompute every neighbour list.
+    # 3. Assemble the matrix in key order; carry the last generation over, or start afresh.
     vectors = _gather_vectors(store, identity, hashes)
+    key_array = np.asarray(keys, dtype=np.int64)
+    k = min(settings.neighbours, max(len(keys) - 1, 1))
+    exact = len(keys) <= settings.exact_max
     index_settings = IndexSettings(
         settings.exact_max, settings.hnsw_m, settings.hnsw_ef_construction, settings.hnsw_ef_search
     )
     progress("indexing", 0, len(keys))
     index = VectorIndex.build(vectors, index_settings)
-    text_model, text_matrix = LexicalModel.fit(lexical_docs, "text")
-    label_model, label_matrix = LexicalModel.fit(label_docs, "labels")
+    fingerprint = _fingerprint(settings)
+    plan: Carried | str = "asked for (--full)" if full else "there is no previous generation"
+    if previous is not None and not full:
+        plan = incremental_plan(
+            previous,
+            key_array,
+            changed,
+            k=k,
+            settings_fingerprint=fingerprint,
+            refit_fraction=settings.refit_fraction,
+        )
+    counter = _counter(progress, "neighbours", len(keys))
+    if isinstance(plan, Carried):
+        assert previous is not None
+        fresh_rows = np.nonzero(plan.fresh)[0]
+        text_model, label_model = previous.text_model, previous.labels_model
+        text_matrix = carry_rows(
+            previous.corpus.text,
+            text_model.transform([lexical_docs[i] for i in fresh_rows]),
+            plan.old_rows,
+        )
+        label_matrix = carry_rows(
+            previous.corpus.labels,
+            label_model.transform([label_docs[i] for i in fresh_rows]),
+            plan.old_rows,
+        )
+        basis = previous.basis
+        corpus = Corpus(index, key_array, vectors, text_matrix, label_matrix, basis)
+        lists, recomputed = update_lists(
+            corpus,
+            k,
+            fresh=plan.fresh,
+            previous=plan.previous,
+            lost=plan.lost,
+            weights=settings.weights,
+            progress=counter,
+            pairs_floor=DUPLICATE_FLOOR,
+        )
+        fit = dict(previous.manifest["fit"])
+        fit["changed_since"] = (
+            int(fit.get("changed_since", 0)) + int(plan.fresh.sum()) + plan.removed
+        )
+        mode, why_full = "incremental", None
+    else:
+        text_model, text_matrix = LexicalModel.fit(lexical_docs, "text")
+        label_model, label_matrix = LexicalModel.fit(label_docs, "labels")
+        basis = Basis.sample(key_array, vectors, text_matrix, label_matrix)
+        corpus = Corpus(index, key_array, vectors, text_matrix, label_matrix, basis)
+        lists = all_ranked_neighbours(
+            corpus,
+            k,
+            weights=settings.weights,
+            candidates=settings.candidates,
+            exact=exact,
+            progress=counter,
+            pairs_floor=DUPLICATE_FLOOR,
+        )
+        recomputed = len(keys)
+        fit = {"built_at": _now_iso(), "rows": len(keys), "changed_since": 0}
+        mode, why_full = "full", plan
     del lexical_docs, label_docs
-    corpus = Corpus(index, vectors, text_matrix, label_matrix)
-    key_array = np.asarray(keys, dtype=np.int64)
-    k = min(settings.neighbours, max(len(keys) - 1, 1))
-    scores, positions, (duplicate_rows, duplicate_cols, duplicate_sims) = all_ranked_neighbours(
-        corpus,
-        k,
-        weights=settings.weights,
-        candidates=settings.candidates,
-        progress=_counter(progress, "neighbours", len(keys)),
-        pairs_floor=DUPLICATE_FLOOR,
-    )
-    neighbour_keys = np.where(positions >= 0, key_array[np.maximum(positions, 0)], -1)
+    neighbour_keys = np.where(lists.positions >= 0, key_array[np.maximum(lists.positions, 0)], -1)
 
     # 4. Write, publish, clean up.
     built_at = _now_iso()
@@ -291,11 +356,17 @@ def _build_locked(
         "dimension": index.dimension,
         "count": len(keys),
         "index_kind": index.kind,
+        "exact": exact,
         "neighbours": k,
         "store_revision": revision,
         "built_at": built_at,
+        "mode": mode,
+        "full_because": why_full,
+        "lists_recomputed": recomputed,
         "encoded": len(todo),
         "reused": len(keys) - len(todo),
+        "fit": fit,
+        "fingerprint": fingerprint,
         "ranking": {
             "method": "hybrid z-score fusion",
             **asdict(settings.weights),
@@ -314,6 +385,7 @@ def _build_locked(
                 "hnsw_m",
                 "hnsw_ef_construction",
                 "hnsw_ef_search",
+                "refit_fraction",
             )
         },
         "versions": library_versions(),
@@ -326,15 +398,24 @@ def _build_locked(
         arrays={
             "keys": key_array,
             "neighbour_keys": neighbour_keys.astype(np.int64),
-            "neighbour_scores": scores.astype(np.float32),
+            "neighbour_scores": lists.scores.astype(np.float32),
+            "stats": lists.stats.astype(np.float32),
             "vectors": vectors,
             "published": np.asarray(published, dtype=np.float64),
             "langs": np.asarray(langs, dtype=str),
-            "duplicate_rows": duplicate_rows,
-            "duplicate_cols": duplicate_cols,
-            "duplicate_sims": duplicate_sims,
+            "duplicate_rows": lists.pair_rows,
+            "duplicate_cols": lists.pair_cols,
+            "duplicate_sims": lists.pair_sims,
+            "basis_keys": basis.keys,
+            "basis_vectors": basis.vectors,
         },
-        lexical={"text": (text_model, text_matrix), "labels": (label_model, label_matrix)},
+        models={"text": text_model, "labels": label_model},
+        matrices={
+            "text": text_matrix,
+            "labels": label_matrix,
+            "basis_text": basis.text,
+            "basis_labels": basis.labels,
+        },
     )
     failpoint("before-publish")
     publish(root, name)
@@ -351,7 +432,33 @@ def _build_locked(
         index_kind=index.kind,
         built_at=built_at,
         removed_generations=removed,
+        mode=mode,
+        lists_recomputed=recomputed,
     )
+
+
+def _fingerprint(settings: Settings) -> dict[str, Any]:
+    """Settings that shape the lists: a change to any of them needs a full build."""
+    return {
+        "weights": asdict(settings.weights),
+        "candidates": settings.candidates,
+        "neighbours": settings.neighbours,
+        "max_text_chars": settings.max_text_chars,
+        "duplicate_floor": DUPLICATE_FLOOR,
+    }
+
+
+def _previous_generation(root: Path, identity: str) -> Generation | None:
+    """The generation being served, if a new build could start from it."""
+    name = current_name(root)
+    if name is None:
+        return None
+    try:
+        generation = Generation.load(root, name)
+        generation.check_compatible(identity)
+    except (IndexMismatch, OSError, ValueError, KeyError):
+        return None
+    return generation
 
 
 def _gather_vectors(

@@ -156,16 +156,15 @@ class PhaseBars:
             self.bar = None
 
 
-def run_build(settings: Settings, *, quiet: bool) -> Any:
+def run_build(settings: Settings, *, quiet: bool, full: bool = False) -> Any:
     from service.builder import build
     from service.services import make_encoder
     from service.store import ArticleStore
 
     bars = PhaseBars(True if quiet else None)
     try:
-        return build(
-            settings, ArticleStore(settings.db_path), make_encoder(settings), progress=bars
-        )
+        with ArticleStore(settings.db_path) as store:
+            return build(settings, store, make_encoder(settings), progress=bars, full=full)
     finally:
         bars.close()
 
@@ -174,21 +173,29 @@ def run_build(settings: Settings, *, quiet: bool) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option(
+    "--full",
+    is_flag=True,
+    help="Refit the lexical models and rank every list anew (default: incremental when possible).",
+)
+@click.option(
     "--until-idle",
     is_flag=True,
     hidden=True,
     help="Build again while rebuilds were requested meanwhile (used by the API).",
 )
 @data_dir_option
-def build_command(as_json: bool, quiet: bool, until_idle: bool, data_dir: Path | None) -> None:
+def build_command(
+    as_json: bool, quiet: bool, full: bool, until_idle: bool, data_dir: Path | None
+) -> None:
     """Encode new and changed articles, build the index and neighbour lists, publish them."""
     from service.rebuild import take_pending
 
     settings = settings_for(data_dir=data_dir)
     while True:
         take_pending(settings.data_dir)
-        report = run_build(settings, quiet=quiet)
+        report = run_build(settings, quiet=quiet, full=full)
         click.echo(json.dumps(report.to_json()) if as_json else report.summary())
+        full = False  # a queued round after a full build only needs the changes
         if not (until_idle and take_pending(settings.data_dir)):
             break
 

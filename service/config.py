@@ -109,6 +109,12 @@ class Settings:
             "type": float,
         },
     )
+    refit_fraction: float = field(
+        default=0.2,
+        metadata=_doc(
+            "Share of articles that may change before a build refits the lexical models and statistics basis (a full build); below it builds are incremental."
+        ),
+    )
     exact_max: int = field(
         default=50_000,
         metadata=_doc("Largest collection indexed exactly (flat); above it HNSW is used."),

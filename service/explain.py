@@ -15,7 +15,6 @@ from service.generations import Generation
 def explanations(
     source: Article,
     query: Queries,
-    own_row: int | None,
     generation: Generation,
     related: list[tuple[Article, int | None]],
     weights: Weights,
@@ -23,7 +22,7 @@ def explanations(
     """One explanation per (article, generation row) in `related`; a row of None (not indexed)
     gets the shared labels only."""
     known = np.asarray([row for _, row in related if row is not None], dtype=np.int64)
-    parts = score_parts(generation.corpus, query, known, exclude=-1 if own_row is None else own_row)
+    parts = score_parts(generation.corpus, query, known)
     terms = generation.text_model.terms()
     out = []
     index = 0

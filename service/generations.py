@@ -29,11 +29,11 @@ import scipy.sparse as sp
 
 from embeddings.index import VectorIndex
 from embeddings.lexical import LexicalModel
-from embeddings.ranking import Corpus
+from embeddings.ranking import Basis, Corpus
 from service.errors import IndexMismatch
 from service.failpoints import failpoint
 
-GENERATION_FORMAT = 2
+GENERATION_FORMAT = 3
 """Bumped whenever a generation's files change; a server refuses other formats."""
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
@@ -69,7 +69,8 @@ def write_generation(
     *,
     index: VectorIndex,
     arrays: dict[str, npt.NDArray[Any]],
-    lexical: dict[str, tuple[LexicalModel, sp.csr_matrix]],
+    models: dict[str, LexicalModel],
+    matrices: dict[str, sp.csr_matrix],
     manifest: dict[str, Any],
 ) -> str:
     """Write a complete generation under `root` and return its name (not yet published)."""
@@ -81,9 +82,10 @@ def write_generation(
     failpoint("mid-generation-write")
     for array_name, array in arrays.items():
         np.save(tmp / f"{array_name}.npy", array, allow_pickle=False)
-    for lexical_name, (model, matrix) in lexical.items():
-        model.save(tmp, lexical_name)
-        sp.save_npz(tmp / f"{lexical_name}.npz", matrix)
+    for model_name, model in models.items():
+        model.save(tmp, model_name)
+    for matrix_name, matrix in matrices.items():
+        sp.save_npz(tmp / f"{matrix_name}.npz", matrix)
     (tmp / MANIFEST).write_text(json.dumps({**manifest, "generation": name}, indent=2))
     for child in tmp.iterdir():
         with child.open("rb") as handle:
@@ -195,16 +197,39 @@ class Generation:
         return LexicalModel.load(self.path, "labels")
 
     @cached_property
+    def stats(self) -> npt.NDArray[np.float32]:
+        """Each row's mean and spread of dense, lexical and label similarity over the basis."""
+        loaded: npt.NDArray[np.float32] = np.load(self.path / "stats.npy", mmap_mode="r")
+        return loaded
+
+    @cached_property
+    def basis(self) -> Basis:
+        return Basis(
+            np.load(self.path / "basis_keys.npy"),
+            np.load(self.path / "basis_vectors.npy"),
+            sp.load_npz(self.path / "basis_text.npz").tocsr(),
+            sp.load_npz(self.path / "basis_labels.npz").tocsr(),
+        )
+
+    def neighbour_positions(self) -> npt.NDArray[np.int64]:
+        """The neighbour lists as rows of this generation (-1 pads)."""
+        listed = np.asarray(self.neighbour_keys)
+        rows = np.searchsorted(np.asarray(self.keys), np.maximum(listed, 0))
+        return np.where(listed >= 0, rows, -1).astype(np.int64)
+
+    @cached_property
     def corpus(self) -> Corpus:
         return Corpus(
             self.index,
+            np.asarray(self.keys),
             self.vectors,
             sp.load_npz(self.path / "text.npz").tocsr(),
             sp.load_npz(self.path / "labels.npz").tocsr(),
+            self.basis,
         )
 
     @cached_property
-    def _duplicates(
+    def duplicate_arrays(
         self,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         rows, cols, sims = (
@@ -218,7 +243,7 @@ class Generation:
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """Rows whose full-text cosine with row `position` is at least the build's
         `duplicate_floor`, and those cosines (rows are stored sorted, so this is two bisections)."""
-        rows, cols, sims = self._duplicates
+        rows, cols, sims = self.duplicate_arrays
         start, stop = np.searchsorted(rows, [position, position + 1])
         return np.asarray(cols[start:stop]), np.asarray(sims[start:stop])
 

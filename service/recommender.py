@@ -254,6 +254,7 @@ class Recommender:
                 np.asarray(corpus.vectors[position : position + 1]),
                 corpus.text[position],
                 corpus.labels[position],
+                np.asarray(corpus.keys[position : position + 1]),
             )
         return Queries(
             self._vector(source, generation)[None, :],
@@ -368,7 +369,6 @@ class Recommender:
         found = explanations(
             source,
             self._queries(source, position, generation),
-            position,
             generation,
             [(item.article, row) for item, row in zip(items, rows, strict=True)],
             self.settings.weights,

@@ -12,7 +12,7 @@ from embeddings.baselines import BM25MoreLikeThisBaseline, top_k
 from embeddings.index import VectorIndex
 from embeddings.lexical import LexicalModel, label_document
 from embeddings.neighbours import all_ranked_neighbours
-from embeddings.ranking import Corpus, Queries, Weights, rank
+from embeddings.ranking import Basis, Corpus, Queries, Weights, rank
 from service.builder import build
 from service.config import Settings
 from service.recommender import Recommender
@@ -35,12 +35,14 @@ def corpus_of(docs: list[str], labels: list[str] | None = None) -> Corpus:
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     _, text = LexicalModel.fit(docs, "text")
     _, label_matrix = LexicalModel.fit(labels or [""] * len(docs), "labels")
-    return Corpus(VectorIndex.build(vectors), vectors, text, label_matrix)
+    keys = np.arange(len(docs), dtype=np.int64)
+    basis = Basis.sample(keys, vectors, text, label_matrix)
+    return Corpus(VectorIndex.build(vectors), keys, vectors, text, label_matrix, basis)
 
 
 def test_lexical_evidence_wins_when_dense_is_noise() -> None:
     corpus = corpus_of(DOCS)
-    _, positions, _ = all_ranked_neighbours(corpus, 2, weights=Weights(dense=0.0))
+    positions = all_ranked_neighbours(corpus, 2, weights=Weights(dense=0.0)).positions
     assert positions[0][0] == 1 and positions[2][0] == 3
     assert not (positions == np.arange(5)[:, None]).any()
 
@@ -48,9 +50,9 @@ def test_lexical_evidence_wins_when_dense_is_noise() -> None:
 def test_shared_labels_break_a_tie() -> None:
     docs = ["alpha words here", "other words here", "more words here"]
     labels = [label_document(["tag:x"]), "", label_document(["tag:x"])]
-    _, positions, _ = all_ranked_neighbours(
+    positions = all_ranked_neighbours(
         corpus_of(docs, labels), 1, weights=Weights(dense=0.0, lexical=0.0)
-    )
+    ).positions
     assert positions[0][0] == 2
 
 
@@ -118,7 +120,8 @@ def test_text_pairs_above_the_floor_are_collected_once_per_direction() -> None:
         "something else entirely",
         "other matters altogether",
     ]
-    _, _, (rows, cols, sims) = all_ranked_neighbours(corpus_of(docs), 2, pairs_floor=0.5)
+    lists = all_ranked_neighbours(corpus_of(docs), 2, pairs_floor=0.5)
+    rows, cols, sims = lists.pair_rows, lists.pair_cols, lists.pair_sims
     assert sorted(zip(rows.tolist(), cols.tolist(), strict=True)) == [(0, 1), (1, 0)]
     assert sims == pytest.approx([1.0, 1.0])
     assert list(rows) == sorted(rows)

@@ -1,0 +1,164 @@
+"""Incremental builds: after random adds, edits and deletes, the lists equal ranking every list
+from scratch with the same frozen basis (ties tolerated), at a fraction of the work."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pytest
+
+from embeddings.neighbours import all_ranked_neighbours
+from service.articles import Article
+from service.builder import BuildReport, build
+from service.config import Settings
+from service.generations import Generation, current_name
+from service.store import ArticleStore
+from tests.conftest import CountingEncoder, ingest_file
+
+TIE = 1e-4
+
+
+def current(settings: Settings) -> Generation:
+    return Generation.load(settings.generations_dir, current_name(settings.generations_dir) or "")
+
+
+def run_build(settings: Settings, encoder: Any, **options: Any) -> BuildReport:
+    with ArticleStore(settings.db_path) as store:
+        return build(settings, store, encoder, **options)
+
+
+def above(keys: Any, scores: Any, boundary: float) -> set[int]:
+    return {int(k) for k, s in zip(keys, scores, strict=True) if s > boundary + TIE}
+
+
+def assert_lists_equal_tolerating_ties(
+    stored_keys: Any, stored_scores: Any, expected_keys: Any, expected_scores: Any
+) -> None:
+    np.testing.assert_allclose(stored_scores, expected_scores, atol=TIE)
+    for row in range(len(stored_keys)):
+        finite = expected_scores[row][np.isfinite(expected_scores[row])]
+        boundary = float(finite.min()) if len(finite) else -np.inf
+        # Items clearly above the last place must be the same; at the boundary ties may swap.
+        assert above(stored_keys[row], stored_scores[row], boundary) == above(
+            expected_keys[row], expected_scores[row], boundary
+        )
+
+
+def random_changes(
+    settings: Settings, rng: random.Random, round_number: int
+) -> tuple[int, set[int]]:
+    """Add 4 articles, edit the text of 3, delete 2. Returns (texts to encode, deleted keys)."""
+    with ArticleStore(settings.db_path) as store:
+        articles = [s.article for s in store.iter_articles()]
+        donors = rng.sample(articles, 4 + 3 + 2)
+        with store.write() as writer:
+            for i, donor in enumerate(donors[:4]):
+                words = donor.body.split()
+                rng.shuffle(words)
+                writer.upsert(
+                    Article(
+                        id=f"added-{round_number}-{i}",
+                        title=f"{donor.title} again",
+                        body=" ".join(words[:60]),
+                        published=donor.published,
+                        section=donor.section,
+                        tags=donor.tags,
+                        lang=donor.lang,
+                    )
+                )
+            for donor in donors[4:7]:
+                writer.upsert(replace(donor, body=donor.body + f" Update {round_number}."))
+            deleted = {donor.id for donor in donors[7:]}
+            deleted_keys = set(store.keys_for(deleted).values())
+            for article_id in deleted:
+                writer.delete(article_id)
+    return 7, deleted_keys
+
+
+@pytest.fixture
+def short_lists(settings_for: Any, encoder: Any) -> Settings:
+    """The sample with lists of 5: short next to the collection, as on a real site."""
+    settings: Settings = settings_for(neighbours=5, max_k=5, default_k=5, refit_fraction=1.0)
+    ingest_file(settings)
+    run_build(settings, encoder)
+    return settings
+
+
+def test_incremental_builds_equal_a_full_ranking_after_random_changes(
+    short_lists: Settings, encoder: Any
+) -> None:
+    sample_copy = short_lists
+    rng = random.Random(7)
+    for round_number in range(3):
+        to_encode, deleted = random_changes(sample_copy, rng, round_number)
+        counting = CountingEncoder(encoder)
+        report = run_build(sample_copy, counting)
+        assert report.mode == "incremental"
+        assert report.encoded == to_encode == len(counting.texts)
+        assert report.lists_recomputed < report.articles  # only what the change touched
+
+        generation = current(sample_copy)
+        corpus = generation.corpus
+        expected = all_ranked_neighbours(
+            corpus, int(generation.manifest["neighbours"]), weights=sample_copy.weights, exact=True
+        )
+        keys = np.asarray(generation.keys)
+        expected_keys = np.where(
+            expected.positions >= 0, keys[np.maximum(expected.positions, 0)], -1
+        )
+        assert_lists_equal_tolerating_ties(
+            np.asarray(generation.neighbour_keys),
+            np.asarray(generation.neighbour_scores),
+            expected_keys,
+            expected.scores,
+        )
+        np.testing.assert_allclose(np.asarray(generation.stats), expected.stats, atol=1e-5)
+        assert len(deleted) == 2
+        assert not np.isin(np.asarray(generation.neighbour_keys), list(deleted)).any()
+        assert not np.isin(keys, list(deleted)).any()
+        pairs = set(
+            zip(
+                np.asarray(generation.duplicate_arrays[0]).tolist(),
+                np.asarray(generation.duplicate_arrays[1]).tolist(),
+                strict=True,
+            )
+        )
+        assert pairs == set(
+            zip(expected.pair_rows.tolist(), expected.pair_cols.tolist(), strict=True)
+        )
+
+
+def test_deleted_articles_leave_every_list(sample_copy: Settings, encoder: Any) -> None:
+    victim = "2026-03-09-grid-operator-demand-response"
+    before = current(sample_copy)
+    with ArticleStore(sample_copy.db_path) as store:
+        key = store.keys_for([victim])[victim]
+        with store.write() as writer:
+            writer.delete(victim)
+    assert key in np.asarray(before.neighbour_keys)
+    report = run_build(sample_copy, encoder)
+    assert report.mode == "incremental" and report.encoded == 0
+    assert key not in np.asarray(current(sample_copy).neighbour_keys)
+
+
+def test_full_flag_and_drift_force_a_full_build(sample_copy: Settings, encoder: Any) -> None:
+    assert run_build(sample_copy, encoder, full=True).mode == "full"
+    generation = current(sample_copy)
+    assert generation.manifest["full_because"] == "asked for (--full)"
+    tight = replace(sample_copy, refit_fraction=0.01)
+    random_changes(tight, random.Random(1), 9)
+    report = run_build(tight, encoder)
+    assert report.mode == "full"
+    assert "changed since the lexical models were fitted" in current(tight).manifest["full_because"]
+
+
+@pytest.mark.parametrize("setting", [{"weight_labels": 0.9}, {"candidates": 150}])
+def test_changed_ranking_settings_force_a_full_build(
+    sample_copy: Settings, encoder: Any, setting: dict[str, Any]
+) -> None:
+    report = run_build(replace(sample_copy, **setting), encoder)
+    assert report.mode == "full"
+    assert "settings" in current(sample_copy).manifest["full_because"]
