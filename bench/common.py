@@ -70,38 +70,47 @@ def free_port() -> int:
 
 
 def start_server(
-    data_dir: Path, *, workers: int = 2, preload_model: bool = False, log: Path | None = None
+    data_dir: Path,
+    *,
+    workers: int = 2,
+    preload_model: bool = False,
+    log: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """`related serve` on a free loopback port; returns once /healthz answers."""
+    """`related serve` on a free loopback port, ignoring the caller's RELATED_* variables;
+    returns once /healthz answers (the process and its base URL)."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RELATED_")}
-    env["RELATED_PRELOAD_MODEL"] = "1" if preload_model else "0"
-    out = log.open("wb") if log else subprocess.DEVNULL
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "service.cli",
-            "serve",
-            "--data-dir",
-            str(data_dir),
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RELATED_")}
+    environment["RELATED_PRELOAD_MODEL"] = "1" if preload_model else "0"
+    environment.update(env or {})
+    with (log or Path(os.devnull)).open("wb") as out:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "service.cli",
+                "serve",
+                "--data-dir",
+                str(data_dir),
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text() if log else ''}")
         try:
             if requests.get(base + "/healthz", timeout=1).ok:
                 return process, base
         except requests.ConnectionError:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError("server did not start")
+    raise RuntimeError(f"server did not start: {log.read_text() if log else ''}")

@@ -161,12 +161,6 @@ def _top_columns(scores: FloatArray, count: int) -> PositionArray:
     return part.astype(np.int64)
 
 
-def top_k_by_score_then_key(scores: FloatArray, keys: KeyArray, k: int) -> PositionArray:
-    """Indices of the k best of each row, ties broken by the smaller key (-inf never chosen)."""
-    order = np.lexsort((np.broadcast_to(keys, scores.shape), -scores), axis=1)[:, :k]
-    return order.astype(np.int64)
-
-
 def rank(
     corpus: Corpus,
     queries: Queries,

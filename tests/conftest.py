@@ -11,12 +11,8 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,8 +20,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
-import requests
 
+from bench.common import start_server as start_related_server
 from embeddings.encoder import SentenceTransformerEncoder
 from service.builder import build
 from service.cli import sample_path
@@ -120,12 +116,6 @@ def sample_copy(sample_dir: Path, tmp_path: Path) -> Settings:
     return make_settings(target)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Server:
     def __init__(self, process: subprocess.Popen[bytes], base: str, log: Path) -> None:
         self.process = process
@@ -149,41 +139,13 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     servers: list[Server] = []
 
     def start(data_dir: Path, *, workers: int = 2, env: dict[str, str] | None = None) -> Server:
-        port = free_port()
-        log = tmp_path / f"server-{port}.log"
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("RELATED_")}
-        environment.update(env or {})
-        with log.open("wb") as log_handle:  # the child keeps its own descriptor
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "service.cli",
-                    "serve",
-                    "--data-dir",
-                    str(data_dir),
-                    "--port",
-                    str(port),
-                    "--workers",
-                    str(workers),
-                ],
-                stdout=log_handle,
-                stderr=subprocess.STDOUT,
-                env=environment,
-            )
-        server = Server(process, f"http://127.0.0.1:{port}", log)
+        log = tmp_path / f"server-{len(servers)}.log"
+        process, base = start_related_server(
+            data_dir, workers=workers, preload_model=True, log=log, env=env
+        )
+        server = Server(process, base, log)
         servers.append(server)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: {log.read_text()}")
-            try:
-                if requests.get(server.url("/healthz"), timeout=1).status_code == 200:
-                    return server
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"server did not start: {log.read_text()}")
+        return server
 
     yield start
     for server in servers:
