@@ -55,7 +55,8 @@ class CachedOnly:
 def generate(
     count: int, start: int, topics: int, rng: random.Random, centres: npt.NDArray[np.float32]
 ) -> tuple[list[Article], npt.NDArray[np.float32]]:
-    vocabulary = [f"w{i}" for i in range(20_000)]
+    # Each topic owns 50 words; the rest of the vocabulary is shared background.
+    vocabulary = [f"w{i}" for i in range(max(20_000, topics * 50 + 5_000))]
     articles, vectors = [], np.zeros((count, DIM), dtype=np.float32)
     nrng = np.random.default_rng(start)
     for i in range(count):

@@ -125,3 +125,20 @@ def test_text_pairs_above_the_floor_are_collected_once_per_direction() -> None:
     assert sorted(zip(rows.tolist(), cols.tolist(), strict=True)) == [(0, 1), (1, 0)]
     assert sims == pytest.approx([1.0, 1.0])
     assert list(rows) == sorted(rows)
+
+
+def test_approximate_path_finds_nearly_the_exact_lists() -> None:
+    rng = np.random.default_rng(3)
+    topics = [[f"t{t}w{i}" for i in range(30)] for t in range(12)]
+    docs = [
+        " ".join(rng.choice(topics[i % 12], 25))
+        + " "
+        + " ".join(rng.choice(topics[(i * 7) % 12], 5))
+        for i in range(600)
+    ]
+    corpus = corpus_of(docs)
+    exact = all_ranked_neighbours(corpus, 10, exact=True).positions
+    approx = all_ranked_neighbours(corpus, 10, exact=False, candidates=50).positions
+    recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact, strict=True)])
+    assert recall >= 0.9
+    assert not (approx == np.arange(600)[:, None]).any()
