@@ -33,7 +33,7 @@ from embeddings.ranking import Basis, Corpus
 from service.errors import IndexMismatch
 from service.failpoints import failpoint
 
-GENERATION_FORMAT = 3
+GENERATION_FORMAT = 4
 """Bumped whenever a generation's files change; a server refuses other formats."""
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
@@ -85,7 +85,7 @@ def write_generation(
     for model_name, model in models.items():
         model.save(tmp, model_name)
     for matrix_name, matrix in matrices.items():
-        sp.save_npz(tmp / f"{matrix_name}.npz", matrix)
+        save_csr(tmp, matrix_name, matrix)
     (tmp / MANIFEST).write_text(json.dumps({**manifest, "generation": name}, indent=2))
     for child in tmp.iterdir():
         with child.open("rb") as handle:
@@ -94,6 +94,36 @@ def write_generation(
     os.rename(tmp, root / name)
     _fsync_dir(root)
     return name
+
+
+def save_csr(directory: Path, name: str, matrix: sp.csr_matrix) -> None:
+    """A sparse matrix as three plain arrays, so readers can memory-map it (npz can't be)."""
+    matrix = sp.csr_matrix(matrix)
+    matrix.sort_indices()
+    # One index dtype for both arrays: a mismatch makes scipy copy them on load.
+    wide = matrix.nnz >= 2**31 or max(matrix.shape) >= 2**31
+    index_dtype = np.int64 if wide else np.int32
+    np.save(directory / f"{name}.data.npy", matrix.data.astype(np.float32), allow_pickle=False)
+    np.save(
+        directory / f"{name}.indices.npy", matrix.indices.astype(index_dtype), allow_pickle=False
+    )
+    np.save(directory / f"{name}.indptr.npy", matrix.indptr.astype(index_dtype), allow_pickle=False)
+    np.save(
+        directory / f"{name}.shape.npy",
+        np.asarray(matrix.shape, dtype=np.int64),
+        allow_pickle=False,
+    )
+
+
+def load_csr(directory: Path, name: str) -> sp.csr_matrix:
+    """A matrix saved by save_csr, memory-mapped: every worker shares one page-cache copy."""
+    parts = [
+        np.load(directory / f"{name}.{part}.npy", mmap_mode="r")
+        for part in ("data", "indices", "indptr")
+    ]
+    rows, cols = (int(v) for v in np.load(directory / f"{name}.shape.npy"))
+    matrix: sp.csr_matrix = sp.csr_matrix(tuple(parts), shape=(rows, cols), copy=False)
+    return matrix
 
 
 def publish(root: Path, name: str) -> None:
@@ -207,8 +237,8 @@ class Generation:
         return Basis(
             np.load(self.path / "basis_keys.npy"),
             np.load(self.path / "basis_vectors.npy"),
-            sp.load_npz(self.path / "basis_text.npz").tocsr(),
-            sp.load_npz(self.path / "basis_labels.npz").tocsr(),
+            load_csr(self.path, "basis_text"),
+            load_csr(self.path, "basis_labels"),
         )
 
     def neighbour_positions(self) -> npt.NDArray[np.int64]:
@@ -223,8 +253,8 @@ class Generation:
             self.index,
             np.asarray(self.keys),
             self.vectors,
-            sp.load_npz(self.path / "text.npz").tocsr(),
-            sp.load_npz(self.path / "labels.npz").tocsr(),
+            load_csr(self.path, "text"),
+            load_csr(self.path, "labels"),
             self.basis,
         )
 

@@ -131,3 +131,14 @@ def test_building_an_empty_store_is_a_clear_error(
 ) -> None:
     with pytest.raises(EmptyStore, match="ingest some first"):
         run_build(settings_for(), encoder)
+
+
+def test_served_arrays_and_lexical_matrices_are_memory_mapped(sample_dir: Any) -> None:
+    """Workers share one page-cache copy: nothing large is loaded into private memory."""
+    root = sample_dir / "generations"
+    generation = Generation.load(root, current_name(root) or "")
+    corpus = generation.corpus
+    for array in (corpus.text.data, corpus.text.indices, corpus.labels.data, generation.vectors,
+                  generation.neighbour_keys, generation.neighbour_scores, generation.stats):
+        assert not np.asarray(array).flags.writeable  # read-only: a memory map of the file
+    assert corpus.text.shape[0] == len(generation) == 66
