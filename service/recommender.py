@@ -126,9 +126,6 @@ class Recommender:
         """Options from raw values (HTTP/CLI), defaults from the settings."""
         return parse_options({**(raw or {}), **given}, self.settings)
 
-    def parse_k(self, raw: object) -> int:
-        return self.options(k=raw if raw not in ("", None) else None).k
-
     def related(
         self,
         article_id: str,
