@@ -1,14 +1,18 @@
-"""Build and serving at scale, encoding excluded: generated articles whose vectors are written
-straight into the embedding cache, so the builder never calls the model.
+"""Build and serving at scale: generated articles whose vectors are written straight into the
+embedding cache, so the builder never calls the model.
 
-    .venv/bin/python bench/bench_scale.py --sizes 10000,30000
+    .venv/bin/python bench/bench_scale.py --sizes 10000,100000,1000000
 
-For each size: ingest rate, full build time, an incremental build after 1% new articles, peak
-memory of the process, generation size on disk, related-by-ID latency p50/p99 in process, and
-recall@10 of the approximate path (candidate union over HNSW, forced by a low exact_max) against
-the exact lists. Vectors are clustered (a topic centre plus noise) and the text draws topic words,
-so neighbours exist; synthetic vectors are still a harder case for HNSW than real embeddings.
-Figures, not assertions.
+Each size runs in its own process (so peak memory is that size's). For each: ingest rate, full
+build time without encoding and, projected from the real model's rate measured here on the same
+generated articles, with it; an incremental build after 1% new articles; peak memory of the
+build process; generation and vector index size on disk; related-by-ID latency p50/p99 in
+process; recall@10 of the stored lists against exact ranking of 1,000 sampled articles (after
+the full and after the incremental build); and the memory of each of 2 serving workers (RSS and
+PSS, which splits shared pages between the processes that map them) after a round of requests.
+
+Vectors are clustered (a topic centre plus noise) and the text draws topic words, so neighbours
+exist. bench/bench_index.py measures the index on real embeddings. Figures, not assertions.
 """
 
 from __future__ import annotations
@@ -16,21 +20,23 @@ from __future__ import annotations
 import argparse
 import random
 import resource
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import describe_machine, machine, percentiles  # noqa: E402
+from bench.common import describe_machine, machine, percentiles, start_server  # noqa: E402
+from embeddings.neighbours import ranked_lists  # noqa: E402
 from service.articles import Article, embedding_text, text_hash  # noqa: E402
 from service.builder import build  # noqa: E402
 from service.config import Settings, load_settings  # noqa: E402
@@ -39,6 +45,7 @@ from service.services import Services, make_encoder  # noqa: E402
 from service.store import ArticleStore  # noqa: E402
 
 DIM = 384
+GENERATE_CHUNK = 50_000
 
 
 class CachedOnly:
@@ -110,62 +117,114 @@ def directory_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def run(size: int, args: argparse.Namespace, identity: str) -> dict[str, Any]:
+def encoding_rate(settings: Settings, count: int = 128) -> float:
+    """Articles per second of the real model on generated articles (model load excluded)."""
+    centres = np.random.default_rng(0).normal(size=(20, DIM)).astype(np.float32)
+    articles, _ = generate(count, 0, 20, random.Random(0), centres)
+    texts = [embedding_text(a, settings.max_text_chars) for a in articles]
+    encoder = make_encoder(settings)
+    encoder.encode(texts[:8])
+    started = time.perf_counter()
+    encoder.encode(texts)
+    return count / (time.perf_counter() - started)
+
+
+def lists_recall(generation: Generation, settings: Settings, rows: npt.NDArray[np.int64]) -> float:
+    """recall@10 of the stored lists of `rows` against ranking them exactly."""
+    exact = ranked_lists(generation.corpus, rows, 10, weights=settings.weights, exact=True)
+    keys = np.asarray(generation.keys)
+    expected = np.where(exact.positions >= 0, keys[np.maximum(exact.positions, 0)], -1)
+    stored = np.asarray(generation.neighbour_keys)[rows, :10]
+    return float(
+        np.mean([len(set(s) & set(e)) / 10 for s, e in zip(stored, expected, strict=True)])
+    )
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def memory_mb(pid: int) -> dict[str, int]:
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":", 1)
+        fields[name] = int(value.split()[0])
+    return {
+        "rss_mb": fields["Rss"] // 1024,
+        "pss_mb": fields["Pss"] // 1024,
+        "private_mb": (fields["Private_Clean"] + fields["Private_Dirty"]) // 1024,
+    }
+
+
+def worker_memory(settings: Settings, ids: list[str], requests_each: int) -> list[dict[str, int]]:
+    """Start `related serve` with 2 workers, ask for related lists (plain, filtered, explained)
+    and return each worker's memory."""
+    process, base = start_server(settings.data_dir, workers=2)
+    try:
+        with requests.Session() as session:
+            for i, article_id in enumerate(ids[:requests_each]):
+                query = ("?section=s1" if i % 3 == 1 else "") + ("?explain=1" if i % 3 == 2 else "")
+                session.get(f"{base}/articles/{article_id}/related{query}", timeout=60)
+        return [memory_mb(pid) for pid in children(process.pid)]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def run(size: int, args: argparse.Namespace, identity: str, rate: float | None) -> dict[str, Any]:
     rng = random.Random(size)
     topics = max(20, size // 100)
     centres = np.random.default_rng(0).normal(size=(topics, DIM)).astype(np.float32)
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         settings = load_settings(
             environ={}, data_dir=Path(tmp) / "data", preload_model=False, exact_max=args.exact_max
         )
         encoder = CachedOnly(identity)
-        articles, vectors = generate(size, 0, topics, rng, centres)
-        ingest_s = add(settings, identity, articles, vectors)
+        ids: list[str] = []
+        ingest_s = 0.0
+        for start in range(0, size, GENERATE_CHUNK):  # chunks: the articles never all sit in memory
+            articles, vectors = generate(
+                min(GENERATE_CHUNK, size - start), start, topics, rng, centres
+            )
+            ingest_s += add(settings, identity, articles, vectors)
+            ids += [a.id for a in articles]
+            print(f"  generated and ingested {len(ids)}", file=sys.stderr, flush=True)
         full, full_s = timed_build(settings, encoder)
+        root = settings.generations_dir
+        generation = Generation.load(root, current_name(root) or "")
+        generation_bytes = directory_size(generation.path)
+        index_bytes = sum(p.stat().st_size for p in generation.path.glob("index.faiss*"))
+        sample = np.sort(np.random.default_rng(1).choice(size, min(size, 1000), replace=False))
+        full_recall = lists_recall(generation, settings, sample)
+        del generation
+
         extra, extra_vectors = generate(max(1, size // 100), size, topics, rng, centres)
         add(settings, identity, extra, extra_vectors)
         incremental, incremental_s = timed_build(settings, encoder)
-        root = settings.generations_dir
-        generation_bytes = directory_size(root / (current_name(root) or ""))
+        generation = Generation.load(root, current_name(root) or "")
+        incremental_recall = lists_recall(generation, settings, sample)
+        del generation
+        peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
         recommender = Services.open(settings, encoder=encoder).recommender  # type: ignore[arg-type]
-        ids = [a.id for a in articles]
-        sample = [rng.choice(ids) for _ in range(args.requests)]
-        for article_id in sample[:50]:
+        asked = [rng.choice(ids) for _ in range(args.requests)]
+        for article_id in asked[:50]:
             recommender.related(article_id, 10)
         timings = []
-        for article_id in sample:
+        for article_id in asked:
             t0 = time.perf_counter()
             recommender.related(article_id, 10)
             timings.append((time.perf_counter() - t0) * 1000)
-
-        recall = None
-        if size > 1000 and args.recall:
-            exact = Generation.load(root, current_name(root) or "")
-            approx_settings = replace(settings, exact_max=min(1000, size - 1))
-            approx_report, approx_s = timed_build(approx_settings, encoder, full=True)
-            approx = Generation.load(root, current_name(root) or "")
-            a_keys, e_keys = (
-                np.asarray(approx.neighbour_keys)[:, :10],
-                np.asarray(exact.neighbour_keys)[:, :10],
-            )
-            recall = {
-                "recall_at_10": round(
-                    float(
-                        np.mean(
-                            [len(set(a) & set(e)) / 10 for a, e in zip(a_keys, e_keys, strict=True)]
-                        )
-                    ),
-                    4,
-                ),
-                "approx_build_s": round(approx_s, 1),
-                "index_kind": approx_report.index_kind,
-            }
+        workers = worker_memory(settings, asked, args.server_requests)
     return {
         "articles": size,
         "ingest_articles_per_s": round(size / ingest_s),
         "full_build_s": round(full_s, 1),
+        "full_build_with_encoding_s": round(full_s + size / rate, 1) if rate else None,
         "full_mode": full.mode,
         "index_kind": full.index_kind,
         "incremental_build_s": round(incremental_s, 2),
@@ -173,35 +232,66 @@ def run(size: int, args: argparse.Namespace, identity: str) -> dict[str, Any]:
         "incremental_mode": incremental.mode,
         "lists_recomputed": incremental.lists_recomputed,
         "generation_mb": round(generation_bytes / 2**20, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "index_mb": round(index_bytes / 2**20, 1),
+        "peak_rss_mb": round(peak_rss),
         "related_in_process_k10": percentiles(timings),
-        "approximate": recall,
+        "recall_at_10_full": round(full_recall, 4),
+        "recall_at_10_incremental": round(incremental_recall, 4),
+        "workers": workers,
     }
+
+
+def describe(r: dict[str, Any]) -> str:
+    latency = r["related_in_process_k10"]
+    with_encoding = r["full_build_with_encoding_s"]
+    workers = ", ".join(f"{w['rss_mb']}/{w['pss_mb']}" for w in r["workers"])
+    return (
+        f"{r['articles']:>8} articles: ingest {r['ingest_articles_per_s']}/s; full build "
+        f"{r['full_build_s']}s ({r['index_kind']}), with encoding {with_encoding}s (projected); "
+        f"+{r['incremental_added']} articles: {r['incremental_mode']} build "
+        f"{r['incremental_build_s']}s, {r['lists_recomputed']} lists ranked; generation "
+        f"{r['generation_mb']} MB (index {r['index_mb']} MB); peak RSS {r['peak_rss_mb']} MB; "
+        f"related p50 {latency['p50_ms']} ms p99 {latency['p99_ms']} ms; recall@10 vs exact "
+        f"{r['recall_at_10_full']} (full), {r['recall_at_10_incremental']} (after incremental); "
+        f"2 workers RSS/PSS MB: {workers}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000")
     parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--exact-max", type=int, default=50_000)
-    parser.add_argument("--no-recall", dest="recall", action="store_false")
+    parser.add_argument("--server-requests", type=int, default=300)
+    parser.add_argument("--exact-max", type=int, default=Settings.exact_max)
+    parser.add_argument("--workdir", type=Path, default=None, help="where the data dirs go")
+    parser.add_argument("--encoding-rate", type=float, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    identity = make_encoder(load_settings(environ={})).identity
-    print(describe_machine(machine()))
-    for size in (int(s) for s in args.sizes.split(",")):
-        r = run(size, args, identity)
-        latency = r["related_in_process_k10"]
-        line = (
-            f"{r['articles']:>8} articles: ingest {r['ingest_articles_per_s']}/s; full build {r['full_build_s']}s "
-            f"({r['index_kind']}, {r['full_mode']}); +{r['incremental_added']} articles: {r['incremental_mode']} "
-            f"build {r['incremental_build_s']}s, {r['lists_recomputed']} lists ranked; generation "
-            f"{r['generation_mb']} MB; peak RSS {r['peak_rss_mb']} MB; related p50 {latency['p50_ms']} ms "
-            f"p99 {latency['p99_ms']} ms"
-        )
-        if r["approximate"]:
-            a = r["approximate"]
-            line += f"; approximate path ({a['index_kind']}): build {a['approx_build_s']}s, recall@10 {a['recall_at_10']}"
-        print(line, flush=True)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    settings = load_settings(environ={})
+    if len(sizes) > 1 or args.encoding_rate is None:
+        print(describe_machine(machine()))
+        rate = encoding_rate(settings)
+        print(f"real model: {rate:.1f} generated articles/s (used to project builds with encoding)")
+    else:
+        rate = args.encoding_rate
+    if len(sizes) > 1:
+        for size in sizes:  # one process per size: each reports its own peak memory
+            forwarded = [a for a in sys.argv[1:] if not a.startswith("--sizes")]
+            if "--sizes" in forwarded:
+                forwarded.pop(forwarded.index("--sizes") + 1)
+                forwarded.remove("--sizes")
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    f"--sizes={size}",
+                    f"--encoding-rate={rate}",
+                    *forwarded,
+                ],
+                check=True,
+            )
+        return
+    print(describe(run(sizes[0], args, make_encoder(settings).identity, rate)), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,13 @@
 """The vector index: FAISS over L2-normalised vectors, so inner product is cosine similarity.
 
-Rows are addressed by position 0..n-1; callers keep their own position -> id array. Exact
-`IndexFlatIP` up to `exact_max` vectors (exact and fast enough, and it memory-maps zero-copy),
-HNSW above it, where exact search grows too slow.
+Search answers rows 0..n-1; callers keep their own row -> id array. Exact `IndexFlatIP` up to
+`exact_max` vectors (exact and fast enough, and it memory-maps zero-copy), HNSW above it, where
+exact search grows too slow.
+
+An HNSW graph costs minutes to build at a million vectors, so an incremental build extends the
+last one instead: new vectors are added, and a stored vector -> row map retires the vectors of
+changed and deleted articles (their entries stay in the graph, skipped in results, until the
+next full build compacts them).
 """
 
 from __future__ import annotations
@@ -27,8 +32,10 @@ class IndexSettings:
 class VectorIndex:
     """A FAISS index over unit vectors with `search` returning (scores, positions)."""
 
-    def __init__(self, index: faiss.Index) -> None:
+    def __init__(self, index: faiss.Index, rows: npt.NDArray[np.int64] | None = None) -> None:
         self._index = index
+        self.rows = rows
+        """Row of each stored vector (-1: retired); None when vector i is row i."""
 
     @classmethod
     def build(
@@ -47,6 +54,24 @@ class VectorIndex:
         index.add(vectors)
         return cls(index)
 
+    def extended(
+        self,
+        rows: npt.NDArray[np.int64],
+        vectors: npt.NDArray[np.float32],
+        new_rows: npt.NDArray[np.int64],
+    ) -> VectorIndex:
+        """This index (loaded writable) with `vectors` added as rows `new_rows`, its earlier
+        vectors readdressed: stored vector i answers as row `rows[i]` from now on (-1: never)."""
+        if len(rows) != len(self):
+            raise ValueError(f"{len(rows)} row numbers for {len(self)} stored vectors")
+        self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        return VectorIndex(self._index, np.concatenate([rows, new_rows]).astype(np.int64))
+
+    @property
+    def retired(self) -> int:
+        """Stored vectors that no longer answer (changed or deleted since the last full build)."""
+        return 0 if self.rows is None else int((self.rows < 0).sum())
+
     @classmethod
     def load(cls, path: Path, *, mmap: bool = True, ef_search: int | None = None) -> VectorIndex:
         # IO_FLAG_MMAP_IFC maps flat codes zero-copy: every worker shares one page-cache copy.
@@ -54,10 +79,14 @@ class VectorIndex:
         index = faiss.read_index(str(path), flags)
         if ef_search is not None and isinstance(index, faiss.IndexHNSW):
             index.hnsw.efSearch = ef_search
-        return cls(index)
+        rows_path = _rows_path(path)
+        rows = np.load(rows_path, mmap_mode="r" if mmap else None) if rows_path.exists() else None
+        return cls(index, rows)
 
     def save(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))
+        if self.rows is not None:
+            np.save(_rows_path(path), self.rows, allow_pickle=False)
 
     @property
     def kind(self) -> str:
@@ -68,6 +97,7 @@ class VectorIndex:
         return int(self._index.d)
 
     def __len__(self) -> int:
+        """Stored vectors, retired ones included."""
         return int(self._index.ntotal)
 
     def search(
@@ -82,6 +112,20 @@ class VectorIndex:
         if len(self) == 0:
             empty = np.full((len(queries), 1), -1, dtype=np.int64)
             return np.full((len(queries), 1), -np.inf, dtype=np.float32), empty
-        scores, positions = self._index.search(queries, k)
-        scores = np.where(positions < 0, -np.inf, scores).astype(np.float32)
-        return scores, positions.astype(np.int64)
+        if self.rows is None:
+            scores, positions = self._index.search(queries, k)
+            scores = np.where(positions < 0, -np.inf, scores).astype(np.float32)
+            return scores, positions.astype(np.int64)
+        # Over-fetch by the retired share (and a margin), then drop retired entries.
+        fetch = min(len(self), k + int(np.ceil(k * 2 * self.retired / len(self))) + 8)
+        scores, stored = self._index.search(queries, fetch)
+        rows = np.where(stored >= 0, self.rows[np.maximum(stored, 0)], -1)
+        scores = np.where(rows < 0, -np.inf, scores)
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        scores = np.take_along_axis(scores, order, axis=1).astype(np.float32)
+        rows = np.take_along_axis(rows, order, axis=1)
+        return scores, np.where(np.isfinite(scores), rows, -1).astype(np.int64)
+
+
+def _rows_path(index_path: Path) -> Path:
+    return index_path.with_name(index_path.name + ".rows.npy")

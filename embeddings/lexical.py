@@ -4,6 +4,11 @@ Two vocabularies serve the ranking: the text's words and word pairs (tf-idf, sub
 English stop words removed, terms in at least 2 documents and at most half of them), and
 labels such as tags and sections, each label one token. Rows are L2-normalised, so a dot
 product is cosine similarity. Saved as plain arrays (vocabulary + idf), never pickled.
+
+Large collections fit the vocabulary and idf on a fixed random sample of FIT_SAMPLE documents:
+scikit-learn counts every word pair of every fitted document before dropping the rare ones,
+which at a million articles is hundreds of millions of dictionary entries. A 100k sample
+estimates document frequencies well and keeps every term that occurs in 2 of its documents.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
+
+FIT_SAMPLE = 100_000
 
 
 def label_document(labels: Sequence[str]) -> str:
@@ -51,10 +58,16 @@ class LexicalModel:
     def fit(
         cls, documents: Sequence[str], kind: str = "text"
     ) -> tuple[LexicalModel, sp.csr_matrix]:
-        """Fit on `documents`; return the model and their (n, vocabulary) matrix."""
+        """Fit on `documents` (a sample of FIT_SAMPLE if there are more); return the model and
+        their (n, vocabulary) matrix."""
         vectorizer = cls._make(kind, len(documents))
         try:
-            matrix = vectorizer.fit_transform(documents)
+            if len(documents) > FIT_SAMPLE:
+                rows = np.random.default_rng(0).choice(len(documents), FIT_SAMPLE, replace=False)
+                vectorizer.fit([documents[i] for i in np.sort(rows)])
+                matrix = vectorizer.transform(documents)
+            else:
+                matrix = vectorizer.fit_transform(documents)
         except ValueError:
             # Every document empty (e.g. no article has tags): an empty vocabulary, all-zero rows.
             vectorizer = TfidfVectorizer(vocabulary=["\0"], dtype=np.float32)

@@ -14,7 +14,16 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.index import VectorIndex
-from embeddings.ranking import Corpus, Queries, Weights, pair_scores, rank
+from embeddings.ranking import (
+    Corpus,
+    Queries,
+    Weights,
+    candidate_pool,
+    fuse,
+    pair_products,
+    pair_scores,
+    rank,
+)
 
 PositionArray = npt.NDArray[np.int64]
 ScoreArray = npt.NDArray[np.float32]
@@ -84,6 +93,10 @@ def _batch_size(n: int) -> int:
     return max(1, min(512, 20_000_000 // max(n, 1)))
 
 
+# A candidate batch gathers (batch, 2C, dimension) vectors: 256 x 400 x 384 floats is 157 MB.
+CANDIDATE_BATCH = 256
+
+
 def ranked_lists(
     corpus: Corpus,
     rows: PositionArray,
@@ -103,7 +116,7 @@ def ranked_lists(
     pairs: list[tuple[PositionArray, PositionArray, npt.NDArray[np.float32]]] = []
     vectors = np.asarray(corpus.vectors)
     keys = np.asarray(corpus.keys)
-    step = _batch_size(len(corpus))
+    step = _batch_size(len(corpus)) if exact else CANDIDATE_BATCH
     for start in range(0, count, step):
         batch = rows[start : start + step]
         queries = Queries(vectors[batch], corpus.text[batch], corpus.labels[batch], keys[batch])
@@ -159,23 +172,34 @@ def update_lists(
     weights: Weights | None = None,
     progress: Callable[[int], None] | None = None,
     pairs_floor: float = 0.5,
+    exact: bool = True,
+    candidates: int = 200,
 ) -> tuple[NeighbourLists, int]:
-    """Exact lists of every item after a change, recomputing only what the change touched.
+    """Lists of every item after a change, recomputing only what the change touched.
 
     `fresh` marks new and changed rows; `previous` holds, for the other rows, their lists,
     statistics and pairs from the last build, already mapped to this corpus's positions; `lost`
     marks rows whose old list held an item deleted or changed since. Fresh rows and those are
     ranked from scratch. Every other
     row's list lost nothing, so its new top-k is the top-k of its old list and the fresh rows:
-    one (rows x fresh) block of pair scores. Exact mode only (the basis is frozen, so a pair's
-    score depends on the pair alone). Returns the lists and how many were recomputed.
+    one (rows x fresh) block of pair scores (the basis is frozen, so a pair's score depends on
+    the pair alone). With `exact` False (collections above exact search) lists are ranked from
+    candidates, and only the rows among each fresh item's own candidates are offered it, which is
+    what a full approximate build would consider. Returns the lists and how many were recomputed.
     """
     weights = weights or Weights()
     keys = np.asarray(corpus.keys)
     recompute = fresh | lost
     redo = np.nonzero(recompute)[0].astype(np.int64)
     redone = ranked_lists(
-        corpus, redo, k, weights=weights, exact=True, pairs_floor=pairs_floor, progress=progress
+        corpus,
+        redo,
+        k,
+        weights=weights,
+        exact=exact,
+        candidates=candidates,
+        pairs_floor=pairs_floor,
+        progress=progress,
     )
     scores = previous.scores.copy()
     positions = previous.positions.copy()
@@ -185,28 +209,19 @@ def update_lists(
     fresh_rows = np.nonzero(fresh)[0].astype(np.int64)
     keep = np.nonzero(~recompute)[0].astype(np.int64)
     vectors = np.asarray(corpus.vectors)
-    if len(fresh_rows) and len(keep):
+    if len(fresh_rows) and len(keep) and not exact:
+        _offer_to_candidates(
+            corpus, scores, positions, stats, fresh_rows, ~recompute, weights, candidates
+        )
+    elif len(fresh_rows) and len(keep):
         targets = Queries(vectors[fresh_rows], corpus.text[fresh_rows], corpus.labels[fresh_rows])
         step = _batch_size(len(fresh_rows) + k)
         for start in range(0, len(keep), step):
             batch = keep[start : start + step]
             queries = Queries(vectors[batch], corpus.text[batch], corpus.labels[batch], keys[batch])
             new_scores = pair_scores(queries, stats[batch], targets, weights)
-            cand_scores = np.concatenate([scores[batch], new_scores], axis=1)
-            cand_positions = np.concatenate(
-                [positions[batch], np.broadcast_to(fresh_rows, (len(batch), len(fresh_rows)))],
-                axis=1,
-            )
-            cand_scores = np.where(cand_positions >= 0, cand_scores, -np.inf)
-            cand_keys = np.where(
-                cand_positions >= 0, keys[np.maximum(cand_positions, 0)], np.iinfo(np.int64).max
-            )
-            order = np.lexsort((cand_keys, -cand_scores), axis=1)[:, :k]
-            chosen_scores = np.take_along_axis(cand_scores, order, axis=1)
-            scores[batch] = chosen_scores
-            positions[batch] = np.where(
-                np.isfinite(chosen_scores), np.take_along_axis(cand_positions, order, axis=1), -1
-            )
+            offered = np.broadcast_to(fresh_rows, (len(batch), len(fresh_rows)))
+            _merge_top(scores, positions, keys, batch, new_scores, offered)
             if progress is not None:
                 progress(len(batch))
 
@@ -223,4 +238,83 @@ def update_lists(
     unique[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
     return NeighbourLists(scores, positions, stats, rows[unique], cols[unique], sims[unique]), len(
         redo
+    )
+
+
+# Pair scores are computed this many at a time: each gathers two vectors and two sparse rows.
+PAIR_CHUNK = 100_000
+
+
+def _offer_to_candidates(
+    corpus: Corpus,
+    scores: ScoreArray,
+    positions: PositionArray,
+    stats: npt.NDArray[np.float32],
+    fresh_rows: PositionArray,
+    open_rows: npt.NDArray[np.bool_],
+    weights: Weights,
+    candidates: int,
+) -> None:
+    """Merge each fresh row into the lists (updated in place) of the `open_rows` among its own
+    candidates that now rank it above their last entry. Dense and lexical similarity are
+    symmetric, so a row that has a fresh item among its candidates is, near enough, among the
+    fresh item's candidates: a search per fresh item instead of a pass over every list."""
+    vectors = np.asarray(corpus.vectors)
+    keys = np.asarray(corpus.keys)
+    targets: list[PositionArray] = []
+    offered: list[PositionArray] = []
+    for start in range(0, len(fresh_rows), CANDIDATE_BATCH):
+        batch = fresh_rows[start : start + CANDIDATE_BATCH]
+        queries = Queries(vectors[batch], corpus.text[batch], corpus.labels[batch], keys[batch])
+        pool = candidate_pool(corpus, queries, candidates)
+        row = pool.ravel()
+        ok = (row >= 0) & open_rows[np.maximum(row, 0)]
+        targets.append(row[ok])
+        offered.append(np.repeat(batch, pool.shape[1])[ok])
+    target, fresh = np.concatenate(targets), np.concatenate(offered)
+    unique = np.unique(np.stack([target, fresh], axis=1), axis=0)
+    target, fresh = unique[:, 0], unique[:, 1]
+    pair_score = np.empty(len(target), dtype=np.float32)
+    for start in range(0, len(target), PAIR_CHUNK):
+        a, x = target[start : start + PAIR_CHUNK], fresh[start : start + PAIR_CHUNK, None]
+        dense = np.einsum("pd,pd->p", vectors[a], vectors[x[:, 0]])[:, None].astype(np.float32)
+        text = pair_products(corpus.text[a], corpus.text, x)
+        labels = pair_products(corpus.labels[a], corpus.labels, x)
+        pair_score[start : start + len(a)] = fuse(dense, text, labels, stats[a], weights)[:, 0]
+
+    # One grid row per receiving list: its current entries, then what it is offered.
+    rows, first, counts = np.unique(target, return_index=True, return_counts=True)
+    width = int(counts.max(initial=0))
+    if width == 0:
+        return
+    column = np.arange(len(target)) - np.repeat(first, counts)
+    offer_scores = np.full((len(rows), width), -np.inf, dtype=np.float32)
+    offer_positions = np.full((len(rows), width), -1, dtype=np.int64)
+    group = np.repeat(np.arange(len(rows)), counts)
+    offer_scores[group, column] = pair_score
+    offer_positions[group, column] = fresh
+    _merge_top(scores, positions, keys, rows, offer_scores, offer_positions)
+
+
+def _merge_top(
+    scores: ScoreArray,
+    positions: PositionArray,
+    keys: npt.NDArray[np.int64],
+    rows: PositionArray,
+    offer_scores: ScoreArray,
+    offer_positions: PositionArray,
+) -> None:
+    """Lists `rows` become the top-k of themselves and the offers (ties by key), in place."""
+    k = scores.shape[1]
+    cand_scores = np.concatenate([scores[rows], offer_scores], axis=1)
+    cand_positions = np.concatenate([positions[rows], offer_positions], axis=1)
+    cand_scores = np.where(cand_positions >= 0, cand_scores, -np.inf)
+    cand_keys = np.where(
+        cand_positions >= 0, keys[np.maximum(cand_positions, 0)], np.iinfo(np.int64).max
+    )
+    order = np.lexsort((cand_keys, -cand_scores), axis=1)[:, :k]
+    chosen = np.take_along_axis(cand_scores, order, axis=1)
+    scores[rows] = chosen
+    positions[rows] = np.where(
+        np.isfinite(chosen), np.take_along_axis(cand_positions, order, axis=1), -1
     )

@@ -11,13 +11,18 @@ Because the basis is frozen between full builds, the score of a pair depends on 
 and nothing else: adding or removing other items never changes it, which is what lets lists be
 repaired incrementally and still equal a full recomputation.
 
-Exact mode scores every row. Otherwise candidates are the union of the dense top-C (the FAISS
-index, HNSW on large collections) and the lexical top-C, scored exactly on that union.
+Exact mode scores every row: (queries x rows) products, quadratic over a whole collection.
+Otherwise each query gets candidates, the union of its dense top-C (the FAISS index, HNSW on
+large collections) and its lexical top-C, and only those pairs are scored, exactly. The lexical
+top-C come from the query's strongest terms looked up in the term -> rows postings (what a
+search engine's inverted index does), which costs the length of a few postings lists rather than
+a pass over every row.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +34,10 @@ FloatArray = npt.NDArray[np.float32]
 PositionArray = npt.NDArray[np.int64]
 KeyArray = npt.NDArray[np.int64]
 BASIS_SIZE = 2000
+QUERY_TERMS = 32
+LONG_ROW = 50_000
+"""Terms of a query looked up for lexical candidates: the strongest carry most of a cosine (the
+same idea as More Like This's max_query_terms), and rare terms have short postings."""
 SIGNALS = ("dense", "lexical", "labels")
 
 
@@ -84,9 +93,19 @@ class Corpus:
     text: sp.csr_matrix
     labels: sp.csr_matrix
     basis: Basis
+    stored_postings: sp.csr_matrix | None = None
+    """`postings` as a generation stored them; computed on first use when absent."""
 
     def __len__(self) -> int:
         return int(self.vectors.shape[0])
+
+    @cached_property
+    def postings(self) -> sp.csr_matrix:
+        """The text matrix transposed, (terms x rows): the rows holding each term, so a query
+        costs the length of its terms' postings, not a pass over every row."""
+        if self.stored_postings is not None:
+            return self.stored_postings
+        return sp.csr_matrix(self.text.T, dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -180,42 +199,27 @@ def rank(
     `pairs_floor`, also every row whose full-text cosine with the query reaches it.
     """
     weights = weights or Weights()
-    n, b = len(corpus), len(queries)
+    b = len(queries)
     exclude = np.full(b, -1, dtype=np.int64) if exclude is None else exclude
     stats = query_stats(corpus.basis, queries)
-    text_all = _dense_product(queries.text, corpus.text)
-    label_all = _dense_product(queries.labels, corpus.labels)
-    own_rows = blocked_self(exclude, n)
-    blocked = own_rows | ~allowed[None, :] if allowed is not None else own_rows
-    vectors = np.asarray(corpus.vectors)
-
     if exact or allowed is not None:
         # Every row scored: exact, and a filter can never empty the pool.
-        dense_all = (queries.vectors @ vectors.T).astype(np.float32)
-        fused = fuse(dense_all, text_all, label_all, stats, weights)
-        fused = np.where(blocked, -np.inf, fused)
-        pool = np.broadcast_to(np.arange(n, dtype=np.int64), (b, n))
+        pool, fused, text = _score_every_row(corpus, queries, stats, weights, exclude, allowed)
         if not exact:  # filtered but approximate elsewhere: cut to the same pool size
             keep = _top_columns(fused, 2 * candidates)
-            pool = keep
-            fused = np.take_along_axis(fused, keep, axis=1)
+            pool, fused = keep, np.take_along_axis(fused, keep, axis=1)
+            text = np.take_along_axis(text, keep, axis=1)
     else:
-        _, dense_pos = corpus.index.search(queries.vectors, candidates + 1)
-        lexical_pos = _top_columns(np.where(blocked, -np.inf, text_all), candidates)
-        pool = np.sort(np.concatenate([dense_pos, lexical_pos], axis=1), axis=1)
-        duplicate = np.zeros_like(pool, dtype=bool)
-        duplicate[:, 1:] = pool[:, 1:] == pool[:, :-1]
+        pool = candidate_pool(corpus, queries, candidates)
+        valid = (pool >= 0) & (pool != exclude[:, None])
+        valid[:, 1:] &= pool[:, 1:] != pool[:, :-1]  # the pool is sorted: repeats are adjacent
         safe_pool = np.maximum(pool, 0)
-        invalid = (pool < 0) | duplicate | np.take_along_axis(blocked, safe_pool, axis=1)
+        vectors = np.asarray(corpus.vectors)
         dense = np.einsum("bcd,bd->bc", vectors[safe_pool], queries.vectors).astype(np.float32)
-        fused = fuse(
-            dense,
-            np.take_along_axis(text_all, safe_pool, axis=1),
-            np.take_along_axis(label_all, safe_pool, axis=1),
-            stats,
-            weights,
-        )
-        fused = np.where(invalid, -np.inf, fused)
+        text = pair_products(queries.text, corpus.text, safe_pool)
+        labels = pair_products(queries.labels, corpus.labels, safe_pool)
+        fused = np.where(valid, fuse(dense, text, labels, stats, weights), -np.inf)
+        pool = np.where(valid, pool, -1)
 
     pool_keys = np.asarray(corpus.keys)[np.maximum(pool, 0)]
     order = np.lexsort((pool_keys, -fused), axis=1)[:, :k]
@@ -227,14 +231,110 @@ def rank(
 
     text_pairs = None
     if pairs_floor is not None:
-        close = (text_all >= pairs_floor) & ~own_rows
-        query_index, position = np.nonzero(close)
+        close = (text >= pairs_floor) & (pool >= 0) & (pool != exclude[:, None])
+        query_index, column = np.nonzero(close)
         text_pairs = (
             query_index.astype(np.int64),
-            position.astype(np.int64),
-            text_all[query_index, position].astype(np.float32),
+            pool[query_index, column].astype(np.int64),
+            text[query_index, column].astype(np.float32),
         )
     return Ranked(scores.astype(np.float32), positions.astype(np.int64), stats, text_pairs)
+
+
+def _score_every_row(
+    corpus: Corpus,
+    queries: Queries,
+    stats: FloatArray,
+    weights: Weights,
+    exclude: PositionArray,
+    allowed: npt.NDArray[np.bool_] | None,
+) -> tuple[PositionArray, FloatArray, FloatArray]:
+    """(pool, fused scores, text cosines) over every row, blocked rows at -inf."""
+    n, b = len(corpus), len(queries)
+    text = np.asarray((queries.text @ corpus.postings).todense(), dtype=np.float32)
+    labels = _dense_product(queries.labels, corpus.labels)
+    dense = (queries.vectors @ np.asarray(corpus.vectors).T).astype(np.float32)
+    blocked = blocked_self(exclude, n)
+    if allowed is not None:
+        blocked |= ~allowed[None, :]
+    fused = np.where(blocked, -np.inf, fuse(dense, text, labels, stats, weights))
+    pool = np.broadcast_to(np.arange(n, dtype=np.int64), (b, n))
+    return pool, fused, text
+
+
+def candidate_pool(corpus: Corpus, queries: Queries, candidates: int) -> PositionArray:
+    """Each query's dense top-C and lexical top-C, sorted by position (-1 pads, repeats kept)."""
+    _, dense = corpus.index.search(queries.vectors, candidates + 1)
+    strongest = keep_strongest(queries.text, QUERY_TERMS)
+    lexical = _row_top(sp.csr_matrix(strongest @ corpus.postings), candidates + 1)
+    return np.sort(np.concatenate([dense, lexical], axis=1), axis=1)
+
+
+def keep_strongest(matrix: sp.csr_matrix, count: int) -> sp.csr_matrix:
+    """`matrix` with only each row's `count` largest entries."""
+    matrix = sp.csr_matrix(matrix)
+    lengths = np.diff(matrix.indptr)
+    if len(lengths) == 0 or lengths.max() <= count:
+        return matrix
+    rows = np.repeat(np.arange(matrix.shape[0]), lengths)
+    order = np.lexsort((-matrix.data, rows))
+    rank_in_row = np.arange(len(order)) - np.repeat(matrix.indptr[:-1], lengths)
+    keep = np.zeros(len(order), dtype=bool)
+    keep[order[rank_in_row < count]] = True
+    kept_per_row = np.minimum(lengths, count)
+    indptr = np.concatenate([[0], np.cumsum(kept_per_row)])
+    return sp.csr_matrix(
+        (matrix.data[keep], matrix.indices[keep], indptr), shape=matrix.shape, dtype=np.float32
+    )
+
+
+def _row_top(matrix: sp.csr_matrix, count: int) -> PositionArray:
+    """Column positions of each row's `count` largest stored entries, (rows, count), -1 pads.
+
+    Rows are laid out in a (rows, longest row) grid and cut with one argpartition, which is
+    far cheaper than sorting every entry; the rare very long row is cut on its own so that it
+    doesn't inflate the grid.
+    """
+    b = matrix.shape[0]
+    top = np.full((b, count), -1, dtype=np.int64)
+    indptr, data, indices = matrix.indptr, matrix.data, matrix.indices
+    lengths = np.diff(indptr)
+    long = lengths > LONG_ROW
+    for row in np.nonzero(long)[0]:
+        values = data[indptr[row] : indptr[row + 1]]
+        best = np.argpartition(-values, count - 1)[:count] if len(values) > count else slice(None)
+        chosen = indices[indptr[row] : indptr[row + 1]][best]
+        top[row, : len(chosen)] = chosen
+    lengths = np.where(long, 0, lengths)
+    width = int(lengths.max(initial=0))
+    if width == 0:
+        return top
+    rows = np.repeat(np.arange(b), lengths)
+    starts = np.repeat(indptr[:-1], lengths)
+    entries = np.nonzero(~np.repeat(long, np.diff(indptr)))[0]
+    columns = entries - starts
+    grid = np.full((b, width), -np.inf, dtype=np.float32)
+    grid[rows, columns] = data[entries]
+    if width > count:
+        best = np.argpartition(-grid, count - 1, axis=1)[:, :count]
+    else:
+        best = np.broadcast_to(np.arange(width), (b, width))
+    found = np.take_along_axis(grid, best, axis=1) > -np.inf
+    chosen = indices[np.minimum(indptr[:-1, None] + best, len(indices) - 1)]
+    short = ~long
+    top[short, : best.shape[1]] = np.where(found, chosen, -1)[short]
+    return top
+
+
+def pair_products(
+    queries: sp.csr_matrix, rows: sp.csr_matrix, positions: PositionArray
+) -> FloatArray:
+    """Dot product of query i's row with `rows[positions[i, j]]`, for every (i, j)."""
+    b, width = positions.shape
+    left = queries[np.repeat(np.arange(b), width)]
+    right = rows[positions.ravel()]
+    products = np.asarray(left.multiply(right).sum(axis=1), dtype=np.float32)
+    return products.reshape(b, width)
 
 
 def pair_scores(

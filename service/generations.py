@@ -33,7 +33,7 @@ from embeddings.ranking import Basis, Corpus
 from service.errors import IndexMismatch
 from service.failpoints import failpoint
 
-GENERATION_FORMAT = 4
+GENERATION_FORMAT = 5
 """Bumped whenever a generation's files change; a server refuses other formats."""
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
@@ -256,6 +256,7 @@ class Generation:
             load_csr(self.path, "text"),
             load_csr(self.path, "labels"),
             self.basis,
+            stored_postings=load_csr(self.path, "postings"),
         )
 
     @cached_property

@@ -31,6 +31,8 @@ class Carried:
     """Unchanged rows whose list held a deleted or changed article."""
     old_rows: npt.NDArray[np.int64]
     """For each new row, its row in the previous generation (-1 when fresh)."""
+    new_of_old: npt.NDArray[np.int64]
+    """For each previous row, its new row (-1: deleted or changed)."""
     previous: NeighbourLists
     removed: int
 
@@ -41,6 +43,7 @@ def incremental_plan(
     changed: set[int],
     *,
     k: int,
+    exact: bool,
     settings_fingerprint: dict[str, Any],
     refit_fraction: float,
 ) -> Carried | str:
@@ -50,8 +53,10 @@ def incremental_plan(
         return "the previous generation has another format"
     if manifest.get("fingerprint") != settings_fingerprint:
         return "settings that shape the lists changed since the last build"
-    if not manifest.get("exact"):
-        return "the collection is ranked approximately (above RELATED_EXACT_MAX)"
+    if bool(manifest.get("exact")) != exact:
+        return (
+            "the collection crossed RELATED_EXACT_MAX (exact search on one side, HNSW on the other)"
+        )
     if int(manifest.get("neighbours", -1)) != k:
         return "the neighbour list length changed"
     old_keys = np.asarray(previous.keys)
@@ -101,7 +106,7 @@ def incremental_plan(
         new_of_old[pair_cols[both]],
         pair_sims[both],
     )
-    return Carried(fresh, lost, old_rows, carried, removed)
+    return Carried(fresh, lost, old_rows, new_of_old, carried, removed)
 
 
 def carry_rows(

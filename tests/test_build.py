@@ -138,7 +138,14 @@ def test_served_arrays_and_lexical_matrices_are_memory_mapped(sample_dir: Any) -
     root = sample_dir / "generations"
     generation = Generation.load(root, current_name(root) or "")
     corpus = generation.corpus
-    for array in (corpus.text.data, corpus.text.indices, corpus.labels.data, generation.vectors,
-                  generation.neighbour_keys, generation.neighbour_scores, generation.stats):
+    for array in (
+        corpus.text.data,
+        corpus.text.indices,
+        corpus.labels.data,
+        generation.vectors,
+        generation.neighbour_keys,
+        generation.neighbour_scores,
+        generation.stats,
+    ):
         assert not np.asarray(array).flags.writeable  # read-only: a memory map of the file
     assert corpus.text.shape[0] == len(generation) == 66

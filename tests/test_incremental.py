@@ -162,3 +162,39 @@ def test_changed_ranking_settings_force_a_full_build(
     report = run_build(replace(sample_copy, **setting), encoder)
     assert report.mode == "full"
     assert "settings" in current(sample_copy).manifest["full_because"]
+
+
+def test_incremental_builds_above_exact_search_extend_the_hnsw_graph(
+    settings_for: Any, encoder: Any
+) -> None:
+    """Above RELATED_EXACT_MAX an incremental build adds to the last HNSW graph (retiring the
+    vectors of changed and deleted articles) and ranks from candidates: its lists stay close to
+    exact ranking and never hold a deleted article."""
+    settings: Settings = settings_for(
+        neighbours=5, max_k=5, default_k=5, refit_fraction=1.0, exact_max=10, candidates=8
+    )
+    ingest_file(settings)
+    run_build(settings, encoder)
+    rng = random.Random(3)
+    for round_number in range(3):
+        stored_before = len(current(settings).index)
+        to_encode, deleted = random_changes(settings, rng, round_number)
+        report = run_build(settings, encoder)
+        assert report.mode == "incremental" and report.encoded == to_encode
+        assert report.lists_recomputed < report.articles
+        generation = current(settings)
+        index = generation.index
+        assert index.kind == "hnsw"
+        assert len(index) == stored_before + 4 + 3  # added and edited articles appended
+        assert index.retired == 3 * (round_number + 1) + 2 * (round_number + 1)
+        keys = np.asarray(generation.keys)
+        listed = np.asarray(generation.neighbour_keys)
+        assert not np.isin(listed, list(deleted)).any()
+        expected = all_ranked_neighbours(
+            generation.corpus, 5, weights=settings.weights, exact=True
+        ).positions
+        expected_keys = np.where(expected >= 0, keys[np.maximum(expected, 0)], -1)
+        recall = np.mean(
+            [len(set(a) & set(e)) / 5 for a, e in zip(listed, expected_keys, strict=True)]
+        )
+        assert recall >= 0.9, recall
