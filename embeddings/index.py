@@ -22,11 +22,11 @@ import numpy.typing as npt
 
 @dataclass(frozen=True)
 class IndexSettings:
-    exact_max: int = 50_000
+    exact_max: int = 20_000
     """Largest collection searched exactly; above it an HNSW graph is built."""
     hnsw_m: int = 32
-    hnsw_ef_construction: int = 200
-    hnsw_ef_search: int = 128
+    hnsw_ef_construction: int = 80
+    hnsw_ef_search: int = 64
 
 
 class VectorIndex:

@@ -14,8 +14,11 @@ estimates document frequencies well and keeps every term that occurs in 2 of its
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import re
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +27,9 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 FIT_SAMPLE = 100_000
+TRANSFORM_CHUNK = 20_000
+"""Documents per process when a large collection is transformed on every core: tokenising is
+pure Python, so threads would wait on each other."""
 
 
 def label_document(labels: Sequence[str]) -> str:
@@ -65,7 +71,8 @@ class LexicalModel:
             if len(documents) > FIT_SAMPLE:
                 rows = np.random.default_rng(0).choice(len(documents), FIT_SAMPLE, replace=False)
                 vectorizer.fit([documents[i] for i in np.sort(rows)])
-                matrix = vectorizer.transform(documents)
+                model = cls(vectorizer, kind)
+                return model, model.transform(documents)
             else:
                 matrix = vectorizer.fit_transform(documents)
         except ValueError:
@@ -77,10 +84,26 @@ class LexicalModel:
     def transform(self, documents: Sequence[str]) -> sp.csr_matrix:
         if not documents:  # scikit-learn refuses an empty batch
             return sp.csr_matrix((0, len(self.vectorizer.vocabulary_)), dtype=np.float32)
-        matrix: sp.csr_matrix = sp.csr_matrix(
-            self.vectorizer.transform(documents), dtype=np.float32
-        )
-        return matrix
+        workers = min(os.cpu_count() or 1, 8)
+        if len(documents) < 2 * TRANSFORM_CHUNK or workers == 1:
+            matrix: sp.csr_matrix = sp.csr_matrix(
+                self.vectorizer.transform(documents), dtype=np.float32
+            )
+            return matrix
+        chunks = [
+            documents[start : start + TRANSFORM_CHUNK]
+            for start in range(0, len(documents), TRANSFORM_CHUNK)
+        ]
+        # spawn, not fork: the caller may hold torch's or OpenMP's threads, which fork breaks.
+        with ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_load_worker_vectorizer,
+            initargs=(self.vectorizer,),
+        ) as pool:
+            parts = list(pool.map(_transform_in_worker, chunks))
+        stacked: sp.csr_matrix = sp.csr_matrix(sp.vstack(parts, format="csr"), dtype=np.float32)
+        return stacked
 
     def terms(self) -> npt.NDArray[np.str_]:
         return np.asarray(self.vectorizer.get_feature_names_out())
@@ -91,6 +114,7 @@ class LexicalModel:
             json.dumps({"kind": self.kind, "vocabulary": vocabulary}), encoding="utf-8"
         )
         np.save(directory / f"{name}.idf.npy", self.vectorizer.idf_.astype(np.float64))
+        Terms.save([str(t) for t in self.terms()], directory, name)
 
     @classmethod
     def load(cls, directory: Path, name: str) -> LexicalModel:
@@ -102,8 +126,54 @@ class LexicalModel:
         return cls(vectorizer, saved["kind"])
 
 
+class Terms:
+    """A vocabulary's terms in column order, stored as one UTF-8 blob and its offsets. Loaded
+    memory-mapped, so naming a few terms (explanations) costs no dictionary of millions of
+    strings in every server worker."""
+
+    def __init__(self, blob: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int64]) -> None:
+        self._blob = blob
+        self._offsets = offsets
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, column: int) -> str:
+        start, stop = int(self._offsets[column]), int(self._offsets[column + 1])
+        return bytes(self._blob[start:stop]).decode("utf-8")
+
+    @staticmethod
+    def save(terms: Sequence[str], directory: Path, name: str) -> None:
+        encoded = [term.encode("utf-8") for term in terms]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(e) for e in encoded], out=offsets[1:])
+        np.save(directory / f"{name}.terms_offsets.npy", offsets, allow_pickle=False)
+        blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        np.save(directory / f"{name}.terms_blob.npy", blob, allow_pickle=False)
+
+    @classmethod
+    def load(cls, directory: Path, name: str) -> Terms:
+        return cls(
+            np.load(directory / f"{name}.terms_blob.npy", mmap_mode="r"),
+            np.load(directory / f"{name}.terms_offsets.npy", mmap_mode="r"),
+        )
+
+
+_worker_vectorizer: TfidfVectorizer | None = None
+
+
+def _load_worker_vectorizer(vectorizer: TfidfVectorizer) -> None:
+    global _worker_vectorizer
+    _worker_vectorizer = vectorizer
+
+
+def _transform_in_worker(documents: Sequence[str]) -> sp.csr_matrix:
+    assert _worker_vectorizer is not None
+    return sp.csr_matrix(_worker_vectorizer.transform(documents), dtype=np.float32)
+
+
 def strongest_shared_terms(
-    a: sp.csr_matrix, b: sp.csr_matrix, terms: npt.NDArray[np.str_], count: int = 5
+    a: sp.csr_matrix, b: sp.csr_matrix, terms: Terms | npt.NDArray[np.str_], count: int = 5
 ) -> list[str]:
     """The terms contributing most to the cosine of two tf-idf rows, strongest first."""
     product = a.multiply(b).tocsr()

@@ -6,7 +6,9 @@ best first. An item is never in its own list.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,7 @@ from embeddings.index import VectorIndex
 from embeddings.ranking import (
     Corpus,
     Queries,
+    Ranked,
     Weights,
     candidate_pool,
     fuse,
@@ -95,6 +98,7 @@ def _batch_size(n: int) -> int:
 
 # A candidate batch gathers (batch, 2C, dimension) vectors: 256 x 400 x 384 floats is 157 MB.
 CANDIDATE_BATCH = 256
+RANKING_THREADS = min(os.cpu_count() or 1, 8)
 
 
 def ranked_lists(
@@ -103,7 +107,7 @@ def ranked_lists(
     k: int,
     *,
     weights: Weights | None = None,
-    candidates: int = 200,
+    candidates: int = 100,
     exact: bool = True,
     progress: Callable[[int], None] | None = None,
     pairs_floor: float = 0.5,
@@ -117,10 +121,13 @@ def ranked_lists(
     vectors = np.asarray(corpus.vectors)
     keys = np.asarray(corpus.keys)
     step = _batch_size(len(corpus)) if exact else CANDIDATE_BATCH
-    for start in range(0, count, step):
+    if not exact:
+        _ = corpus.postings  # computed once here, not by two threads at once
+
+    def rank_batch(start: int) -> Ranked:
         batch = rows[start : start + step]
         queries = Queries(vectors[batch], corpus.text[batch], corpus.labels[batch], keys[batch])
-        ranked = rank(
+        return rank(
             corpus,
             queries,
             k,
@@ -130,14 +137,21 @@ def ranked_lists(
             exact=exact,
             pairs_floor=pairs_floor,
         )
-        scores[start : start + len(batch)] = ranked.scores
-        positions[start : start + len(batch)] = ranked.positions
-        stats[start : start + len(batch)] = ranked.stats
-        assert ranked.text_pairs is not None
-        query_index, cols, sims = ranked.text_pairs
-        pairs.append((batch[query_index], cols, sims))
-        if progress is not None:
-            progress(len(batch))
+
+    # Batches run on every core: the sparse products, sorts and FAISS searches release the GIL.
+    with ThreadPoolExecutor(max_workers=RANKING_THREADS) as pool:
+        for start, ranked in zip(
+            range(0, count, step), pool.map(rank_batch, range(0, count, step)), strict=True
+        ):
+            batch = rows[start : start + step]
+            scores[start : start + len(batch)] = ranked.scores
+            positions[start : start + len(batch)] = ranked.positions
+            stats[start : start + len(batch)] = ranked.stats
+            assert ranked.text_pairs is not None
+            query_index, cols, sims = ranked.text_pairs
+            pairs.append((batch[query_index], cols, sims))
+            if progress is not None:
+                progress(len(batch))
     return NeighbourLists(scores, positions, stats, *_join_pairs(pairs))
 
 
@@ -173,7 +187,7 @@ def update_lists(
     progress: Callable[[int], None] | None = None,
     pairs_floor: float = 0.5,
     exact: bool = True,
-    candidates: int = 200,
+    candidates: int = 100,
 ) -> tuple[NeighbourLists, int]:
     """Lists of every item after a change, recomputing only what the change touched.
 

@@ -34,7 +34,7 @@ FloatArray = npt.NDArray[np.float32]
 PositionArray = npt.NDArray[np.int64]
 KeyArray = npt.NDArray[np.int64]
 BASIS_SIZE = 2000
-QUERY_TERMS = 32
+QUERY_TERMS = 64
 LONG_ROW = 50_000
 """Terms of a query looked up for lexical candidates: the strongest carry most of a cosine (the
 same idea as More Like This's max_query_terms), and rare terms have short postings."""
@@ -186,7 +186,7 @@ def rank(
     k: int,
     *,
     weights: Weights | None = None,
-    candidates: int = 200,
+    candidates: int = 100,
     exclude: PositionArray | None = None,
     allowed: npt.NDArray[np.bool_] | None = None,
     exact: bool = False,

@@ -62,9 +62,9 @@ class Settings:
         default=0.5, metadata=_doc("Weight of shared tags and section in the ranking.")
     )
     candidates: int = field(
-        default=200,
+        default=100,
         metadata=_doc(
-            "Dense and lexical candidates each, per article, that the ranking scores exactly."
+            "Above exact_max: dense and lexical candidates each, per article, that the ranking scores exactly."
         ),
     )
     lang: str = field(
@@ -116,14 +116,19 @@ class Settings:
         ),
     )
     exact_max: int = field(
-        default=50_000,
-        metadata=_doc("Largest collection indexed exactly (flat); above it HNSW is used."),
+        default=20_000,
+        metadata=_doc(
+            "Largest collection ranked exactly (every pair scored, flat index); above it candidates from HNSW and postings."
+        ),
     )
     hnsw_m: int = field(
         default=32, metadata=_doc("HNSW graph degree, for collections above exact_max.")
     )
-    hnsw_ef_construction: int = field(default=200, metadata=_doc("HNSW build-time beam width."))
-    hnsw_ef_search: int = field(default=128, metadata=_doc("HNSW search-time beam width."))
+    hnsw_ef_construction: int = field(default=80, metadata=_doc("HNSW build-time beam width."))
+    hnsw_ef_search: int = field(
+        default=64,
+        metadata=_doc("HNSW search-time beam width (at least the candidates asked for)."),
+    )
     keep_generations: int = field(
         default=2, metadata=_doc("Index generations kept on disk (the current one included).")
     )

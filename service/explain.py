@@ -23,7 +23,7 @@ def explanations(
     gets the shared labels only."""
     known = np.asarray([row for _, row in related if row is not None], dtype=np.int64)
     parts = score_parts(generation.corpus, query, known)
-    terms = generation.text_model.terms()
+    terms = generation.text_terms
     out = []
     index = 0
     for article, row in related:

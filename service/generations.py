@@ -28,7 +28,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from embeddings.index import VectorIndex
-from embeddings.lexical import LexicalModel
+from embeddings.lexical import LexicalModel, Terms
 from embeddings.ranking import Basis, Corpus
 from service.errors import IndexMismatch
 from service.failpoints import failpoint
@@ -221,6 +221,11 @@ class Generation:
     @cached_property
     def text_model(self) -> LexicalModel:
         return LexicalModel.load(self.path, "text")
+
+    @cached_property
+    def text_terms(self) -> Terms:
+        """The text vocabulary by column, memory-mapped (the model itself loads a dictionary)."""
+        return Terms.load(self.path, "text")
 
     @cached_property
     def labels_model(self) -> LexicalModel:
