@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from embeddings.index import VectorIndex
 from embeddings.ranking import (
     Corpus,
     Queries,
@@ -30,52 +29,6 @@ from embeddings.ranking import (
 
 PositionArray = npt.NDArray[np.int64]
 ScoreArray = npt.NDArray[np.float32]
-
-
-def drop_self(
-    scores: ScoreArray, positions: PositionArray, query_positions: PositionArray, k: int
-) -> tuple[ScoreArray, PositionArray]:
-    """Remove each query's own position from its result row and cut rows to k (padding with -1).
-
-    The own position is masked wherever it sits: exact duplicates can tie with it at rank 0.
-    """
-    is_self = positions == query_positions[:, None]
-    scores = np.where(is_self, -np.inf, scores)
-    positions = np.where(is_self, -1, positions)
-    # Stable sort keeps FAISS's tie order for equal scores.
-    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    scores = np.take_along_axis(scores, order, axis=1)
-    positions = np.take_along_axis(positions, order, axis=1)
-    width = scores.shape[1]
-    if width < k:
-        scores = np.pad(scores, ((0, 0), (0, k - width)), constant_values=-np.inf)
-        positions = np.pad(positions, ((0, 0), (0, k - width)), constant_values=-1)
-    positions = np.where(np.isfinite(scores), positions, -1)
-    return scores.astype(np.float32), positions.astype(np.int64)
-
-
-def all_neighbours(
-    index: VectorIndex,
-    vectors: npt.NDArray[np.float32],
-    k: int,
-    *,
-    batch_size: int = 4096,
-    progress: Callable[[int], None] | None = None,
-) -> tuple[ScoreArray, PositionArray]:
-    """Top-k neighbours of every vector in `index` (row i of `vectors` is position i)."""
-    n = len(vectors)
-    all_scores = np.full((n, k), -np.inf, dtype=np.float32)
-    all_positions = np.full((n, k), -1, dtype=np.int64)
-    for start in range(0, n, batch_size):
-        stop = min(start + batch_size, n)
-        scores, positions = index.search(vectors[start:stop], k + 1)
-        query_positions = np.arange(start, stop, dtype=np.int64)
-        all_scores[start:stop], all_positions[start:stop] = drop_self(
-            scores, positions, query_positions, k
-        )
-        if progress is not None:
-            progress(stop - start)
-    return all_scores, all_positions
 
 
 @dataclass(frozen=True)

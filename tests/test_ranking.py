@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
+from embeddings import lexical, ranking
 from embeddings.baselines import BM25MoreLikeThisBaseline, top_k
 from embeddings.index import VectorIndex
-from embeddings.lexical import LexicalModel, label_document
+from embeddings.lexical import LexicalModel, Terms, label_document
 from embeddings.neighbours import all_ranked_neighbours
 from embeddings.ranking import Basis, Corpus, Queries, Weights, rank
 from service.builder import build
@@ -142,3 +145,60 @@ def test_approximate_path_finds_nearly_the_exact_lists() -> None:
     recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact, strict=True)])
     assert recall >= 0.9
     assert not (approx == np.arange(600)[:, None]).any()
+
+
+def sort_oracle(matrix: sp.csr_matrix, count: int) -> list[set[int]]:
+    top = []
+    for row in range(matrix.shape[0]):
+        start, stop = matrix.indptr[row], matrix.indptr[row + 1]
+        order = np.argsort(-matrix.data[start:stop], kind="stable")[:count]
+        top.append(set(matrix.indices[start:stop][order].tolist()))
+    return top
+
+
+@pytest.mark.parametrize("long_row", [50_000, 30])
+def test_row_top_matches_sorting_every_row(long_row: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ranking, "LONG_ROW", long_row)  # also the path for very long rows
+    matrix = sp.random(40, 500, density=0.1, format="csr", dtype=np.float32, random_state=3)
+    matrix = sp.csr_matrix(sp.vstack([matrix, sp.csr_matrix((2, 500), dtype=np.float32)]))
+    found = ranking._row_top(matrix, 7)
+    assert found.shape == (42, 7)
+    for row, expected in enumerate(sort_oracle(matrix, 7)):
+        assert set(found[row][found[row] >= 0].tolist()) == expected
+    assert (found[40:] == -1).all()
+
+
+def test_strongest_terms_and_pair_products() -> None:
+    matrix = sp.random(20, 300, density=0.2, format="csr", dtype=np.float32, random_state=4)
+    kept = ranking.keep_strongest(matrix, 5)
+    assert (np.diff(kept.indptr) == np.minimum(np.diff(matrix.indptr), 5)).all()
+    for row, expected in enumerate(sort_oracle(matrix, 5)):
+        assert set(kept[row].indices.tolist()) == expected
+    positions = np.random.default_rng(0).integers(0, 20, size=(6, 4))
+    products = ranking.pair_products(matrix[:6], matrix, positions)
+    dense = matrix.toarray()
+    np.testing.assert_allclose(
+        products, np.einsum("qt,qkt->qk", dense[:6], dense[positions]), rtol=1e-5
+    )
+
+
+def test_large_collections_fit_on_a_sample_and_transform_in_processes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    docs = [
+        f"story {i % 7} about topic{i % 11} and topic{i % 5} near place{i % 3}" for i in range(240)
+    ]
+    single_model, single = LexicalModel.fit(docs)
+    monkeypatch.setattr(lexical, "TRANSFORM_CHUNK", 50)
+    np.testing.assert_allclose(single_model.transform(docs).toarray(), single.toarray())
+    monkeypatch.setattr(lexical, "FIT_SAMPLE", 100)
+    sampled_model, sampled = LexicalModel.fit(docs)
+    assert sampled.shape[0] == 240 and sampled.nnz > 0
+    assert len(sampled_model.terms()) <= len(single_model.terms())
+
+
+def test_terms_are_looked_up_by_column_from_a_mapped_blob(tmp_path: Path) -> None:
+    terms = ["café", "naïve bayes", "", "x"]
+    Terms.save(terms, tmp_path, "text")
+    loaded = Terms.load(tmp_path, "text")
+    assert len(loaded) == 4 and [loaded[i] for i in range(4)] == terms
