@@ -110,8 +110,16 @@ def add(
 
 def timed_build(settings: Settings, encoder: Any, **options: Any) -> tuple[Any, float]:
     started = time.perf_counter()
+    phases: list[str] = []
+
+    def phase_times(phase: str, done: int, total: int) -> None:
+        if not phases or phases[-1] != phase:  # each phase's start, on stderr
+            phases.append(phase)
+            elapsed = time.perf_counter() - started
+            print(f"  {elapsed:7.1f}s {phase}", file=sys.stderr, flush=True)
+
     with ArticleStore(settings.db_path) as store:
-        report = build(settings, store, encoder, **options)
+        report = build(settings, store, encoder, progress=phase_times, **options)
     return report, time.perf_counter() - started
 
 

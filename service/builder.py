@@ -13,7 +13,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -232,52 +232,40 @@ def _build_locked(
     clean_up(root, settings.keep_generations)  # leftovers of killed builds
     identity = encoder.identity
 
-    # 1. One consistent read of the store: keys, text hashes, the texts not yet encoded, and
-    #    the lexical and label documents (cheap to rebuild, so never cached).
-    keys: list[int] = []
-    hashes: list[str] = []
-    missing: dict[str, str] = {}
-    lexical_docs: list[str] = []
-    label_docs: list[str] = []
-    published: list[float] = []
-    langs: list[str] = []
+    # 1. One consistent read of the store. Every key and revision first, which settles whether
+    #    the last generation carries over; then the articles to process: only the new and
+    #    changed ones if it does (unchanged rows come from the last generation), else all.
     previous = _previous_generation(root, identity)
     since = int(previous.manifest["store_revision"]) if previous is not None else -1
-    changed: set[int] = set()
     with store.snapshot():
         revision = store.revision()
-        total = store.count()
-        batch: list[tuple[int, str, str]] = []
-
-        def flush() -> None:
-            cached = store.cached_vectors(identity, (h for _, h, _ in batch))
-            for key, digest, text in batch:
-                keys.append(key)
-                hashes.append(digest)
-                if digest not in cached:
-                    missing[digest] = text
-            batch.clear()
-            progress("reading", len(keys), total)
-
-        for stored in store.iter_articles():
-            article = stored.article
-            if stored.revision > since:
-                changed.add(stored.key)
-            text = embedding_text(article, settings.max_text_chars)
-            batch.append((stored.key, text_hash(text), text))
-            lexical_docs.append(lexical_text(article))
-            label_docs.append(labels_text(article))
-            published.append(article.published_ts if article.published_ts is not None else np.nan)
-            langs.append(article.lang or "")
-            if len(batch) >= 1000:
-                flush()
-        flush()
-    if not keys:
-        raise EmptyStore(
-            "There are no articles to index: ingest some first (`related ingest FILE`)"
+        key_array, revisions = store.key_revisions()
+        if not len(key_array):
+            raise EmptyStore(
+                "There are no articles to index: ingest some first (`related ingest FILE`)"
+            )
+        changed = set(key_array[revisions > since].tolist())
+        k = min(settings.neighbours, max(len(key_array) - 1, 1))
+        exact = len(key_array) <= settings.exact_max
+        fingerprint = _fingerprint(settings)
+        plan: Carried | str = "asked for (--full)" if full else "there is no previous generation"
+        if previous is not None and not full:
+            plan = incremental_plan(
+                previous,
+                key_array,
+                changed,
+                k=k,
+                exact=exact,
+                settings_fingerprint=fingerprint,
+                refit_fraction=settings.refit_fraction,
+            )
+        read_rows = (
+            np.nonzero(plan.fresh)[0] if isinstance(plan, Carried) else np.arange(len(key_array))
         )
+        read = _read_articles(store, identity, key_array[read_rows], settings, progress)
+
     # 2. Encode what the cache lacks, caching each chunk as soon as it is done.
-    todo = list(missing.items())
+    todo = list(read.missing.items())
     progress("encoding", 0, len(todo))
     for start in range(0, len(todo), ENCODE_CHUNK):
         chunk = todo[start : start + ENCODE_CHUNK]
@@ -286,26 +274,31 @@ def _build_locked(
         progress("encoding", start + len(chunk), len(todo))
         failpoint("after-first-encoded-chunk")
 
-    # 3. Assemble the matrix in key order; carry the last generation over, or start afresh.
-    vectors = _gather_vectors(store, identity, hashes)
-    key_array = np.asarray(keys, dtype=np.int64)
-    k = min(settings.neighbours, max(len(keys) - 1, 1))
-    exact = len(keys) <= settings.exact_max
+    # 3. Assemble the rows in key order; carry the last generation over, or start afresh.
+    if read.hashes:
+        read_vectors = _gather_vectors(store, identity, read.hashes)
+    else:  # deletions only: nothing new to read
+        assert previous is not None
+        read_vectors = np.zeros((0, previous.index.dimension), dtype=np.float32)
+    published = np.full(len(key_array), np.nan, dtype=np.float64)
+    langs = np.full(len(key_array), "", dtype=object)
+    if isinstance(plan, Carried):
+        assert previous is not None
+        kept = np.nonzero(~plan.fresh)[0]
+        vectors = np.empty((len(key_array), read_vectors.shape[1]), dtype=np.float32)
+        vectors[kept] = np.asarray(previous.vectors)[plan.old_rows[kept]]
+        published[kept] = np.asarray(previous.published)[plan.old_rows[kept]]
+        langs[kept] = np.asarray(previous.langs)[plan.old_rows[kept]]
+    else:
+        vectors = read_vectors
+    vectors[read_rows] = read_vectors
+    published[read_rows] = read.published
+    langs[read_rows] = read.langs
+    lexical_docs, label_docs = read.lexical_docs, read.label_docs
+    keys = key_array.tolist()
     index_settings = IndexSettings(
         settings.exact_max, settings.hnsw_m, settings.hnsw_ef_construction, settings.hnsw_ef_search
     )
-    fingerprint = _fingerprint(settings)
-    plan: Carried | str = "asked for (--full)" if full else "there is no previous generation"
-    if previous is not None and not full:
-        plan = incremental_plan(
-            previous,
-            key_array,
-            changed,
-            k=k,
-            exact=exact,
-            settings_fingerprint=fingerprint,
-            refit_fraction=settings.refit_fraction,
-        )
     progress("indexing", 0, len(keys))
     if isinstance(plan, Carried) and not exact:
         assert previous is not None
@@ -315,16 +308,15 @@ def _build_locked(
     counter = _counter(progress, "neighbours", len(keys))
     if isinstance(plan, Carried):
         assert previous is not None
-        fresh_rows = np.nonzero(plan.fresh)[0]
         text_model, label_model = previous.text_model, previous.labels_model
         text_matrix = carry_rows(
             previous.corpus.text,
-            text_model.transform([lexical_docs[i] for i in fresh_rows]),
+            text_model.transform(lexical_docs),
             plan.old_rows,
         )
         label_matrix = carry_rows(
             previous.corpus.labels,
-            label_model.transform([label_docs[i] for i in fresh_rows]),
+            label_model.transform(label_docs),
             plan.old_rows,
         )
         basis = previous.basis
@@ -363,7 +355,9 @@ def _build_locked(
         recomputed = len(keys)
         fit = {"built_at": _now_iso(), "rows": len(keys), "changed_since": 0}
         mode, why_full = "full", plan
-    del lexical_docs, label_docs
+    # Only a full build read every article, so only it knows which cached vectors are stale.
+    current_hashes = read.hashes if mode == "full" else None
+    del lexical_docs, label_docs, read
     neighbour_keys = np.where(lists.positions >= 0, key_array[np.maximum(lists.positions, 0)], -1)
 
     # 4. Write, publish, clean up.
@@ -375,6 +369,7 @@ def _build_locked(
         "dimension": index.dimension,
         "count": len(keys),
         "index_kind": index.kind,
+        "index_retired": index.retired,
         "exact": exact,
         "neighbours": k,
         "store_revision": revision,
@@ -421,7 +416,7 @@ def _build_locked(
             "stats": lists.stats.astype(np.float32),
             "vectors": vectors,
             "published": np.asarray(published, dtype=np.float64),
-            "langs": np.asarray(langs, dtype=str),
+            "langs": langs.astype(str),
             "duplicate_rows": lists.pair_rows,
             "duplicate_cols": lists.pair_cols,
             "duplicate_sims": lists.pair_sims,
@@ -441,7 +436,8 @@ def _build_locked(
     publish(root, name)
     failpoint("after-publish")
     removed = clean_up(root, settings.keep_generations)
-    store.retain_vectors(identity, hashes)
+    if current_hashes is not None:
+        store.retain_vectors(identity, current_hashes)
     progress("writing", 1, 1)
     return BuildReport(
         articles=len(keys),
@@ -479,6 +475,47 @@ def _previous_generation(root: Path, identity: str) -> Generation | None:
     except (IndexMismatch, OSError, ValueError, KeyError):
         return None
     return generation
+
+
+@dataclass
+class _Read:
+    """What a build reads of each article it processes (lists in key order)."""
+
+    hashes: list[str] = field(default_factory=list)
+    missing: dict[str, str] = field(default_factory=dict)
+    """Text hash -> embedding text, for texts the embedding cache lacks."""
+    lexical_docs: list[str] = field(default_factory=list)
+    label_docs: list[str] = field(default_factory=list)
+    published: list[float] = field(default_factory=list)
+    langs: list[str] = field(default_factory=list)
+
+
+def _read_articles(
+    store: ArticleStore,
+    identity: str,
+    keys: npt.NDArray[np.int64],
+    settings: Settings,
+    progress: Progress,
+) -> _Read:
+    read = _Read()
+    for start in range(0, len(keys), 1000):
+        batch = keys[start : start + 1000].tolist()
+        articles = store.get_by_keys(batch, with_body=True)
+        texts = [embedding_text(articles[key], settings.max_text_chars) for key in batch]
+        hashes = [text_hash(text) for text in texts]
+        cached = store.cached_vectors(identity, hashes)
+        for key, text, digest in zip(batch, texts, hashes, strict=True):
+            article = articles[key]
+            read.hashes.append(digest)
+            if digest not in cached:
+                read.missing[digest] = text
+            read.lexical_docs.append(lexical_text(article))
+            read.label_docs.append(labels_text(article))
+            published = article.published_ts
+            read.published.append(published if published is not None else np.nan)
+            read.langs.append(article.lang or "")
+        progress("reading", start + len(batch), len(keys))
+    return read
 
 
 def _gather_vectors(

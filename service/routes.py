@@ -88,6 +88,8 @@ def index_state() -> Response:
         encoder=manifest.get("encoder"),
         dimension=manifest.get("dimension"),
         index_kind=manifest.get("index_kind"),
+        index_retired=manifest.get("index_retired", 0),
+        mode=manifest.get("mode"),
         neighbours=manifest.get("neighbours"),
         changed_since_build=s.store.changes_since(int(manifest.get("store_revision", 0))),
     )

@@ -239,6 +239,13 @@ class ArticleStore:
                 found[key] = _join_body(data, text)
         return found
 
+    def key_revisions(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Every article's key and revision, in key order: what a build needs to tell new and
+        changed articles from the rest without reading any text."""
+        rows = self._connection().execute("SELECT key, revision FROM articles ORDER BY key")
+        pairs = np.asarray(rows.fetchall(), dtype=np.int64).reshape(-1, 2)
+        return pairs[:, 0].copy(), pairs[:, 1].copy()
+
     def keys_for(self, article_ids: Iterable[str]) -> dict[str, int]:
         """Store keys of the given ids; unknown ids are absent."""
         wanted = list(dict.fromkeys(article_ids))

@@ -4,6 +4,7 @@ from scratch with the same frozen basis (ties tolerated), at a fraction of the w
 from __future__ import annotations
 
 import random
+import sqlite3
 from dataclasses import replace
 from typing import Any
 
@@ -198,3 +199,27 @@ def test_incremental_builds_above_exact_search_extend_the_hnsw_graph(
             [len(set(a) & set(e)) / 5 for a, e in zip(listed, expected_keys, strict=True)]
         )
         assert recall >= 0.9, recall
+
+
+def test_incremental_builds_read_only_changed_articles_and_full_builds_drop_stale_vectors(
+    sample_copy: Settings, encoder: Any
+) -> None:
+    def cached() -> int:
+        with sqlite3.connect(sample_copy.db_path) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
+
+    before = cached()
+    edited = "2026-03-09-grid-operator-demand-response"
+    with ArticleStore(sample_copy.db_path) as store:
+        article = store.get(edited)
+        assert article is not None
+        with store.write() as writer:
+            writer.upsert(replace(article.article, body=article.article.body + " A late update."))
+    reads: list[tuple[str, int, int]] = []
+    with ArticleStore(sample_copy.db_path) as store:
+        report = build(sample_copy, store, encoder, progress=lambda *p: reads.append(p))
+    assert report.mode == "incremental" and report.encoded == 1
+    assert [p for p in reads if p[0] == "reading"][-1][1:] == (1, 1)  # one article read
+    assert cached() == before + 1  # the old text's vector stays until a full build
+    assert run_build(sample_copy, encoder, full=True).encoded == 0
+    assert cached() == before
