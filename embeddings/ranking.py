@@ -36,6 +36,8 @@ KeyArray = npt.NDArray[np.int64]
 BASIS_SIZE = 2000
 QUERY_TERMS = 64
 LONG_ROW = 50_000
+FILTERED_WIDENING = 4
+"""A filtered search above exact ranking looks at this many times the usual candidates."""
 """Terms of a query looked up for lexical candidates: the strongest carry most of a cosine (the
 same idea as More Like This's max_query_terms), and rare terms have short postings."""
 SIGNALS = ("dense", "lexical", "labels")
@@ -202,24 +204,25 @@ def rank(
     b = len(queries)
     exclude = np.full(b, -1, dtype=np.int64) if exclude is None else exclude
     stats = query_stats(corpus.basis, queries)
-    if exact or allowed is not None:
-        # Every row scored: exact, and a filter can never empty the pool.
-        pool, fused, text = _score_every_row(corpus, queries, stats, weights, exclude, allowed)
+    scored = None
+    if not exact:
+        # A filter keeps a fraction of any pool: widen it, and score every row only when the
+        # filter is so narrow that even the wider pool comes up short.
+        width = candidates if allowed is None else FILTERED_WIDENING * candidates
+        scored = _score_candidates(corpus, queries, stats, weights, exclude, width, allowed)
+        if allowed is not None and (np.isfinite(scored[1]).sum(axis=1) < k).any():
+            scored = None
+    if scored is None:
+        scored = _score_every_row(corpus, queries, stats, weights, exclude, allowed)
         if not exact:  # filtered but approximate elsewhere: cut to the same pool size
+            pool, fused, text = scored
             keep = _top_columns(fused, 2 * candidates)
-            pool, fused = keep, np.take_along_axis(fused, keep, axis=1)
-            text = np.take_along_axis(text, keep, axis=1)
-    else:
-        pool = candidate_pool(corpus, queries, candidates)
-        valid = (pool >= 0) & (pool != exclude[:, None])
-        valid[:, 1:] &= pool[:, 1:] != pool[:, :-1]  # the pool is sorted: repeats are adjacent
-        safe_pool = np.maximum(pool, 0)
-        vectors = np.asarray(corpus.vectors)
-        dense = np.einsum("bcd,bd->bc", vectors[safe_pool], queries.vectors).astype(np.float32)
-        text = pair_products(queries.text, corpus.text, safe_pool)
-        labels = pair_products(queries.labels, corpus.labels, safe_pool)
-        fused = np.where(valid, fuse(dense, text, labels, stats, weights), -np.inf)
-        pool = np.where(valid, pool, -1)
+            scored = (
+                np.take_along_axis(pool, keep, axis=1),
+                np.take_along_axis(fused, keep, axis=1),
+                np.take_along_axis(text, keep, axis=1),
+            )
+    pool, fused, text = scored
 
     pool_keys = np.asarray(corpus.keys)[np.maximum(pool, 0)]
     order = np.lexsort((pool_keys, -fused), axis=1)[:, :k]
@@ -260,6 +263,31 @@ def _score_every_row(
     fused = np.where(blocked, -np.inf, fuse(dense, text, labels, stats, weights))
     pool = np.broadcast_to(np.arange(n, dtype=np.int64), (b, n))
     return pool, fused, text
+
+
+def _score_candidates(
+    corpus: Corpus,
+    queries: Queries,
+    stats: FloatArray,
+    weights: Weights,
+    exclude: PositionArray,
+    candidates: int,
+    allowed: npt.NDArray[np.bool_] | None,
+) -> tuple[PositionArray, FloatArray, FloatArray]:
+    """(pool, fused scores, text cosines) over each query's candidates; invalid entries
+    (repeats, the query itself, rows `allowed` rules out) at -inf with position -1."""
+    pool = candidate_pool(corpus, queries, candidates)
+    valid = (pool >= 0) & (pool != exclude[:, None])
+    valid[:, 1:] &= pool[:, 1:] != pool[:, :-1]  # the pool is sorted: repeats are adjacent
+    if allowed is not None:
+        valid &= allowed[np.maximum(pool, 0)]
+    safe_pool = np.maximum(pool, 0)
+    vectors = np.asarray(corpus.vectors)
+    dense = np.einsum("bcd,bd->bc", vectors[safe_pool], queries.vectors).astype(np.float32)
+    text = pair_products(queries.text, corpus.text, safe_pool)
+    labels = pair_products(queries.labels, corpus.labels, safe_pool)
+    fused = np.where(valid, fuse(dense, text, labels, stats, weights), -np.inf)
+    return np.where(valid, pool, -1), fused, text
 
 
 def candidate_pool(corpus: Corpus, queries: Queries, candidates: int) -> PositionArray:

@@ -67,6 +67,21 @@ def test_allowed_mask_applies_before_the_cut_and_keeps_lists_full() -> None:
     assert set(ranked.positions[0]) == {2, 3, 4}
 
 
+def test_a_filter_narrower_than_the_candidates_still_fills_the_list() -> None:
+    """Above exact ranking a filter first narrows a widened candidate pool; when that comes up
+    short, every allowed row is scored."""
+    rng = np.random.default_rng(5)
+    docs = [f"common words {' '.join(rng.choice(list('abcdefgh'), 3))}" for _ in range(60)]
+    corpus = corpus_of(docs)
+    allowed = np.zeros(60, dtype=bool)
+    allowed[[7, 19, 41]] = True
+    queries = Queries(corpus.vectors[:1], corpus.text[0], corpus.labels[0])
+    ranked = rank(corpus, queries, 3, exclude=np.array([0]), allowed=allowed, candidates=2)
+    assert set(ranked.positions[0]) == {7, 19, 41}
+    wide = rank(corpus, queries, 2, exclude=np.array([0]), allowed=None, candidates=1)
+    assert (wide.positions[0] >= 0).sum() >= 1
+
+
 def test_top_k_excludes_the_source_and_masked_items() -> None:
     scores = np.array([5.0, 4.0, 3.0, -np.inf])
     assert top_k(scores, 3, exclude=0) == [1, 2]
