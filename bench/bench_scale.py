@@ -292,32 +292,27 @@ def main() -> None:
     parser.add_argument("--server-requests", type=int, default=300)
     parser.add_argument("--exact-max", type=int, default=Settings.exact_max)
     parser.add_argument("--workdir", type=Path, default=None, help="where the data dirs go")
-    parser.add_argument("--encoding-rate", type=float, default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--encoding-rate", type=float, default=None, help="articles/s; measured when absent"
+    )
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     settings = load_settings(environ={})
-    if len(sizes) > 1 or args.encoding_rate is None:
+    if not args.child:
         print(describe_machine(machine()))
+    rate = args.encoding_rate
+    if rate is None:
         rate = encoding_rate(settings)
         print(f"real model: {rate:.1f} generated articles/s (used to project builds with encoding)")
-    else:
-        rate = args.encoding_rate
     if len(sizes) > 1:
         for size in sizes:  # one process per size: each reports its own peak memory
-            forwarded = [a for a in sys.argv[1:] if not a.startswith("--sizes")]
-            if "--sizes" in forwarded:
-                forwarded.pop(forwarded.index("--sizes") + 1)
-                forwarded.remove("--sizes")
-            subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    f"--sizes={size}",
-                    f"--encoding-rate={rate}",
-                    *forwarded,
-                ],
-                check=True,
-            )
+            child = [sys.executable, __file__, "--child", f"--sizes={size}"]
+            child += [f"--encoding-rate={rate}", f"--requests={args.requests}"]
+            child += [f"--server-requests={args.server_requests}", f"--exact-max={args.exact_max}"]
+            if args.workdir:
+                child.append(f"--workdir={args.workdir}")
+            subprocess.run(child, check=True)
         return
     print(describe(run(sizes[0], args, make_encoder(settings).identity, rate)), flush=True)
 
