@@ -513,7 +513,7 @@ def _read_articles(
             read.label_docs.append(labels_text(article))
             published = article.published_ts
             read.published.append(published if published is not None else np.nan)
-            read.langs.append(article.lang or "")
+            read.langs.append((article.lang or "").lower())
         progress("reading", start + len(batch), len(keys))
     return read
 

@@ -103,7 +103,7 @@ class Filter:
                     )
                     allowed &= hit
         if self.lang:
-            langs = np.char.lower(np.asarray(generation.langs, dtype=str))
+            langs = np.asarray(generation.langs)  # lowercased at build time
             allowed &= (langs == self.lang.lower()) | (langs == "")
         published = np.asarray(generation.published)
         if self.after is not None:

@@ -214,7 +214,7 @@ class Generation:
 
     @cached_property
     def langs(self) -> npt.NDArray[np.str_]:
-        """Language code of each row ('' when unknown)."""
+        """Language code of each row, lowercased ('' when unknown)."""
         loaded: npt.NDArray[np.str_] = np.load(self.path / "langs.npy", mmap_mode="r")
         return loaded
 
