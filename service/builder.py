@@ -295,17 +295,16 @@ def _build_locked(
     published[read_rows] = read.published
     langs[read_rows] = read.langs
     lexical_docs, label_docs = read.lexical_docs, read.label_docs
-    keys = key_array.tolist()
     index_settings = IndexSettings(
         settings.exact_max, settings.hnsw_m, settings.hnsw_ef_construction, settings.hnsw_ef_search
     )
-    progress("indexing", 0, len(keys))
+    progress("indexing", 0, len(key_array))
     if isinstance(plan, Carried) and not exact:
         assert previous is not None
         index = _extend_index(previous, plan, vectors)
     else:
         index = VectorIndex.build(vectors, index_settings)
-    counter = _counter(progress, "neighbours", len(keys))
+    counter = _counter(progress, "neighbours", len(key_array))
     if isinstance(plan, Carried):
         assert previous is not None
         text_model, label_model = previous.text_model, previous.labels_model
@@ -352,8 +351,8 @@ def _build_locked(
             progress=counter,
             pairs_floor=DUPLICATE_FLOOR,
         )
-        recomputed = len(keys)
-        fit = {"built_at": _now_iso(), "rows": len(keys), "changed_since": 0}
+        recomputed = len(key_array)
+        fit = {"built_at": _now_iso(), "rows": len(key_array), "changed_since": 0}
         mode, why_full = "full", plan
     # Only a full build read every article, so only it knows which cached vectors are stale.
     current_hashes = read.hashes if mode == "full" else None
@@ -367,7 +366,7 @@ def _build_locked(
         "encoder": identity,
         "model": settings.model,
         "dimension": index.dimension,
-        "count": len(keys),
+        "count": len(key_array),
         "index_kind": index.kind,
         "index_retired": index.retired,
         "exact": exact,
@@ -378,7 +377,7 @@ def _build_locked(
         "full_because": why_full,
         "lists_recomputed": recomputed,
         "encoded": len(todo),
-        "reused": len(keys) - len(todo),
+        "reused": len(key_array) - len(todo),
         "fit": fit,
         "fingerprint": fingerprint,
         "ranking": {
@@ -440,9 +439,9 @@ def _build_locked(
         store.retain_vectors(identity, current_hashes)
     progress("writing", 1, 1)
     return BuildReport(
-        articles=len(keys),
+        articles=len(key_array),
         encoded=len(todo),
-        reused=len(keys) - len(todo),
+        reused=len(key_array) - len(todo),
         generation=name,
         seconds=round(time.monotonic() - started, 3),
         index_kind=index.kind,
