@@ -147,8 +147,8 @@ def update_lists(
     `fresh` marks new and changed rows; `previous` holds, for the other rows, their lists,
     statistics and pairs from the last build, already mapped to this corpus's positions; `lost`
     marks rows whose old list held an item deleted or changed since. Fresh rows and those are
-    ranked from scratch. Every other
-    row's list lost nothing, so its new top-k is the top-k of its old list and the fresh rows:
+    ranked from scratch. Every other row's list lost nothing, so its new top-k is the top-k of
+    its old list and the fresh rows:
     one (rows x fresh) block of pair scores (the basis is frozen, so a pair's score depends on
     the pair alone). With `exact` False (collections above exact search) lists are ranked from
     candidates, and only the rows among each fresh item's own candidates are offered it, which is
