@@ -81,10 +81,6 @@ class SentenceTransformerEncoder:
         dim = self._load().get_embedding_dimension()
         return int(dim)
 
-    @property
-    def loaded(self) -> bool:
-        return self._model is not None
-
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:

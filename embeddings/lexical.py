@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import re
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -32,18 +32,33 @@ TRANSFORM_CHUNK = 20_000
 pure Python, so threads would wait on each other."""
 
 
-def label_document(labels: Sequence[str]) -> str:
-    """One token per label ('Technical Guide' -> 'technical_guide'), for the label vectorizer."""
-    tokens = (re.sub(r"\W+", "_", label.strip().lower()).strip("_") for label in labels)
-    return " ".join(t for t in tokens if t)
-
-
 class LexicalModel:
-    """A fitted tf-idf vectorizer that can be saved, loaded and applied to new text."""
+    """A fitted tf-idf vectorizer that can be saved, loaded and applied to new text.
 
-    def __init__(self, vectorizer: TfidfVectorizer, kind: str) -> None:
-        self.vectorizer = vectorizer
+    A loaded model reads its vocabulary on first use: most readers of a generation (plain
+    lookups) never need it, and at a million articles it is a dictionary of millions of terms.
+    """
+
+    def __init__(
+        self,
+        vectorizer: TfidfVectorizer | None,
+        kind: str,
+        *,
+        saved: tuple[Path, str] | None = None,
+    ) -> None:
+        self._vectorizer = vectorizer
         self.kind = kind
+        self._saved = saved
+        self._lock = threading.Lock()
+
+    @property
+    def vectorizer(self) -> TfidfVectorizer:
+        if self._vectorizer is None:
+            with self._lock:
+                if self._vectorizer is None:
+                    assert self._saved is not None
+                    self._vectorizer = self._read(*self._saved)
+        return self._vectorizer
 
     @staticmethod
     def _make(kind: str, n_documents: int) -> TfidfVectorizer:
@@ -117,13 +132,18 @@ class LexicalModel:
         Terms.save([str(t) for t in self.terms()], directory, name)
 
     @classmethod
-    def load(cls, directory: Path, name: str) -> LexicalModel:
+    def load(cls, directory: Path, name: str, kind: str) -> LexicalModel:
+        """The model saved as `name` in `directory`, read when first used."""
+        return cls(None, kind, saved=(directory, name))
+
+    @classmethod
+    def _read(cls, directory: Path, name: str) -> TfidfVectorizer:
         saved = json.loads((directory / f"{name}.vocabulary.json").read_text(encoding="utf-8"))
         vectorizer = cls._make(saved["kind"], 1_000)
         vectorizer.set_params(vocabulary=saved["vocabulary"], min_df=1, max_df=1.0)
         vectorizer._validate_vocabulary()
         vectorizer.idf_ = np.load(directory / f"{name}.idf.npy")
-        return cls(vectorizer, saved["kind"])
+        return vectorizer
 
 
 class Terms:

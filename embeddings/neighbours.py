@@ -1,7 +1,9 @@
 """Precomputed top-k neighbour lists for every item, so a lookup needs no search.
 
-Lists are two (n, k) arrays: neighbour positions (-1 pads a short list) and their scores,
-best first. An item is never in its own list.
+Lists are two (n, k) arrays, neighbour positions (-1 pads a short list) and their fused scores,
+best first; an item is never in its own list. With them come each item's statistics (see
+`embeddings.fusion`) and the pairs whose full-text cosine reaches a floor, for near-duplicate
+checks. `update_lists` repairs the lists after a change instead of ranking every one anew.
 """
 
 from __future__ import annotations
@@ -15,17 +17,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from embeddings.ranking import (
-    Corpus,
-    Queries,
-    Ranked,
-    Weights,
-    candidate_pool,
-    fuse,
-    pair_products,
-    pair_scores,
-    rank,
-)
+from embeddings.candidates import candidate_pool
+from embeddings.features import Corpus, paired, similarities
+from embeddings.fusion import fuse
+from embeddings.ranking import Ranked, rank
+from embeddings.signals import SIGNALS, STATS_WIDTH, Weights
 
 PositionArray = npt.NDArray[np.int64]
 ScoreArray = npt.NDArray[np.float32]
@@ -69,20 +65,17 @@ def ranked_lists(
     count = len(rows)
     scores = np.full((count, k), -np.inf, dtype=np.float32)
     positions = np.full((count, k), -1, dtype=np.int64)
-    stats = np.zeros((count, 6), dtype=np.float32)
+    stats = np.zeros((count, STATS_WIDTH), dtype=np.float32)
     pairs: list[tuple[PositionArray, PositionArray, npt.NDArray[np.float32]]] = []
-    vectors = np.asarray(corpus.vectors)
-    keys = np.asarray(corpus.keys)
     step = _batch_size(len(corpus)) if exact else CANDIDATE_BATCH
     if not exact:
         _ = corpus.postings  # computed once here, not by two threads at once
 
     def rank_batch(start: int) -> Ranked:
         batch = rows[start : start + step]
-        queries = Queries(vectors[batch], corpus.text[batch], corpus.labels[batch], keys[batch])
         return rank(
             corpus,
-            queries,
+            corpus.queries(batch),
             k,
             weights=weights,
             candidates=candidates,
@@ -175,18 +168,17 @@ def update_lists(
 
     fresh_rows = np.nonzero(fresh)[0].astype(np.int64)
     keep = np.nonzero(~recompute)[0].astype(np.int64)
-    vectors = np.asarray(corpus.vectors)
     if len(fresh_rows) and len(keep) and not exact:
         _offer_to_candidates(
             corpus, scores, positions, stats, fresh_rows, ~recompute, weights, candidates
         )
     elif len(fresh_rows) and len(keep):
-        targets = Queries(vectors[fresh_rows], corpus.text[fresh_rows], corpus.labels[fresh_rows])
+        targets = corpus.take(fresh_rows)
         step = _batch_size(len(fresh_rows) + k)
         for start in range(0, len(keep), step):
             batch = keep[start : start + step]
-            queries = Queries(vectors[batch], corpus.text[batch], corpus.labels[batch], keys[batch])
-            new_scores = pair_scores(queries, stats[batch], targets, weights)
+            found = similarities(corpus.take(batch), targets)
+            new_scores = fuse(found, stats[batch], weights)
             offered = np.broadcast_to(fresh_rows, (len(batch), len(fresh_rows)))
             _merge_top(scores, positions, keys, batch, new_scores, offered)
             if progress is not None:
@@ -226,14 +218,12 @@ def _offer_to_candidates(
     candidates that now rank it above their last entry. Dense and lexical similarity are
     symmetric, so a row that has a fresh item among its candidates is, near enough, among the
     fresh item's candidates: a search per fresh item instead of a pass over every list."""
-    vectors = np.asarray(corpus.vectors)
     keys = np.asarray(corpus.keys)
     targets: list[PositionArray] = []
     offered: list[PositionArray] = []
     for start in range(0, len(fresh_rows), CANDIDATE_BATCH):
         batch = fresh_rows[start : start + CANDIDATE_BATCH]
-        queries = Queries(vectors[batch], corpus.text[batch], corpus.labels[batch], keys[batch])
-        pool = candidate_pool(corpus, queries, candidates)
+        pool = candidate_pool(corpus, corpus.queries(batch), candidates)
         row = pool.ravel()
         ok = (row >= 0) & open_rows[np.maximum(row, 0)]
         targets.append(row[ok])
@@ -243,11 +233,10 @@ def _offer_to_candidates(
     target, fresh = unique[:, 0], unique[:, 1]
     pair_score = np.empty(len(target), dtype=np.float32)
     for start in range(0, len(target), PAIR_CHUNK):
-        a, x = target[start : start + PAIR_CHUNK], fresh[start : start + PAIR_CHUNK, None]
-        dense = np.einsum("pd,pd->p", vectors[a], vectors[x[:, 0]])[:, None].astype(np.float32)
-        text = pair_products(corpus.text[a], corpus.text, x)
-        labels = pair_products(corpus.labels[a], corpus.labels, x)
-        pair_score[start : start + len(a)] = fuse(dense, text, labels, stats[a], weights)[:, 0]
+        a, x = target[start : start + PAIR_CHUNK], fresh[start : start + PAIR_CHUNK]
+        left, right = corpus.take(a), corpus.take(x)
+        found = {s.name: paired(s, left, right)[:, None] for s in SIGNALS}
+        pair_score[start : start + len(a)] = fuse(found, stats[a], weights)[:, 0]
 
     # One grid row per receiving list: its current entries, then what it is offered.
     rows, first, counts = np.unique(target, return_index=True, return_counts=True)
