@@ -6,25 +6,51 @@ collection. An incremental build then re-uses every unchanged article's vectors,
 statistics, neighbour list and duplicate pairs, and `embeddings.neighbours.update_lists` ranks
 only the new and changed articles and the lists that lost an entry. The result equals ranking
 every list from scratch with the same basis.
+
+`plan_build` decides: it returns what can be carried over (`Carried`), or why the build must be
+full (`FullBuild`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from embeddings.neighbours import NeighbourLists
-from service.generations import GENERATION_FORMAT, Generation
+from embeddings.features import Corpus
+from embeddings.index import VectorIndex
+from embeddings.neighbours import NeighbourLists, update_lists
+from embeddings.signals import SPARSE_SIGNALS, STATS_WIDTH
+from service.build_steps import (
+    DUPLICATE_FLOOR,
+    ArticlesRead,
+    BuildReport,
+    Job,
+    Ranked,
+    cached_vectors,
+    encode_missing,
+    fingerprint,
+    publish_generation,
+)
+from service.config import Settings
+from service.generations import Generation
+
+
+@dataclass(frozen=True)
+class FullBuild:
+    why: str
+
+    def rows_to_read(self, count: int) -> npt.NDArray[np.int64]:
+        return np.arange(count, dtype=np.int64)
 
 
 @dataclass(frozen=True)
 class Carried:
     """The previous generation's state, laid out on the new rows (key order)."""
 
+    previous: Generation
     fresh: npt.NDArray[np.bool_]
     """New or changed rows: everything about them is computed anew."""
     lost: npt.NDArray[np.bool_]
@@ -33,33 +59,44 @@ class Carried:
     """For each new row, its row in the previous generation (-1 when fresh)."""
     new_of_old: npt.NDArray[np.int64]
     """For each previous row, its new row (-1: deleted or changed)."""
-    previous: NeighbourLists
+    lists: NeighbourLists
+    """The previous lists, statistics and duplicate pairs of the surviving rows."""
     removed: int
 
+    def rows_to_read(self, count: int) -> npt.NDArray[np.int64]:
+        return np.nonzero(self.fresh)[0].astype(np.int64)
 
-def incremental_plan(
-    previous: Generation,
+
+def plan_build(
+    settings: Settings,
+    previous: Generation | None,
     keys: npt.NDArray[np.int64],
     changed: set[int],
     *,
-    k: int,
-    exact: bool,
-    settings_fingerprint: dict[str, Any],
-    refit_fraction: float,
-) -> Carried | str:
-    """What can be carried over, or why a full build is needed instead (a sentence)."""
+    full: bool,
+) -> Carried | FullBuild:
+    """What the new build can carry over from `previous`, or why it must be full."""
+    if full:
+        return FullBuild("asked for (--full)")
+    if previous is None:
+        return FullBuild("there is no previous generation")
     manifest = previous.manifest
-    if manifest.get("format") != GENERATION_FORMAT:
-        return "the previous generation has another format"
-    if manifest.get("fingerprint") != settings_fingerprint:
-        return "settings that shape the lists changed since the last build"
-    if bool(manifest.get("exact")) != exact:
-        return (
+    k = min(settings.neighbours, max(len(keys) - 1, 1))
+    wanted = fingerprint(settings)
+    if manifest.fingerprint.get("ranking_version") != wanted["ranking_version"]:
+        return FullBuild(
+            f"the ranking formula changed since the last build (version "
+            f"{manifest.fingerprint.get('ranking_version')}, now {wanted['ranking_version']})"
+        )
+    if manifest.fingerprint != wanted:
+        return FullBuild("settings that shape the lists changed since the last build")
+    if manifest.exact != (len(keys) <= settings.exact_max):
+        return FullBuild(
             "the collection crossed RELATED_EXACT_MAX (exact search on one side, HNSW on the other)"
         )
-    if int(manifest.get("neighbours", -1)) != k:
-        return "the neighbour list length changed"
-    old_keys = np.asarray(previous.keys)
+    if manifest.neighbours != k:
+        return FullBuild("the neighbour list length changed")
+    old_keys = np.asarray(previous.parts.keys)
     old_rows = np.searchsorted(old_keys, keys)
     old_rows = np.where(
         (old_rows < len(old_keys)) & (old_keys[np.minimum(old_rows, len(old_keys) - 1)] == keys),
@@ -71,34 +108,35 @@ def incremental_plan(
     surviving_old = np.zeros(len(old_keys), dtype=bool)
     surviving_old[old_rows[old_rows >= 0]] = True
     removed = int((~surviving_old).sum())
-    fit = manifest.get("fit", {})
-    drift = int(fit.get("changed_since", 0)) + int(fresh.sum()) + removed
-    if drift > refit_fraction * max(int(fit.get("rows", 0)), 1):
-        return f"{drift} articles changed since the lexical models were fitted (refit above {refit_fraction:.0%})"
+    drift = manifest.fit.changed_since + int(fresh.sum()) + removed
+    if drift > settings.refit_fraction * max(manifest.fit.rows, 1):
+        return FullBuild(
+            f"{drift} articles changed since the lexical models were fitted "
+            f"(refit above {settings.refit_fraction:.0%})"
+        )
 
     # Old row -> new row for the survivors, -1 for the removed.
     new_of_old = np.full(len(old_keys), -1, dtype=np.int64)
     new_of_old[old_rows[old_rows >= 0]] = np.nonzero(old_rows >= 0)[0]
-    n, width = len(keys), k
-    scores = np.full((n, width), -np.inf, dtype=np.float32)
-    positions = np.full((n, width), -1, dtype=np.int64)
-    stats = np.zeros((n, 6), dtype=np.float32)
+    n = len(keys)
+    scores = np.full((n, k), -np.inf, dtype=np.float32)
+    positions = np.full((n, k), -1, dtype=np.int64)
+    stats = np.zeros((n, STATS_WIDTH), dtype=np.float32)
     kept = np.nonzero(old_rows >= 0)[0]
     old_positions = previous.neighbour_positions()[old_rows[kept]]
     mapped = np.where(old_positions >= 0, new_of_old[np.maximum(old_positions, 0)], -1)
     lost = np.zeros(n, dtype=bool)
     lost[kept] = ((old_positions >= 0) & (mapped < 0)).any(axis=1)
-    scores[kept] = np.asarray(previous.neighbour_scores)[old_rows[kept]]
+    scores[kept] = np.asarray(previous.parts.neighbour_scores)[old_rows[kept]]
     positions[kept] = mapped
-    stats[kept] = np.asarray(previous.stats)[old_rows[kept]]
+    stats[kept] = np.asarray(previous.parts.stats)[old_rows[kept]]
 
-    pair_rows, pair_cols, pair_sims = (np.asarray(a) for a in previous.duplicate_arrays)
-    both = (
-        (new_of_old[pair_rows] >= 0) & (new_of_old[pair_cols] >= 0)
-        if len(pair_rows)
-        else np.zeros(0, bool)
+    parts = previous.parts
+    pair_rows, pair_cols, pair_sims = (
+        np.asarray(a) for a in (parts.duplicate_rows, parts.duplicate_cols, parts.duplicate_sims)
     )
-    carried = NeighbourLists(
+    both = (new_of_old[pair_rows] >= 0) & (new_of_old[pair_cols] >= 0)
+    lists = NeighbourLists(
         scores,
         positions,
         stats,
@@ -106,7 +144,85 @@ def incremental_plan(
         new_of_old[pair_cols[both]],
         pair_sims[both],
     )
-    return Carried(fresh, lost, old_rows, new_of_old, carried, removed)
+    return Carried(previous, fresh, lost, old_rows, new_of_old, lists, removed)
+
+
+def incremental_build(job: Job, read: ArticlesRead, plan: Carried) -> BuildReport:
+    """Carry `plan.previous` over: `read` holds the fresh rows' articles, in key order."""
+    settings, previous, keys = job.settings, plan.previous, job.keys
+    encoded = encode_missing(job, read)
+    fresh_rows = np.nonzero(plan.fresh)[0]
+    kept = np.nonzero(~plan.fresh)[0]
+
+    dimension = previous.parts.index.dimension
+    vectors = np.empty((len(keys), dimension), dtype=np.float32)
+    vectors[kept] = np.asarray(previous.parts.vectors)[plan.old_rows[kept]]
+    vectors[fresh_rows] = cached_vectors(job, read.hashes, dimension)
+    published = np.full(len(keys), np.nan, dtype=np.float64)
+    published[kept] = np.asarray(previous.parts.published)[plan.old_rows[kept]]
+    published[fresh_rows] = read.published
+    langs = np.full(len(keys), "", dtype=object)
+    langs[kept] = np.asarray(previous.parts.langs)[plan.old_rows[kept]]
+    langs[fresh_rows] = read.langs
+
+    job.progress("indexing", 0, len(keys))
+    index = (
+        VectorIndex.build(vectors, job.index_settings())
+        if job.exact
+        else _extend_index(previous, plan, vectors)
+    )
+    models = previous.parts.models
+    matrices = {
+        s.name: carry_rows(
+            previous.parts.matrices[s.name],
+            models[s.name].transform(read.documents[s.name]),
+            plan.old_rows,
+        )
+        for s in SPARSE_SIGNALS
+    }
+    corpus = Corpus(vectors, matrices, index=index, keys=keys, basis=previous.corpus.basis)
+    lists, recomputed = update_lists(
+        corpus,
+        job.k,
+        fresh=plan.fresh,
+        previous=plan.lists,
+        lost=plan.lost,
+        weights=settings.weights,
+        progress=job.counter("neighbours", len(keys)),
+        pairs_floor=DUPLICATE_FLOOR,
+        exact=job.exact,
+        candidates=settings.candidates,
+    )
+    fit = previous.manifest.fit
+    changes = int(plan.fresh.sum()) + plan.removed
+    return publish_generation(
+        job,
+        Ranked(
+            mode="incremental",
+            full_because=None,
+            corpus=corpus,
+            models=models,
+            lists=lists,
+            published=published,
+            langs=langs.astype(str),
+            fit=replace(fit, changed_since=fit.changed_since + changes),
+            recomputed=recomputed,
+            encoded=encoded,
+            current_hashes=None,  # only a full build read every article
+        ),
+    )
+
+
+def _extend_index(
+    previous: Generation, plan: Carried, vectors: npt.NDArray[np.float32]
+) -> VectorIndex:
+    """The previous HNSW graph with the fresh rows added and every stored vector readdressed to
+    its new row: proportional to the change, where a rebuild costs minutes at a million rows."""
+    index = VectorIndex.load(previous.path / "index.faiss", mmap=False)
+    stored = index.rows if index.rows is not None else np.arange(len(index), dtype=np.int64)
+    rows = np.where(stored >= 0, plan.new_of_old[np.maximum(stored, 0)], -1)
+    fresh_rows = np.nonzero(plan.fresh)[0].astype(np.int64)
+    return index.extended(rows, vectors[fresh_rows], fresh_rows)
 
 
 def carry_rows(

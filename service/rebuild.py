@@ -11,12 +11,11 @@ import os
 import subprocess
 import sys
 import threading
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from service.builder import BuildLock
-from service.config import Settings, env_name
+from service.build_state import BuildLock
+from service.config import Settings, setting_specs
 
 PENDING_FILE = "rebuild.pending"
 
@@ -24,10 +23,19 @@ PENDING_FILE = "rebuild.pending"
 def settings_environment(settings: Settings) -> dict[str, str]:
     """The process environment plus every setting as RELATED_*, so a child sees the same config."""
     env = dict(os.environ)
-    for f in fields(Settings):
-        value = getattr(settings, f.name)
-        env[env_name(f.name)] = str(int(value)) if isinstance(value, bool) else str(value)
+    values = settings.values()
+    for spec in setting_specs():
+        value = values[spec.name]
+        env[spec.env] = (
+            "" if value is None else str(int(value) if isinstance(value, bool) else value)
+        )
     return env
+
+
+def entry_point() -> list[str]:
+    """The `related` console script beside this interpreter, else the package as a module."""
+    script = Path(sys.executable).with_name("related")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "service"]
 
 
 def request_rebuild(settings: Settings) -> dict[str, Any]:
@@ -39,9 +47,7 @@ def request_rebuild(settings: Settings) -> dict[str, Any]:
     log = (data_dir / "build.log").open("ab")
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "service.cli",
+            *entry_point(),
             "build",
             "--until-idle",
             "--quiet",

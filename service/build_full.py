@@ -1,0 +1,70 @@
+"""A full build: fit the lexical models and the statistics basis, rank every list anew.
+
+It reads every article, so it is also the build that learns which cached vectors no article
+uses any more, and drops them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from embeddings.features import Corpus, Features
+from embeddings.index import VectorIndex
+from embeddings.lexical import LexicalModel
+from embeddings.neighbours import all_ranked_neighbours
+from embeddings.signals import SPARSE_SIGNALS
+from service.build_state import now_iso
+from service.build_steps import (
+    DUPLICATE_FLOOR,
+    ArticlesRead,
+    BuildReport,
+    Job,
+    Ranked,
+    cached_vectors,
+    encode_missing,
+    publish_generation,
+)
+from service.manifest import Fit
+
+
+def full_build(job: Job, read: ArticlesRead, why: str) -> BuildReport:
+    """Build every part of a generation from every article (`read`, in key order)."""
+    settings, keys = job.settings, job.keys
+    encoded = encode_missing(job, read)
+    vectors = cached_vectors(job, read.hashes, 0)
+
+    job.progress("indexing", 0, len(keys))
+    index = VectorIndex.build(vectors, job.index_settings())
+    models: dict[str, LexicalModel] = {}
+    matrices = {}
+    for signal in SPARSE_SIGNALS:
+        assert signal.vectorizer is not None
+        models[signal.name], matrices[signal.name] = LexicalModel.fit(
+            read.documents[signal.name], signal.vectorizer
+        )
+    corpus = Corpus.from_features(Features(vectors, matrices), keys, index=index)
+    lists = all_ranked_neighbours(
+        corpus,
+        job.k,
+        weights=settings.weights,
+        candidates=settings.candidates,
+        exact=job.exact,
+        progress=job.counter("neighbours", len(keys)),
+        pairs_floor=DUPLICATE_FLOOR,
+    )
+    return publish_generation(
+        job,
+        Ranked(
+            mode="full",
+            full_because=why,
+            corpus=corpus,
+            models=models,
+            lists=lists,
+            published=np.asarray(read.published, dtype=np.float64),
+            langs=np.asarray(read.langs, dtype=str),
+            fit=Fit(built_at=now_iso(), rows=len(keys), changed_since=0),
+            recomputed=len(keys),
+            encoded=encoded,
+            current_hashes=read.hashes,
+        ),
+    )

@@ -1,0 +1,307 @@
+"""The steps every build shares: read the articles, encode what the cache lacks, publish.
+
+Only texts whose (encoder, text hash) pair is not in the embedding cache are encoded, and each
+encoded chunk is cached at once, so a build that is killed half way loses no encoding work.
+A build's result is written as a complete generation (`generation_files.Parts` and a
+`Manifest`) and only then published.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from embeddings.encoder import Encoder
+from embeddings.features import Corpus
+from embeddings.index import IndexSettings
+from embeddings.lexical import LexicalModel
+from embeddings.neighbours import NeighbourLists
+from embeddings.signals import RANKING_VERSION, SIGNALS, SPARSE_SIGNALS
+from service.articles import embedding_text, item_text, text_hash
+from service.build_state import now_iso
+from service.config import Settings
+from service.errors import RelatedError
+from service.failpoints import failpoint
+from service.generation_files import Parts
+from service.generations import (
+    Generation,
+    clean_up,
+    new_generation_name,
+    publish,
+    write_generation,
+)
+from service.manifest import GENERATION_FORMAT, Fit, Manifest, Ranking, library_versions
+from service.store import ArticleStore
+
+Progress = Callable[[str, int, int], None]
+"""Called as progress(phase, done, total) while a build runs."""
+
+ENCODE_CHUNK = 256
+DUPLICATE_FLOOR = 0.5
+"""Full-text cosine above which pairs are stored at build time for near-duplicate checks;
+a request's duplicate_threshold below it is checked with a sparse product instead."""
+
+
+class EmptyStore(RelatedError):
+    status = 409
+    code = "no_articles"
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    articles: int
+    encoded: int
+    reused: int
+    generation: str
+    seconds: float
+    index_kind: str
+    built_at: str
+    removed_generations: list[str]
+    mode: str = "full"
+    lists_recomputed: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        return (
+            f"built generation {self.generation} ({self.mode}): {self.articles} articles "
+            f"({self.encoded} encoded, {self.reused} reused), {self.index_kind} index, "
+            f"{self.lists_recomputed} lists ranked anew, {self.seconds:.1f}s"
+        )
+
+
+@dataclass(frozen=True)
+class Job:
+    """One build: what it was given and what it read of the store before starting."""
+
+    settings: Settings
+    store: ArticleStore
+    encoder: Encoder
+    progress: Progress
+    previous: Generation | None
+    revision: int
+    """The store revision read: the generation holds every write up to it."""
+    keys: npt.NDArray[np.int64]
+    """Every article's key, ascending: the new generation's rows."""
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def k(self) -> int:
+        return min(self.settings.neighbours, max(len(self.keys) - 1, 1))
+
+    @property
+    def exact(self) -> bool:
+        return len(self.keys) <= self.settings.exact_max
+
+    def index_settings(self) -> IndexSettings:
+        s = self.settings
+        return IndexSettings(s.exact_max, s.hnsw_m, s.hnsw_ef_construction, s.hnsw_ef_search)
+
+    def counter(self, phase: str, total: int) -> Callable[[int], None]:
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            self.progress(phase, done, total)
+
+        return advance
+
+
+def fingerprint(settings: Settings) -> dict[str, Any]:
+    """What shapes the lists: a build whose fingerprint differs from the last one is full."""
+    return {
+        "ranking_version": RANKING_VERSION,
+        "signals": [s.name for s in SIGNALS],
+        "weights": dict(settings.weights),
+        "candidates": settings.candidates,
+        "neighbours": settings.neighbours,
+        "max_text_chars": settings.max_text_chars,
+        "duplicate_floor": DUPLICATE_FLOOR,
+    }
+
+
+@dataclass
+class ArticlesRead:
+    """What a build reads of each article it processes (lists in key order)."""
+
+    hashes: list[str] = field(default_factory=list)
+    missing: dict[str, str] = field(default_factory=dict)
+    """Text hash -> embedding text, for texts the embedding cache lacks."""
+    documents: dict[str, list[str]] = field(
+        default_factory=lambda: {s.name: [] for s in SPARSE_SIGNALS}
+    )
+    """Each sparse signal's document of each article."""
+    published: list[float] = field(default_factory=list)
+    langs: list[str] = field(default_factory=list)
+
+
+def read_articles(job: Job, keys: npt.NDArray[np.int64]) -> ArticlesRead:
+    """Read the articles of `keys` (call inside the store snapshot the job's keys came from)."""
+    read = ArticlesRead()
+    identity, max_chars = job.encoder.identity, job.settings.max_text_chars
+    for start in range(0, len(keys), 1000):
+        batch = keys[start : start + 1000].tolist()
+        articles = job.store.get_by_keys(batch, with_body=True)
+        texts = [embedding_text(articles[key], max_chars) for key in batch]
+        hashes = [text_hash(text) for text in texts]
+        cached = job.store.cached_vectors(identity, hashes)
+        for key, text, digest in zip(batch, texts, hashes, strict=True):
+            article = articles[key]
+            read.hashes.append(digest)
+            if digest not in cached:
+                read.missing[digest] = text
+            item = item_text(article)
+            for signal in SPARSE_SIGNALS:
+                assert signal.document is not None
+                read.documents[signal.name].append(signal.document(item))
+            published = article.published_ts
+            read.published.append(published if published is not None else np.nan)
+            read.langs.append((article.lang or "").lower())
+        job.progress("reading", start + len(batch), len(keys))
+    return read
+
+
+def encode_missing(job: Job, read: ArticlesRead) -> int:
+    """Encode the texts the cache lacks, caching each chunk as soon as it is done."""
+    todo = list(read.missing.items())
+    job.progress("encoding", 0, len(todo))
+    for start in range(0, len(todo), ENCODE_CHUNK):
+        chunk = todo[start : start + ENCODE_CHUNK]
+        vectors = job.encoder.encode([text for _, text in chunk])
+        job.store.cache_vectors(
+            job.encoder.identity, zip((digest for digest, _ in chunk), vectors, strict=True)
+        )
+        job.progress("encoding", start + len(chunk), len(todo))
+        failpoint("after-first-encoded-chunk")
+    return len(todo)
+
+
+def cached_vectors(job: Job, hashes: list[str], dimension: int) -> npt.NDArray[np.float32]:
+    """The cached vectors of `hashes`, in order (every one must be cached)."""
+    if not hashes:
+        return np.zeros((0, dimension), dtype=np.float32)
+    rows: list[npt.NDArray[np.float32]] = []
+    for start in range(0, len(hashes), 5000):
+        chunk = hashes[start : start + 5000]
+        found = job.store.cached_vectors(job.encoder.identity, chunk)
+        rows.extend(found[h] for h in chunk)
+    return np.ascontiguousarray(np.vstack(rows), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """What either kind of build produces, ready to be written as a generation."""
+
+    mode: str
+    full_because: str | None
+    corpus: Corpus
+    models: Mapping[str, LexicalModel]
+    lists: NeighbourLists
+    published: npt.NDArray[np.float64]
+    langs: npt.NDArray[np.str_]
+    fit: Fit
+    recomputed: int
+    encoded: int
+    current_hashes: list[str] | None
+    """Every article's text hash, when the build read every article (a full build): the
+    embedding cache then drops the rest."""
+
+
+def publish_generation(job: Job, ranked: Ranked) -> BuildReport:
+    """Write `ranked` as a new generation, publish it and clean up; the build's report."""
+    settings, corpus, lists, keys = job.settings, ranked.corpus, ranked.lists, job.keys
+    name, built_at = new_generation_name(), now_iso()
+    neighbour_keys = np.where(lists.positions >= 0, keys[np.maximum(lists.positions, 0)], -1)
+    parts = Parts(
+        index=corpus.index,
+        keys=keys,
+        neighbour_keys=neighbour_keys.astype(np.int64),
+        neighbour_scores=lists.scores.astype(np.float32),
+        stats=lists.stats.astype(np.float32),
+        vectors=np.asarray(corpus.vectors, dtype=np.float32),
+        published=ranked.published,
+        langs=ranked.langs,
+        duplicate_rows=lists.pair_rows,
+        duplicate_cols=lists.pair_cols,
+        duplicate_sims=lists.pair_sims,
+        basis_keys=corpus.basis.keys,
+        basis_vectors=corpus.basis.vectors,
+        matrices=corpus.sparse,
+        basis_matrices=corpus.basis.sparse,
+        postings=corpus.postings,
+        models=ranked.models,
+    )
+    manifest = Manifest(
+        format=GENERATION_FORMAT,
+        generation=name,
+        encoder=job.encoder.identity,
+        model=settings.model,
+        dimension=corpus.index.dimension,
+        count=len(keys),
+        index_kind=corpus.index.kind,
+        index_retired=corpus.index.retired,
+        exact=job.exact,
+        neighbours=job.k,
+        store_revision=job.revision,
+        built_at=built_at,
+        mode=ranked.mode,
+        full_because=ranked.full_because,
+        lists_recomputed=ranked.recomputed,
+        encoded=ranked.encoded,
+        reused=len(keys) - ranked.encoded,
+        fit=ranked.fit,
+        fingerprint=fingerprint(settings),
+        ranking=Ranking(
+            method="hybrid z-score fusion",
+            version=RANKING_VERSION,
+            signals=[s.name for s in SIGNALS],
+            weights=dict(settings.weights),
+            candidates=settings.candidates,
+            duplicate_floor=DUPLICATE_FLOOR,
+            vocabulary={n: len(m.terms()) for n, m in ranked.models.items()},
+        ),
+        settings={name: getattr(settings, name) for name in MANIFEST_SETTINGS},
+        versions=library_versions(),
+    )
+    root = settings.generations_dir
+    job.progress("writing", 0, 1)
+    write_generation(root, manifest, parts)
+    failpoint("before-publish")
+    publish(root, name)
+    failpoint("after-publish")
+    removed = clean_up(root, settings.keep_generations)
+    if ranked.current_hashes is not None:
+        job.store.retain_vectors(job.encoder.identity, ranked.current_hashes)
+    job.progress("writing", 1, 1)
+    return BuildReport(
+        articles=len(keys),
+        encoded=ranked.encoded,
+        reused=len(keys) - ranked.encoded,
+        generation=name,
+        seconds=round(time.monotonic() - job.started, 3),
+        index_kind=corpus.index.kind,
+        built_at=built_at,
+        removed_generations=removed,
+        mode=ranked.mode,
+        lists_recomputed=ranked.recomputed,
+    )
+
+
+MANIFEST_SETTINGS = (
+    "max_seq_length",
+    "max_text_chars",
+    "neighbours",
+    "exact_max",
+    "hnsw_m",
+    "hnsw_ef_construction",
+    "hnsw_ef_search",
+    "refit_fraction",
+)
+"""Settings recorded in the manifest for people (the fingerprint holds what forces a refit)."""
