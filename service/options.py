@@ -1,46 +1,172 @@
-"""The options of a related list, one name each in HTTP, the CLI and configuration defaults.
+"""The options of a related list, declared once: name, kind, bounds, default, help.
 
-`parse_options` takes raw values from anywhere (query strings, JSON, CLI flags), fills the gaps
-from Settings, and raises InvalidParameter naming the parameter for any bad value.
+Each field of `RelatedOptions` carries its declaration. The HTTP parser (`parse_options`), the
+CLI flags (`service.cli.common`), the configuration defaults (a declared `setting` becomes
+RELATED_<SETTING>, see `service.config`) and the README's tables all come from it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 from service.articles import published_timestamp
-from service.errors import ConfigError, InvalidParameter
+from service.errors import InvalidParameter
+from service.values import parse_bool, parse_float, parse_int
 
 if TYPE_CHECKING:
     from service.config import Settings
 
+Kind = Literal["int", "float", "bool", "ids", "date", "choice", "text"]
+Group = Literal["count", "filter", "ranking", "output"]
 RECENCY_MODES = ("none", "exponential", "gaussian")
 
 
 @dataclass(frozen=True)
+class Declaration:
+    name: str
+    kind: Kind
+    group: Group
+    help: str
+    example: str
+    setting: str | None = None
+    """Its default is the setting RELATED_<SETTING> (None: not configurable)."""
+    low: float | None = None
+    high: float | None = None
+    high_setting: str | None = None
+    """The upper bound is this setting's value."""
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+    """None is a valid value (no bar)."""
+
+
+def _option(default: Any, kind: Kind, group: Group, help: str, example: str, **more: Any) -> Any:
+    spec = {"kind": kind, "group": group, "help": help, "example": example, **more}
+    return field(default=default, metadata={"option": spec})
+
+
+@dataclass(frozen=True)
 class RelatedOptions:
-    k: int = 5
-    section: tuple[str, ...] = ()
-    """Any of these sections (case and punctuation ignored)."""
-    tag: tuple[str, ...] = ()
-    """Any of these tags."""
-    lang: str = "auto"
-    published_after: str | None = None
-    """On or after this ISO date or datetime."""
-    published_before: str | None = None
-    """Strictly before this ISO date or datetime."""
-    past_only: bool = False
-    exclude: tuple[str, ...] = ()
-    min_score: float | None = None
-    min_relative: float | None = None
-    recency: str = "exponential"
-    half_life_days: float = 730.0
-    duplicate_threshold: float = 0.9
-    diversity: float = 0.0
-    explain: bool = False
+    k: int = _option(
+        5,
+        "int",
+        "count",
+        "how many related articles, 1 to RELATED_MAX_K",
+        "?k=8",
+        setting="default_k",
+        low=1,
+        high_setting="max_k",
+    )
+    section: tuple[str, ...] = _option(
+        (),
+        "ids",
+        "filter",
+        "any of these sections (case and punctuation ignored; repeat or comma-separate)",
+        "?section=Sport&section=City",
+    )
+    tag: tuple[str, ...] = _option((), "ids", "filter", "any of these tags", "?tag=trams,measles")
+    lang: str = _option(
+        "auto",
+        "text",
+        "ranking",
+        "language of related articles: auto (the source's language when it has one), any, or a "
+        "code; articles without a language always pass",
+        "?lang=any",
+        setting="lang",
+    )
+    published_after: str | None = _option(
+        None,
+        "date",
+        "filter",
+        "published on or after this ISO date or datetime",
+        "?published_after=2026-01-01",
+        optional=True,
+    )
+    published_before: str | None = _option(
+        None,
+        "date",
+        "filter",
+        "published strictly before this ISO date or datetime",
+        "?published_before=2026-07-01",
+        optional=True,
+    )
+    past_only: bool = _option(
+        False,
+        "bool",
+        "filter",
+        "only articles published before the source (which needs a date)",
+        "?past_only=true",
+    )
+    exclude: tuple[str, ...] = _option((), "ids", "filter", "never these ids", "?exclude=a,b")
+    min_score: float | None = _option(
+        None,
+        "float",
+        "ranking",
+        "drop results scoring below this (the fused score)",
+        "?min_score=4",
+        setting="min_score",
+        optional=True,
+    )
+    min_relative: float | None = _option(
+        None,
+        "float",
+        "ranking",
+        "drop results scoring below this fraction of the best candidate's score",
+        "?min_relative=0.5",
+        setting="min_relative",
+        low=0.0,
+        high=1.0,
+        optional=True,
+    )
+    recency: str = _option(
+        "exponential",
+        "choice",
+        "ranking",
+        "scale each score by its age difference to the source: none, exponential or gaussian",
+        "?recency=gaussian",
+        setting="recency",
+        choices=RECENCY_MODES,
+    )
+    half_life_days: float = _option(
+        730.0,
+        "float",
+        "ranking",
+        "age difference (days) at which recency halves a score",
+        "?half_life_days=90",
+        setting="half_life_days",
+        low=1e-6,
+    )
+    duplicate_threshold: float = _option(
+        0.9,
+        "float",
+        "ranking",
+        "full-text tf-idf cosine at or above which a candidate counts as a near-duplicate of the "
+        "source or of a chosen item and is skipped (1.01 turns it off)",
+        "?duplicate_threshold=0.8",
+        setting="duplicate_threshold",
+        low=0.0,
+        high=2.0,
+    )
+    diversity: float = _option(
+        0.0,
+        "float",
+        "ranking",
+        "MMR diversity from 0 (off) to 1, over a pool of 3k candidates",
+        "?diversity=0.3",
+        setting="diversity",
+        low=0.0,
+        high=1.0,
+    )
+    explain: bool = _option(
+        False,
+        "bool",
+        "output",
+        "add, per result, the shared tags and section, the strongest shared terms, and each part "
+        "of the score",
+        "?explain=true",
+    )
 
     @property
     def published_after_ts(self) -> float | None:
@@ -62,124 +188,69 @@ class RelatedOptions:
         }
 
 
-OPTION_NAMES = tuple(f.name for f in fields(RelatedOptions))
-LIST_OPTIONS = ("section", "tag", "exclude")
-SETTING_DEFAULTS = (
-    "lang",
-    "recency",
-    "half_life_days",
-    "duplicate_threshold",
-    "diversity",
-    "min_score",
-    "min_relative",
-)
+def declarations() -> tuple[Declaration, ...]:
+    return tuple(Declaration(f.name, **f.metadata["option"]) for f in fields(RelatedOptions))
 
 
-def _as_list(name: str, value: Any) -> tuple[str, ...]:
-    items = value if isinstance(value, list | tuple) else [value]
-    out: list[str] = []
-    for item in items:
-        if not isinstance(item, str):
-            raise InvalidParameter(f"Parameter {name!r} must be a string or a list of strings")
-        out.extend(part.strip() for part in item.split(",") if part.strip())
-    return tuple(out)
+DECLARATIONS = declarations()
+BY_NAME = {d.name: d for d in DECLARATIONS}
+OPTION_NAMES = tuple(BY_NAME)
+LIST_OPTIONS = tuple(d.name for d in DECLARATIONS if d.kind == "ids")
 
 
-def _as_bool(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on", ""):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise InvalidParameter(f"Parameter {name!r} must be true or false, got {value!r}")
+def parse_value(declaration: Declaration, value: Any, settings: Settings | None = None) -> Any:
+    """One option's value from a raw value; ValueError with the reason when it is bad."""
+    kind = declaration.kind
+    high = declaration.high
+    if declaration.high_setting is not None and settings is not None:
+        high = getattr(settings, declaration.high_setting)
+    if kind == "int":
+        return parse_int(value, _int_bound(declaration.low), _int_bound(high))
+    if kind == "float":
+        return parse_float(value, declaration.low, high)
+    if kind == "bool":
+        return parse_bool(value)
+    if kind == "ids":
+        items = value if isinstance(value, list | tuple) else [value]
+        if not all(isinstance(item, str) for item in items):
+            raise ValueError("must be a string or a list of strings")
+        return tuple(part.strip() for item in items for part in item.split(",") if part.strip())
+    if kind == "date":
+        try:
+            published_timestamp(str(value))
+        except ValueError:
+            raise ValueError(f"must be an ISO 8601 date or datetime, got {value!r}") from None
+        return str(value).strip()
+    if kind == "choice":
+        text = str(value).strip().lower()
+        if text not in declaration.choices:
+            raise ValueError(f"must be one of {', '.join(declaration.choices)}, got {value!r}")
+        return text
+    return str(value).strip() or declaration_default(declaration)
 
 
-def _as_float(name: str, value: Any, low: float, high: float) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidParameter(f"Parameter {name!r} must be a number, got {value!r}") from None
-    if not (low <= number <= high) or math.isnan(number):
-        raise InvalidParameter(
-            f"Parameter {name!r} must be between {low} and {high}, got {value!r}"
-        )
-    return number
+def _int_bound(bound: float | None) -> int | None:
+    return None if bound is None or math.isinf(bound) else int(bound)
 
 
-def _as_date(name: str, value: Any) -> str:
-    try:
-        published_timestamp(str(value))
-    except ValueError:
-        raise InvalidParameter(
-            f"Parameter {name!r} must be an ISO 8601 date or datetime, got {value!r}"
-        ) from None
-    return str(value).strip()
+def declaration_default(declaration: Declaration) -> Any:
+    return next(f.default for f in fields(RelatedOptions) if f.name == declaration.name)
 
 
-def parse_options(
-    raw: Mapping[str, Any], settings: Settings, *, k: int | None = None
-) -> RelatedOptions:
-    """Options from `raw` (names as in OPTION_NAMES; None or absent means the default)."""
+def parse_options(raw: Mapping[str, Any], settings: Settings) -> RelatedOptions:
+    """Options from `raw` (None or absent means the default from `settings`); InvalidParameter
+    naming the parameter for an unknown name or a bad value."""
     unknown = sorted(set(raw) - set(OPTION_NAMES))
     if unknown:
         raise InvalidParameter(
             f"Unknown parameter {unknown[0]!r}; known: {', '.join(OPTION_NAMES)}"
         )
-    given = {name: value for name, value in raw.items() if value is not None}
-    values: dict[str, Any] = {name: getattr(settings, name) for name in SETTING_DEFAULTS}
-    values["k"] = settings.default_k
-    for name, value in given.items():
-        if name in LIST_OPTIONS:
-            values[name] = _as_list(name, value)
-        elif name in ("past_only", "explain"):
-            values[name] = _as_bool(name, value)
-        elif name in ("published_after", "published_before"):
-            values[name] = _as_date(name, value)
-        elif name == "k":
-            values["k"] = _parse_k(value, settings.max_k)
-        elif name in ("min_score",):
-            values[name] = _as_float(name, value, -math.inf, math.inf)
-        elif name in ("min_relative", "diversity"):
-            values[name] = _as_float(name, value, 0.0, 1.0)
-        elif name == "duplicate_threshold":
-            values[name] = _as_float(name, value, 0.0, 2.0)
-        elif name == "half_life_days":
-            values[name] = _as_float(name, value, 1e-6, math.inf)
-        elif name == "recency":
-            values[name] = _choice(name, value, RECENCY_MODES)
-        elif name == "lang":
-            values[name] = str(value).strip() or "auto"
-    if k is not None:
-        values["k"] = _parse_k(k, settings.max_k)
-    return RelatedOptions(**values)
-
-
-def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    text = str(value).strip().lower()
-    if text not in choices:
-        raise InvalidParameter(
-            f"Parameter {name!r} must be one of {', '.join(choices)}, got {value!r}"
-        )
-    return text
-
-
-def _parse_k(raw: Any, max_k: int) -> int:
-    try:
-        k = int(str(raw))
-    except ValueError:
-        raise InvalidParameter(f"Parameter 'k' must be a whole number, got {raw!r}") from None
-    if not 1 <= k <= max_k:
-        raise InvalidParameter(f"Parameter 'k' must be between 1 and {max_k}, got {k}")
-    return k
-
-
-def validate_defaults(settings: Settings) -> None:
-    """The option defaults in Settings must be valid options: fail at start-up, not per request."""
-    try:
-        parse_options({name: getattr(settings, name) for name in SETTING_DEFAULTS}, settings)
-    except InvalidParameter as exc:
-        raise ConfigError(
-            f"Bad default in configuration: {exc.message} (set RELATED_<NAME>)"
-        ) from None
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        if value is None:
+            continue
+        try:
+            values[name] = parse_value(BY_NAME[name], value, settings)
+        except ValueError as exc:
+            raise InvalidParameter(f"Parameter {name!r} {exc}") from None
+    return replace(settings.options, **values)
