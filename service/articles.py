@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
 
-from embeddings.lexical import label_document
+from embeddings.signals import ItemText
 
 KNOWN_FIELDS = ("id", "title", "body", "url", "published", "section", "tags", "lang")
 MAX_ID_LENGTH = 512
@@ -233,18 +233,13 @@ def embedding_text(article: Article, max_chars: int) -> str:
     return text[:max_chars].strip()
 
 
-def lexical_text(article: Article) -> str:
-    """The text the lexical (tf-idf) side reads: the title twice, as the strongest terms, and
-    the whole body: unlike the model, tf-idf costs little per word and sees every term."""
-    return f"{article.title}\n{article.title}\n{article.body}"
-
-
-def labels_text(article: Article) -> str:
-    """Tags and section as one token each, for the label side of ranking."""
+def item_text(article: Article) -> ItemText:
+    """What the ranking's sparse signals read of an article: title, body and its labels, the
+    tags and the section, as 'tag:...' and 'section:...'."""
     labels = [f"tag:{tag}" for tag in article.tags]
     if article.section:
         labels.append(f"section:{article.section}")
-    return label_document(labels)
+    return ItemText(article.title, article.body, tuple(labels))
 
 
 def text_hash(text: str) -> str:

@@ -27,7 +27,7 @@ from embeddings.baselines import (
     top_k,
 )
 from embeddings.metrics import coverage, evaluate_rankings, ndcg_at_k, recall_at_k
-from service.articles import Article, lexical_text
+from service.articles import Article
 from service.errors import InvalidParameter, RelatedError
 from service.services import Services
 
@@ -163,14 +163,14 @@ def evaluate(
         )
     generation = services.recommender.generation()
     service_options = services.recommender.options(options, k=depth, past_only=past_only or None)
-    keys = np.asarray(generation.keys)
+    keys = np.asarray(generation.parts.keys)
     stored = {s.key: s.article for s in services.store.iter_articles()}
     in_store = np.asarray([int(key) in stored for key in keys])
     articles: list[Article | None] = [stored.get(int(key)) for key in keys]
     position = {a.id: i for i, a in enumerate(articles) if a is not None}
     ids = [a.id if a is not None else "" for a in articles]
     titles = [a.title if a is not None else "" for a in articles]
-    published = np.asarray(generation.published, dtype=np.float64)
+    published = np.asarray(generation.parts.published, dtype=np.float64)
 
     # Which sources and links can be evaluated, and why the rest can't.
     skipped: Counter[str] = Counter()
@@ -197,13 +197,13 @@ def evaluate(
         else:
             skipped["no_links_left"] += 1
 
-    documents = [lexical_text(a) if a else "" for a in articles]
+    documents = [baseline_document(a) if a else "" for a in articles]
     baselines: list[Baseline] = [
         RandomBaseline(len(keys)),
         MostRecentBaseline(published),
         BM25MoreLikeThisBaseline([f"{a.title}\n{a.body}" if a else "" for a in articles]),
         TfidfBaseline(documents),
-        DenseBaseline(np.asarray(generation.vectors)),
+        DenseBaseline(np.asarray(generation.parts.vectors)),
     ]
     rankings: dict[str, dict[str, list[str]]] = {b.name: {} for b in baselines}
     rankings[SERVICE] = {}
@@ -275,6 +275,12 @@ def evaluate(
     return Evaluation(
         cutoffs, past_only, methods, curves, counts, per_source, service_options.to_json()
     )
+
+
+def baseline_document(article: Article) -> str:
+    """What the tf-idf baseline reads: the title twice and the body (fixed, so the baseline
+    stays the same whatever the service's own signals read)."""
+    return f"{article.title}\n{article.title}\n{article.body}"
 
 
 def _mean(values: Any) -> float:

@@ -6,43 +6,44 @@ from typing import Any
 
 import numpy as np
 
+from embeddings.features import similarities
+from embeddings.fusion import score_parts
 from embeddings.lexical import strongest_shared_terms
-from embeddings.ranking import Queries, Weights, score_parts
+from embeddings.signals import SIGNALS, Weights
 from service.articles import Article
-from service.generations import Generation
+from service.source import Source
 
 
 def explanations(
-    source: Article,
-    query: Queries,
-    generation: Generation,
-    related: list[tuple[Article, int | None]],
-    weights: Weights,
+    source: Source, related: list[tuple[Article, int | None]], weights: Weights
 ) -> list[dict[str, Any]]:
     """One explanation per (article, generation row) in `related`; a row of None (not indexed)
     gets the shared labels only."""
+    generation = source.generation
+    corpus = generation.corpus
     known = np.asarray([row for _, row in related if row is not None], dtype=np.int64)
-    parts = score_parts(generation.corpus, query, known)
+    parts = score_parts(similarities(source.query, corpus, known[None, :]), source.stats, weights)
     terms = generation.text_terms
+    origin = source.article
     out = []
     index = 0
     for article, row in related:
         explanation: dict[str, Any] = {
-            "shared_tags": sorted(set(source.tags) & set(article.tags)),
-            "same_section": bool(source.section)
-            and (source.section or "").lower() == (article.section or "").lower(),
+            "shared_tags": sorted(set(origin.tags) & set(article.tags)),
+            "same_section": bool(origin.section)
+            and (origin.section or "").lower() == (article.section or "").lower(),
         }
         if row is not None:
             explanation["shared_terms"] = strongest_shared_terms(
-                query.text, generation.corpus.text[row], terms
+                source.query.text, corpus.text[row], terms
             )
             explanation["parts"] = {
-                name: {
-                    "similarity": round(float(parts[name][index]), 4),
-                    "z": round(float(parts[f"{name}_z"][index]), 4),
-                    "weight": getattr(weights, name),
+                signal.name: {
+                    "similarity": round(float(parts[signal.name]["similarity"][0, index]), 4),
+                    "z": round(float(parts[signal.name]["z"][0, index]), 4),
+                    "weight": weights[signal.name],
                 }
-                for name in ("dense", "lexical", "labels")
+                for signal in SIGNALS
             }
             index += 1
         out.append(explanation)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from embeddings.lexical import label_document
+from embeddings.signals import LABEL_SIGNAL, label_document
 from service.articles import Article
 from service.generations import Generation
 from service.options import RelatedOptions
@@ -59,16 +59,6 @@ class Filter:
             excluded_keys=frozenset(excluded_keys),
         )
 
-    @property
-    def restricts_metadata(self) -> bool:
-        return bool(
-            self.sections
-            or self.tags
-            or self.lang
-            or self.after is not None
-            or self.before is not None
-        )
-
     def accepts(self, article: Article) -> bool:
         if article.id in self.excluded_ids:
             return False
@@ -92,7 +82,7 @@ class Filter:
         allowed = np.ones(n, dtype=bool)
         if self.sections or self.tags:
             vocabulary = generation.labels_model.vectorizer.vocabulary_
-            labels = generation.corpus.labels
+            labels = generation.parts.matrices[LABEL_SIGNAL]
             for tokens in (self.sections, self.tags):
                 if tokens:
                     columns = [vocabulary[t] for t in tokens if t in vocabulary]
@@ -103,9 +93,9 @@ class Filter:
                     )
                     allowed &= hit
         if self.lang:
-            langs = np.asarray(generation.langs)  # lowercased at build time
+            langs = np.asarray(generation.parts.langs)  # lowercased at build time
             allowed &= (langs == self.lang.lower()) | (langs == "")
-        published = np.asarray(generation.published)
+        published = np.asarray(generation.parts.published)
         if self.after is not None:
             allowed &= np.nan_to_num(published, nan=-np.inf) >= self.after
         if self.before is not None:

@@ -9,12 +9,18 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from service.articles import Article, validate_record
-from service.builder import BuildLock, BuildStatus
-from service.errors import ArticleNotFound, Forbidden, InvalidParameter, Unauthorized
+from service.build_state import BuildLock, read_status
+from service.editorial import Kind, read_list, write_list
+from service.errors import (
+    ArticleNotFound,
+    Forbidden,
+    IndexMismatch,
+    InvalidParameter,
+    Unauthorized,
+)
 from service.ingest import ingest
 from service.options import LIST_OPTIONS, OPTION_NAMES
 from service.rebuild import request_rebuild
-from service.recommender import GLOBAL_BLOCKS
 from service.services import Services
 
 api = Blueprint("api", __name__)
@@ -69,29 +75,33 @@ def readyz() -> Response:
 @api.get("/index")
 def index_state() -> Response:
     s = services()
-    generation = s.generations.get()
     body: dict[str, Any] = {
         "ok": True,
         "articles_in_store": s.store.count(),
-        "rebuild": BuildStatus.read(s.settings.data_dir),
+        "rebuild": read_status(s.settings.data_dir),
         "rebuild_running": BuildLock.is_held(s.settings.data_dir),
     }
+    try:
+        generation = s.generations.get()
+    except IndexMismatch as exc:
+        body.update(generation=None, changed_since_build=None, problem=exc.message)
+        return jsonify(body)
     if generation is None:
         body.update(generation=None, changed_since_build=None)
         return jsonify(body)
     manifest = generation.manifest
     body.update(
         generation=generation.name,
-        built_at=manifest.get("built_at"),
-        articles=manifest.get("count"),
-        model=manifest.get("model"),
-        encoder=manifest.get("encoder"),
-        dimension=manifest.get("dimension"),
-        index_kind=manifest.get("index_kind"),
-        index_retired=manifest.get("index_retired", 0),
-        mode=manifest.get("mode"),
-        neighbours=manifest.get("neighbours"),
-        changed_since_build=s.store.changes_since(int(manifest.get("store_revision", 0))),
+        built_at=manifest.built_at,
+        articles=manifest.count,
+        model=manifest.model,
+        encoder=manifest.encoder,
+        dimension=manifest.dimension,
+        index_kind=manifest.index_kind,
+        index_retired=manifest.index_retired,
+        mode=manifest.mode,
+        neighbours=manifest.neighbours,
+        changed_since_build=s.store.changes_since(manifest.store_revision),
     )
     return jsonify(body)
 
@@ -165,47 +175,27 @@ def id_list_body() -> list[str]:
     ids = body.get("ids") if isinstance(body, dict) else None
     if not isinstance(ids, list) or not all(isinstance(i, str) and i.strip() for i in ids):
         raise InvalidParameter("Send {\"ids\": [article ids]}: field 'ids' must be a list of ids")
-    return list(dict.fromkeys(i.strip() for i in ids))
-
-
-def require_article(article_id: str) -> None:
-    if services().store.get(article_id) is None:
-        raise ArticleNotFound(article_id)
-
-
-# Per-article pins and blocks: one set of views, the list kind taken from the URL.
-def _editorial_list(kind: str, article_id: str) -> list[str]:
-    store = services().store
-    return store.pins(article_id) if kind == "pins" else store.blocks(article_id)
-
-
-def _set_editorial_list(kind: str, article_id: str, ids: list[str]) -> None:
-    store = services().store
-    (store.set_pins if kind == "pins" else store.set_blocks)(article_id, ids)
+    return ids
 
 
 @api.route("/articles/<article_id>/<any(pins, blocks):kind>", methods=["GET", "PUT", "DELETE"])
-def editorial_list(article_id: str, kind: str) -> Response:
-    require_article(article_id)
+def editorial_list(article_id: str, kind: Kind) -> Response:
+    store = services().store
     if request.method == "GET":
-        return jsonify(ok=True, article=article_id, ids=_editorial_list(kind, article_id))
-    ids = id_list_body() if request.method == "PUT" else []
-    if kind == "pins" and article_id in ids:
-        raise InvalidParameter("An article cannot be pinned under itself")
-    _set_editorial_list(kind, article_id, ids)
+        ids = read_list(store, kind, article_id)
+    else:
+        ids = write_list(store, kind, article_id, id_list_body() if request.method == "PUT" else [])
     return jsonify(ok=True, article=article_id, ids=ids)
 
 
 @api.get("/blocks")
 def get_global_blocks() -> Response:
-    return jsonify(ok=True, ids=services().store.blocks(GLOBAL_BLOCKS))
+    return jsonify(ok=True, ids=read_list(services().store, "blocks", None))
 
 
 @api.put("/blocks")
 def put_global_blocks() -> Response:
-    ids = id_list_body()
-    services().store.set_blocks(GLOBAL_BLOCKS, ids)
-    return jsonify(ok=True, ids=ids)
+    return jsonify(ok=True, ids=write_list(services().store, "blocks", None, id_list_body()))
 
 
 @api.post("/articles")

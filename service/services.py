@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass
 
 from embeddings.encoder import Encoder, SentenceTransformerEncoder
+from embeddings.hashing import HashingEncoder, is_hashing_model
 from service.config import Settings
 from service.generations import CurrentGeneration
 from service.recommender import Recommender
@@ -15,7 +16,10 @@ from service.store import ArticleStore
 log = logging.getLogger("related")
 
 
-def make_encoder(settings: Settings) -> SentenceTransformerEncoder:
+def make_encoder(settings: Settings) -> Encoder:
+    """The configured encoder: the sentence-transformers model, or the model-free `hashing`."""
+    if is_hashing_model(settings.model):
+        return HashingEncoder.from_model_name(settings.model)
     return SentenceTransformerEncoder(
         settings.model, max_seq_length=settings.max_seq_length, batch_size=settings.batch_size
     )

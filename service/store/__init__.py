@@ -1,0 +1,33 @@
+"""The article store: one SQLite file in WAL mode. This package is the only code that speaks SQL.
+
+It keeps the articles (`articles`), the editors' pins and blocks (`overrides`) and the
+embedding cache (`vectors`), each in a module of its own over one connection per thread
+(`base`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from service.store.articles import Articles, ArticleWriter, StoredArticle, UpsertOutcome
+from service.store.overrides import GLOBAL_BLOCKS, Editorial, Overrides
+from service.store.vectors import VectorCache
+
+__all__ = [
+    "GLOBAL_BLOCKS",
+    "ArticleStore",
+    "ArticleWriter",
+    "Editorial",
+    "StoredArticle",
+    "UpsertOutcome",
+]
+
+
+class ArticleStore(Articles, Overrides, VectorCache):
+    """Articles, editorial overrides and the embedding cache in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+
+    def __enter__(self) -> ArticleStore:
+        return self

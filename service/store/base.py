@@ -1,0 +1,139 @@
+"""The SQLite file under the store: one connection per thread, WAL mode, explicit transactions.
+
+Readers never wait for writers (WAL); a write batch is one `BEGIN IMMEDIATE` transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+IN_CHUNK = 500
+"""Values bound per `IN (...)` list: far below SQLite's limit on bound variables."""
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    key INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    data TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
+    content_hash TEXT NOT NULL,
+    published_ts REAL,
+    revision INTEGER NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_revision ON articles(revision);
+CREATE TABLE IF NOT EXISTS tombstones (
+    id TEXT PRIMARY KEY,
+    key INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    deleted_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS embeddings (
+    encoder TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (encoder, text_hash)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pins (
+    article_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    target_id TEXT NOT NULL,
+    PRIMARY KEY (article_id, position)
+);
+CREATE TABLE IF NOT EXISTS blocks (
+    article_id TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    PRIMARY KEY (article_id, target_id)
+);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', '0');
+"""
+
+
+class Database:
+    """The connection life cycle, transactions and the chunked `IN (...)` query."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = self._connection()
+        conn.executescript(SCHEMA)
+        self._migrate(conn)
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE in `write`).
+            conn = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        """Bring a store written by an earlier version up to this schema, in one transaction."""
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(articles)")}
+        if "body" not in columns:
+            # 0.1 kept the body inside the JSON; it now has a column so lists can skip it.
+            with self._transaction() as tx:
+                tx.execute("ALTER TABLE articles ADD COLUMN body TEXT NOT NULL DEFAULT ''")
+                tx.execute(
+                    "UPDATE articles SET body = COALESCE(json_extract(data, '$.body'), ''),"
+                    " data = json_remove(data, '$.body')"
+                )
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close this thread's connection (the last one to close folds the WAL into the file)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside this block all see the same state, whatever writers do meanwhile."""
+        conn = self._connection()
+        conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _select_in(
+        self, sql: str, values: Sequence[Any], params: Sequence[Any] = ()
+    ) -> list[tuple[Any, ...]]:
+        """Rows of `sql`, whose `{marks}` is an IN list over `values`, fetched in chunks;
+        `params` are bound before the list."""
+        conn = self._connection()
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(values), IN_CHUNK):
+            chunk = list(values[start : start + IN_CHUNK])
+            marks = ",".join("?" * len(chunk))
+            rows.extend(conn.execute(sql.format(marks=marks), [*params, *chunk]))
+        return rows
