@@ -1,0 +1,91 @@
+"""`related build`: encode what changed, rank, publish a new generation."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from tqdm import tqdm
+
+from service.cli.common import data_dir_option, progress_disabled, settings_for
+from service.config import Settings
+
+if TYPE_CHECKING:
+    from service.build_steps import BuildReport
+
+
+class PhaseBars:
+    """One tqdm bar per build phase, fed by the builder's progress(phase, done, total)."""
+
+    def __init__(self, disable: bool | None) -> None:
+        self.disable = disable
+        self.bar: tqdm[Any] | None = None
+        self.phase = ""
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if phase != self.phase:
+            self.close()
+            self.phase = phase
+            self.bar = tqdm(
+                desc=phase,
+                total=total,
+                disable=self.disable,
+                file=sys.stderr,
+                unit=" articles" if phase != "writing" else "",
+            )
+        assert self.bar is not None
+        self.bar.total = total
+        self.bar.n = done
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def run_build(settings: Settings, *, quiet: bool, full: bool = False) -> BuildReport:
+    from service.builder import build
+    from service.services import make_encoder
+    from service.store import ArticleStore
+
+    bars = PhaseBars(progress_disabled(quiet))
+    try:
+        with ArticleStore(settings.db_path) as store:
+            return build(settings, store, make_encoder(settings), progress=bars, full=full)
+    finally:
+        bars.close()
+
+
+@click.command("build")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Refit the lexical models and rank every list anew (default: incremental when possible).",
+)
+@click.option(
+    "--until-idle",
+    is_flag=True,
+    hidden=True,
+    help="Build again while rebuilds were requested meanwhile (used by the API).",
+)
+@data_dir_option
+def build_command(
+    as_json: bool, quiet: bool, full: bool, until_idle: bool, data_dir: Path | None
+) -> None:
+    """Encode new and changed articles, build the index and neighbour lists, publish them."""
+    from service.rebuild import take_pending
+
+    settings = settings_for(data_dir=data_dir)
+    while True:
+        take_pending(settings.data_dir)
+        report = run_build(settings, quiet=quiet, full=full)
+        click.echo(json.dumps(report.to_json()) if as_json else report.summary())
+        full = False  # a queued round after a full build only needs the changes
+        if not (until_idle and take_pending(settings.data_dir)):
+            break

@@ -1,0 +1,91 @@
+"""What every `related` subcommand shares: one-line errors, --data-dir, and the option flags
+derived from the declarations in `service.options`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from service.config import Settings, load_settings
+from service.errors import RelatedError
+from service.options import DECLARATIONS, Group
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class RelatedGroup(click.Group):
+    """Turns every failure into one line and an exit code; no traceback unless RELATED_DEBUG."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except RelatedError as exc:
+            if os.environ.get("RELATED_DEBUG"):
+                raise
+            click.echo(f"Error: {exc.message}", err=True)
+            for detail in (exc.details or [])[:20]:
+                if isinstance(detail, dict) and "where" in detail:
+                    field = f" field {detail['field']!r}:" if detail.get("field") else ""
+                    click.echo(f"  {detail['where']}:{field} {detail['reason']}", err=True)
+            ctx.exit(2 if exc.status < 500 else 1)
+        except Exception as exc:
+            if os.environ.get("RELATED_DEBUG"):
+                raise
+            click.echo(f"Error: {type(exc).__name__}: {exc}", err=True)
+            ctx.exit(1)
+
+
+def data_dir_option(func: F) -> F:
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Data directory [default: $RELATED_DATA_DIR or ./data].",
+    )(func)
+
+
+def settings_for(**overrides: Any) -> Settings:
+    return load_settings(**overrides)
+
+
+def raw_options(values: dict[str, Any]) -> dict[str, Any]:
+    """CLI values as raw options: unset flags and empty repeatables mean 'the default'."""
+    return {
+        name: value
+        for name, value in values.items()
+        if value is not None and value != () and value is not False
+    }
+
+
+def option_flags(*groups: Group) -> Callable[[F], F]:
+    """A flag for every declared option of `groups`, named as in HTTP (`--published-after` for
+    `published_after`); values are parsed by the same code as HTTP parameters."""
+    chosen = [d for d in DECLARATIONS if d.group in groups]
+
+    def decorate(func: F) -> F:
+        for declaration in reversed(chosen):
+            flag = "--" + declaration.name.replace("_", "-")
+            text = declaration.help[0].upper() + declaration.help[1:] + "."
+            if declaration.kind == "ids":
+                func = click.option(flag, multiple=True, help=text + " (repeatable)")(func)
+            elif declaration.kind == "bool":
+                func = click.option(flag, is_flag=True, default=None, help=text)(func)
+            elif declaration.kind == "choice":
+                choice = click.Choice(list(declaration.choices))
+                func = click.option(flag, type=choice, default=None, help=text)(func)
+            else:
+                func = click.option(flag, default=None, help=text)(func)
+        return func
+
+    return decorate
+
+
+def progress_disabled(quiet: bool) -> bool | None:
+    """tqdm's `disable`: off with --quiet, else automatic (no bar when not on a terminal)."""
+    return True if quiet else None

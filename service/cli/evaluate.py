@@ -1,0 +1,108 @@
+"""`related evaluate`: the lists and the baselines against curated links."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from tqdm import tqdm
+
+from service.cli.common import (
+    data_dir_option,
+    option_flags,
+    progress_disabled,
+    raw_options,
+    settings_for,
+)
+
+
+def parse_cutoffs(_ctx: click.Context, _param: click.Parameter, value: str) -> list[int]:
+    try:
+        cutoffs = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(
+            f"expected whole numbers separated by commas, got {value!r}"
+        ) from None
+    if not cutoffs or min(cutoffs) < 1:
+        raise click.BadParameter("cut-offs must be whole numbers of at least 1")
+    return cutoffs
+
+
+@click.command("evaluate")
+@click.argument("links", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--k",
+    "cutoffs",
+    default="3,5,10",
+    callback=parse_cutoffs,
+    show_default=True,
+    help="Cut-offs, separated by commas.",
+)
+@click.option(
+    "--past-only",
+    is_flag=True,
+    help="Only articles published before the source are candidates; links to later ones are set aside.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option(
+    "--per-article",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write each source's curated links, the service's list and the hits to this CSV.",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a self-contained HTML page with the table and recall/nDCG curves.",
+)
+@option_flags("ranking")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@data_dir_option
+def evaluate_command(
+    links: Path,
+    cutoffs: list[int],
+    past_only: bool,
+    as_json: bool,
+    per_article: Path | None,
+    report: Path | None,
+    quiet: bool,
+    data_dir: Path | None,
+    **options: Any,
+) -> None:
+    """Compare the related lists, and simple baselines, with curated links in LINKS.
+
+    LINKS is JSONL ({"id": ..., "related": [ids in curated order], "grades": [...]?}) or CSV
+    (source_id,target_id[,grade]).
+    """
+    from service.evaluate import evaluate, read_links, write_per_article
+    from service.services import Services
+
+    settings = settings_for(data_dir=data_dir)
+    services = Services.open(settings)
+    curated = read_links(links)
+    with tqdm(
+        desc="evaluate",
+        total=len(curated),
+        unit=" sources",
+        disable=progress_disabled(quiet),
+        file=sys.stderr,
+    ) as bar:
+        evaluation = evaluate(
+            services,
+            curated,
+            cutoffs=cutoffs,
+            past_only=past_only,
+            options=raw_options(options),
+            progress=bar.update,
+        )
+    if per_article is not None:
+        write_per_article(evaluation, per_article)
+    if report is not None:
+        from service.report import write_report
+
+        write_report(evaluation, report)
+    click.echo(json.dumps(evaluation.to_json()) if as_json else evaluation.table())
