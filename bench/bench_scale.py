@@ -142,9 +142,9 @@ def encoding_rate(settings: Settings, count: int = 128) -> float:
 def lists_recall(generation: Generation, settings: Settings, rows: npt.NDArray[np.int64]) -> float:
     """recall@10 of the stored lists of `rows` against ranking them exactly."""
     exact = ranked_lists(generation.corpus, rows, 10, weights=settings.weights, exact=True)
-    keys = np.asarray(generation.keys)
+    keys = np.asarray(generation.parts.keys)
     expected = np.where(exact.positions >= 0, keys[np.maximum(exact.positions, 0)], -1)
-    stored = np.asarray(generation.neighbour_keys)[rows, :10]
+    stored = np.asarray(generation.parts.neighbour_keys)[rows, :10]
     return float(
         np.mean([len(set(s) & set(e)) / 10 for s, e in zip(stored, expected, strict=True)])
     )

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import os
 import platform
-import socket
 import subprocess
-import sys
-import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import requests
+
+from service.server import spawn
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,54 +61,13 @@ def percentiles(samples_ms: list[float]) -> dict[str, float]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_server(
     data_dir: Path,
     *,
     workers: int = 2,
     preload_model: bool = False,
-    log: Path | None = None,
     env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """`related serve` on a free loopback port, ignoring the caller's RELATED_* variables;
-    returns once /healthz answers (the process and its base URL)."""
-    port = free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("RELATED_")}
-    environment["RELATED_PRELOAD_MODEL"] = "1" if preload_model else "0"
-    environment.update(env or {})
-    with (log or Path(os.devnull)).open("wb") as out:  # the child keeps its own descriptor
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "service.cli",
-                "serve",
-                "--data-dir",
-                str(data_dir),
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
-            env=environment,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text() if log else ''}")
-        try:
-            if requests.get(base + "/healthz", timeout=1).ok:
-                return process, base
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"server did not start: {log.read_text() if log else ''}")
+    """`related serve` on a free loopback port, ignoring the caller's RELATED_* variables."""
+    environment = {"RELATED_PRELOAD_MODEL": "1" if preload_model else "0", **(env or {})}
+    return spawn(data_dir, workers=workers, env=environment)

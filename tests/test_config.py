@@ -8,13 +8,29 @@ import pytest
 
 from service.config import documented_settings, load_settings
 from service.errors import ConfigError
+from service.options import DECLARATIONS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def test_every_setting_is_documented_in_the_readme() -> None:
+def shown_default(value: object) -> str:
+    return "(unset)" if value in ("", None) else f"`{value}`"
+
+
+def test_the_readme_configuration_table_is_the_declared_settings() -> None:
     readme = README.read_text(encoding="utf-8")
-    missing = [env for _, env, _, _ in documented_settings() if f"`{env}`" not in readme]
+    expected = [
+        f"| `{env}` | {shown_default(default)} | {doc} |"
+        for _, env, default, doc in documented_settings()
+    ]
+    missing = [row for row in expected if row not in readme]
+    assert missing == []
+
+
+def test_the_readme_options_table_is_the_declared_options() -> None:
+    readme = README.read_text(encoding="utf-8")
+    expected = [f"| `{d.name}` | {d.help} | `{d.example}` |" for d in DECLARATIONS]
+    missing = [row for row in expected if row not in readme]
     assert missing == []
 
 
@@ -28,6 +44,8 @@ def test_environment_overrides_defaults_and_flags_override_the_environment() -> 
             "RELATED_PORT": "9001",
             "RELATED_PRELOAD_MODEL": "false",
             "RELATED_DATA_DIR": "/srv/related",
+            "RELATED_RECENCY": "none",
+            "RELATED_WEIGHT_LABELS": "0.25",
         }
     )
     assert (settings.port, settings.preload_model, settings.data_dir) == (
@@ -35,15 +53,22 @@ def test_environment_overrides_defaults_and_flags_override_the_environment() -> 
         False,
         Path("/srv/related"),
     )
+    assert settings.options.recency == "none" and settings.weights["labels"] == 0.25
     assert load_settings(environ={"RELATED_PORT": "9001"}, port=9002).port == 9002
+    assert load_settings(environ={"RELATED_PRELOAD_MODEL": ""}).preload_model is True  # unset
 
 
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"RELATED_PORT": "eighty"}, "RELATED_PORT='eighty' is not a valid int"),
+        ({"RELATED_PORT": "eighty"}, "RELATED_PORT must be a whole number, got 'eighty'"),
+        ({"RELATED_PORT": "٣"}, "RELATED_PORT must be a whole number"),
         ({"RELATED_MAX_K": "0"}, "RELATED_MAX_K must be at least 1"),
         ({"RELATED_MAX_K": "80"}, "must not exceed RELATED_NEIGHBOURS"),
+        ({"RELATED_RECENCY": "yearly"}, "RELATED_RECENCY must be one of none, exponential"),
+        ({"RELATED_WEIGHT_DENSE": "-1"}, "RELATED_WEIGHT_DENSE must be at least 0"),
+        ({"RELATED_PRELOAD_MODEL": "maybe"}, "RELATED_PRELOAD_MODEL must be true or false"),
+        ({"RELATED_DEFAULT_K": "60"}, "RELATED_DEFAULT_K must be between 1 and RELATED_MAX_K"),
     ],
 )
 def test_bad_values_are_clear_errors(env: dict[str, str], message: str) -> None:

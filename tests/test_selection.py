@@ -1,0 +1,71 @@
+"""Choosing the list from the pool (`service.selection`): thresholds, near-duplicates,
+diversity, recency."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from flask.testing import FlaskClient
+
+from service.config import Settings
+from service.store import ArticleStore
+from tests.conftest import COPY
+from tests.lists import ids, related
+
+
+def test_thresholds_return_fewer_and_say_how_many_were_cut(client: FlaskClient) -> None:
+    plain = related(client, k=10)
+    best = plain["related"][0]["score"]
+    body = related(client, k=10, min_relative=0.5)
+    assert all(i["score"] >= best * 0.5 for i in body["related"])
+    assert len(body["related"]) + body["cut"]["min_relative"] == 10
+    high = related(client, k=10, min_score=best + 1)
+    assert high["related"] == [] and high["cut"]["min_score"] == 10
+
+
+def test_republished_copy_is_suppressed_as_a_near_duplicate(client: FlaskClient) -> None:
+    body = related(client, k=5)
+    assert COPY not in ids(body) and body["suppressed_duplicates"] >= 1
+    assert COPY in ids(related(client, k=5, duplicate_threshold=1.01))
+
+
+def test_diversity_spreads_the_list(client: FlaskClient, settings: Settings) -> None:
+    from service.generations import Generation, current_name
+
+    generation = Generation.load(
+        settings.generations_dir, current_name(settings.generations_dir) or ""
+    )
+    keys = ArticleStore(settings.db_path).keys_for
+
+    def spread(body: dict[str, Any]) -> float:
+        rows = [generation.position(k) for k in keys(ids(body)).values()]
+        vectors = np.asarray(generation.parts.vectors)[rows]
+        sims = vectors @ vectors.T
+        return float(sims[np.triu_indices(len(rows), 1)].mean())
+
+    plain, diverse = related(client, k=6), related(client, k=6, diversity=0.7)
+    assert diverse["related"][0]["id"] == plain["related"][0]["id"]
+    assert spread(diverse) < spread(plain)
+
+
+def test_recency_prefers_articles_close_in_time(client: FlaskClient) -> None:
+    def mean_gap(body: dict[str, Any]) -> float:
+        days = [
+            abs(np.datetime64(i["published"]) - np.datetime64("2026-03-02")).astype(int)
+            for i in body["related"]
+            if i["published"]
+        ]
+        return float(np.mean(days))
+
+    none = related(client, k=8, recency="none")
+    strong = related(client, k=8, recency="gaussian", half_life_days=20)
+    assert mean_gap(strong) < mean_gap(none)
+
+
+def test_stored_duplicate_pairs_and_the_exact_check_agree(client: FlaskClient) -> None:
+    # 0.9 is above the build's floor (stored pairs); 0.45 is below it (sparse product per request)
+    stored = related(client, k=10, duplicate_threshold=0.9)
+    exact = related(client, k=10, duplicate_threshold=0.45)
+    assert COPY not in ids(stored) and COPY not in ids(exact)
+    assert exact["suppressed_duplicates"] >= stored["suppressed_duplicates"] >= 1
