@@ -8,7 +8,6 @@ service's own lists come from `Recommender.related`, the code behind the HTTP en
 from __future__ import annotations
 
 import csv
-import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,67 +27,12 @@ from embeddings.baselines import (
 )
 from embeddings.metrics import coverage, evaluate_rankings, ndcg_at_k, recall_at_k
 from service.articles import Article
-from service.errors import InvalidParameter, RelatedError
+from service.errors import InvalidParameter
+from service.links import Links
 from service.services import Services
 
 SERVICE = "service"
 CURVE_DEPTH = 20
-
-
-class InvalidLinks(RelatedError):
-    status = 400
-    code = "invalid_links"
-
-
-Links = dict[str, dict[str, float]]
-"""source id -> {target id: gain}, targets in curated order."""
-
-
-def read_links(path: Path) -> Links:
-    """Curated links from JSONL ({"id", "related": [...], "grades"?: [...]}) or CSV
-    (source_id,target_id[,grade], with or without a header row)."""
-    links: Links = {}
-    problems: list[str] = []
-    if path.suffix.lower() == ".csv":
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            for number, row in enumerate(csv.reader(handle), start=1):
-                if not row or (number == 1 and row[0].strip().lower() in ("source_id", "source")):
-                    continue
-                if len(row) < 2 or not row[0].strip() or not row[1].strip():
-                    problems.append(f"line {number}: expected source_id,target_id[,grade]")
-                    continue
-                try:
-                    grade = float(row[2]) if len(row) > 2 and row[2].strip() else 1.0
-                except ValueError:
-                    problems.append(f"line {number}: grade {row[2]!r} is not a number")
-                    continue
-                links.setdefault(row[0].strip(), {}).setdefault(row[1].strip(), grade)
-    else:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(f"line {number}: invalid JSON: {exc.msg}")
-                continue
-            source, related = record.get("id"), record.get("related")
-            grades = record.get("grades") or [1.0] * len(related or [])
-            if not isinstance(source, str) or not isinstance(related, list):
-                problems.append(f'line {number}: expected {{"id": str, "related": [ids]}}')
-                continue
-            if len(grades) != len(related) or not all(isinstance(g, int | float) for g in grades):
-                problems.append(
-                    f"line {number}: field 'grades' must be numbers, one per related id"
-                )
-                continue
-            targets = links.setdefault(source, {})
-            for target, grade in zip(related, grades, strict=True):
-                if isinstance(target, str) and target != source:
-                    targets.setdefault(target, float(grade))
-    if problems:
-        raise InvalidLinks(f"{len(problems)} bad lines in {path}: " + "; ".join(problems[:5]))
-    return links
 
 
 @dataclass

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from service.articles import Article, validate_record
 from service.build_state import BuildLock, read_status
+from service.curated import read_curated, write_curated
 from service.editorial import Kind, read_list, write_list
 from service.errors import (
     ArticleNotFound,
@@ -80,6 +81,7 @@ def index_state() -> Response:
         "articles_in_store": s.store.count(),
         "rebuild": read_status(s.settings.data_dir),
         "rebuild_running": BuildLock.is_held(s.settings.data_dir),
+        "curated": dict(zip(("sources", "links"), s.store.curated_counts(), strict=True)),
     }
     try:
         generation = s.generations.get()
@@ -186,6 +188,28 @@ def editorial_list(article_id: str, kind: Kind) -> Response:
     else:
         ids = write_list(store, kind, article_id, id_list_body() if request.method == "PUT" else [])
     return jsonify(ok=True, article=article_id, ids=ids)
+
+
+@api.route("/articles/<article_id>/curated", methods=["GET", "PUT", "DELETE"])
+def curated_links(article_id: str) -> Response:
+    store = services().store
+    if request.method == "GET":
+        links = read_curated(store, article_id)
+    elif request.method == "DELETE":
+        links = write_curated(store, article_id, [], None)
+    else:
+        body = json_body()
+        ids = body.get("ids") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise InvalidParameter(
+                'Send {"ids": [article ids], "grades": [numbers]?}: field \'ids\' must be a '
+                "list of ids"
+            )
+        grades = body.get("grades")
+        if grades is not None and not isinstance(grades, list):
+            raise InvalidParameter("Field 'grades' must be a list of numbers, one per id")
+        links = write_curated(store, article_id, ids, grades)
+    return jsonify(ok=True, article=article_id, links=[{"id": t, "grade": g} for t, g in links])
 
 
 @api.get("/blocks")

@@ -16,6 +16,7 @@ import click
 from service.cli.articles import ingest
 from service.cli.build import build_command
 from service.cli.common import RelatedGroup
+from service.cli.curated import curated
 from service.cli.editorial import blocks, pins
 from service.cli.evaluate import evaluate_command
 from service.cli.lists import export, related_command
@@ -42,6 +43,7 @@ for command in (
     pins,
     blocks,
     evaluate_command,
+    curated,
     demo,
 ):
     cli.add_command(command)

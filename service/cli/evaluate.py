@@ -19,6 +19,18 @@ from service.cli.common import (
 )
 
 
+def stored_links(store: Any) -> dict[str, dict[str, float]]:
+    from service.links import InvalidLinks
+
+    links: dict[str, dict[str, float]] = store.all_curated()
+    if not links:
+        raise InvalidLinks(
+            "No curated links are stored: give a LINKS file, or store them first with "
+            "`related curated import FILE`"
+        )
+    return links
+
+
 def parse_cutoffs(_ctx: click.Context, _param: click.Parameter, value: str) -> list[int]:
     try:
         cutoffs = [int(part) for part in value.split(",") if part.strip()]
@@ -32,7 +44,9 @@ def parse_cutoffs(_ctx: click.Context, _param: click.Parameter, value: str) -> l
 
 
 @click.command("evaluate")
-@click.argument("links", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "links", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option(
     "--k",
     "cutoffs",
@@ -63,7 +77,7 @@ def parse_cutoffs(_ctx: click.Context, _param: click.Parameter, value: str) -> l
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @data_dir_option
 def evaluate_command(
-    links: Path,
+    links: Path | None,
     cutoffs: list[int],
     past_only: bool,
     as_json: bool,
@@ -73,17 +87,18 @@ def evaluate_command(
     data_dir: Path | None,
     **options: Any,
 ) -> None:
-    """Compare the related lists, and simple baselines, with curated links in LINKS.
+    """Compare the related lists, and simple baselines, with curated links.
 
     LINKS is JSONL ({"id": ..., "related": [ids in curated order], "grades": [...]?}) or CSV
-    (source_id,target_id[,grade]).
+    (source_id,target_id[,grade]); without it, the links stored with `related curated import`.
     """
-    from service.evaluate import evaluate, read_links, write_per_article
+    from service.evaluate import evaluate, write_per_article
+    from service.links import read_links
     from service.services import Services
 
     settings = settings_for(data_dir=data_dir)
     services = Services.open(settings)
-    curated = read_links(links)
+    curated = read_links(links) if links is not None else stored_links(services.store)
     with tqdm(
         desc="evaluate",
         total=len(curated),

@@ -1,8 +1,8 @@
 """The article store: one SQLite file in WAL mode. This package is the only code that speaks SQL.
 
-It keeps the articles (`articles`), the editors' pins and blocks (`overrides`) and the
-embedding cache (`vectors`), each in a module of its own over one connection per thread
-(`base`).
+It keeps the articles (`articles`), the editors' pins and blocks (`overrides`), the site's
+curated links (`curated`) and the embedding cache (`vectors`), each in a module of its own over
+one connection per thread (`base`).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from service.store.articles import Articles, ArticleWriter, StoredArticle, UpsertOutcome
+from service.store.curated import CuratedLinks, Links
 from service.store.overrides import GLOBAL_BLOCKS, Editorial, Overrides
 from service.store.vectors import VectorCache
 
@@ -18,13 +19,14 @@ __all__ = [
     "ArticleStore",
     "ArticleWriter",
     "Editorial",
+    "Links",
     "StoredArticle",
     "UpsertOutcome",
 ]
 
 
-class ArticleStore(Articles, Overrides, VectorCache):
-    """Articles, editorial overrides and the embedding cache in one SQLite file."""
+class ArticleStore(Articles, Overrides, CuratedLinks, VectorCache):
+    """Articles, editorial overrides, curated links and the embedding cache in one SQLite file."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)

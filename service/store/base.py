@@ -50,6 +50,13 @@ CREATE TABLE IF NOT EXISTS blocks (
     target_id TEXT NOT NULL,
     PRIMARY KEY (article_id, target_id)
 );
+CREATE TABLE IF NOT EXISTS curated (
+    source_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    target_id TEXT NOT NULL,
+    grade REAL NOT NULL DEFAULT 1.0,
+    PRIMARY KEY (source_id, position)
+);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', '0');
 """
