@@ -19,6 +19,11 @@ def _token(kind: str, value: str) -> str:
     return label_document([f"{kind}:{value}"])
 
 
+def section_token(section: str) -> str:
+    """A section as the label signal spells it (case and punctuation ignored)."""
+    return _token("section", section)
+
+
 @dataclass(frozen=True)
 class Filter:
     sections: frozenset[str]
@@ -80,18 +85,9 @@ class Filter:
         """The same rule over every row of `generation` (True = may be returned)."""
         n = len(generation)
         allowed = np.ones(n, dtype=bool)
-        if self.sections or self.tags:
-            vocabulary = generation.labels_model.vectorizer.vocabulary_
-            labels = generation.parts.matrices[LABEL_SIGNAL]
-            for tokens in (self.sections, self.tags):
-                if tokens:
-                    columns = [vocabulary[t] for t in tokens if t in vocabulary]
-                    hit = (
-                        (np.asarray(labels[:, columns].sum(axis=1)).ravel() > 0)
-                        if columns
-                        else np.zeros(n, bool)
-                    )
-                    allowed &= hit
+        for tokens in (self.sections, self.tags):
+            if tokens:
+                allowed &= label_mask(generation, tokens)
         if self.lang:
             langs = np.asarray(generation.parts.langs)  # lowercased at build time
             allowed &= (langs == self.lang.lower()) | (langs == "")
@@ -105,3 +101,13 @@ class Filter:
             if position is not None:
                 allowed[position] = False
         return allowed
+
+
+def label_mask(generation: Generation, tokens: frozenset[str]) -> npt.NDArray[np.bool_]:
+    """Rows of `generation` that carry any of the label `tokens`."""
+    vocabulary = generation.labels_model.vectorizer.vocabulary_
+    columns = [vocabulary[t] for t in tokens if t in vocabulary]
+    if not columns:
+        return np.zeros(len(generation), dtype=bool)
+    labels = generation.parts.matrices[LABEL_SIGNAL]
+    return np.asarray(labels[:, columns].sum(axis=1)).ravel() > 0

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 Kind = Literal["int", "float", "bool", "ids", "date", "choice", "text"]
 Group = Literal["count", "filter", "ranking", "output"]
 RECENCY_MODES = ("none", "exponential", "gaussian")
+FILL_MODES = ("none", "section", "recent")
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,17 @@ class RelatedOptions:
         setting="diversity",
         low=0.0,
         high=1.0,
+    )
+    fill: str = _option(
+        "none",
+        "choice",
+        "ranking",
+        "how to fill a list that comes up short of k: none (a shorter list: no article at or "
+        "below a typical one's score), section (the newest of the source's section) or recent "
+        "(the newest); filled items say `filled`",
+        "?fill=section",
+        setting="fill",
+        choices=FILL_MODES,
     )
     explain: bool = _option(
         False,

@@ -16,7 +16,7 @@ A request reads its editorial data in one store call and computes its query once
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -27,6 +27,7 @@ from service.articles import Article
 from service.config import Settings
 from service.errors import ArticleNotFound, IndexNotReady, InvalidParameter
 from service.explain import explanations
+from service.fill import fill
 from service.filters import Filter
 from service.generations import CurrentGeneration, Generation
 from service.options import RelatedOptions, parse_options
@@ -43,6 +44,11 @@ class RelatedItem:
     score: float | None
     key: int | None = None
     pinned: bool = False
+    filled: bool = False
+    fused: float | None = None
+    """The fused score before recency (None for pinned and filled items)."""
+    recency: float = 1.0
+    """The recency factor that turned `fused` into `score`."""
     explanation: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -51,6 +57,8 @@ class RelatedItem:
         data["score"] = None if self.score is None else round(self.score, 6)
         if self.pinned:
             data["pinned"] = True
+        if self.filled:
+            data["filled"] = True
         if self.explanation is not None:
             data["explanation"] = self.explanation
         return data
@@ -177,8 +185,13 @@ class Recommender:
 
         chosen = choose(source, pool, options, wanted)
         items = pinned + [
-            RelatedItem(found, score, key=found_key) for found, score, found_key in chosen.items
+            RelatedItem(p.article, p.score, key=p.key, fused=p.fused, recency=p.recency)
+            for p in chosen.items
         ]
+        if len(items) < k and options.fill != "none":
+            taken = {item.key for item in items if item.key is not None}
+            filled = fill(source, rule, taken, k - len(items), options.fill, self.store)
+            items += [RelatedItem(a, None, key=key, filled=True) for a, key in filled]
         if options.explain:
             items = self._explain(source, items)
         return RelatedResult(
@@ -237,10 +250,10 @@ class Recommender:
         rows = [generation.position(item.key) if item.key is not None else None for item in items]
         found = explanations(
             source,
-            [(item.article, row) for item, row in zip(items, rows, strict=True)],
+            [(item.article, row, item.recency) for item, row in zip(items, rows, strict=True)],
             self.settings.weights,
         )
         return [
-            RelatedItem(item.article, item.score, item.key, item.pinned, explanation)
+            replace(item, explanation=explanation)
             for item, explanation in zip(items, found, strict=True)
         ]

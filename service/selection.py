@@ -3,7 +3,10 @@
 The pool comes best first from the stored list or a search. Recency decay may reorder it; the
 list is then chosen by `embeddings.rerank.select` (near-duplicate suppression and optional MMR
 diversity), and the thresholds drop weak results rather than show irrelevant ones, counting
-how many they cut.
+how many they cut. A score is how many standard deviations above a typical article a candidate
+stands (the weighted sum of its signals' z-scores, see `embeddings.fusion`), so a candidate at
+or below 0 is no more related than an article picked at random: it is never shown as related
+(`cut["typical"]` counts those); `fill` says how a site that wants a full box fills it.
 """
 
 from __future__ import annotations
@@ -39,9 +42,19 @@ class Pool:
 
 
 @dataclass(frozen=True)
+class Pick:
+    article: Article
+    key: int
+    score: float
+    """The score shown: the fused score, decayed by recency when it is positive."""
+    fused: float
+    recency: float
+    """The recency factor applied to a positive fused score (1: none)."""
+
+
+@dataclass(frozen=True)
 class Chosen:
-    items: list[tuple[Article, float, int]]
-    """(article, score, store key), in list order."""
+    items: list[Pick]
     cut: dict[str, int] = field(default_factory=dict)
     suppressed: int = 0
 
@@ -50,7 +63,8 @@ def choose(source: Source, pool: Pool, options: RelatedOptions, wanted: int) -> 
     if not len(pool):
         return Chosen([])
     generation = source.generation
-    scores = np.asarray(pool.scores, dtype=np.float64)
+    fused = np.asarray(pool.scores, dtype=np.float64)
+    factors = np.ones_like(fused)
     origin_time = source.article.published_ts
     if options.recency != "none" and origin_time is not None:
         published = np.asarray(
@@ -58,7 +72,8 @@ def choose(source: Source, pool: Pool, options: RelatedOptions, wanted: int) -> 
             dtype=np.float64,
         )
         ages = (published - origin_time) / DAY
-        scores = decay(scores, recency_factors(ages, options.recency, options.half_life_days))
+        factors = recency_factors(ages, options.recency, options.half_life_days)
+    scores = decay(fused, factors)
     order = np.argsort(-scores, kind="stable")
     rows = np.asarray([generation.position(pool.keys[i]) for i in order], dtype=np.int64)
     duplicate_of_source, duplicate_pairs = text_similarities(
@@ -78,18 +93,28 @@ def choose(source: Source, pool: Pool, options: RelatedOptions, wanted: int) -> 
         diversity=options.diversity,
     )
     picked = [
-        (pool.articles[order[i]], float(scores[order[i]]), pool.keys[order[i]])
+        Pick(
+            pool.articles[order[i]],
+            pool.keys[order[i]],
+            float(scores[order[i]]),
+            float(fused[order[i]]),
+            float(factors[order[i]]) if fused[order[i]] > 0 else 1.0,
+        )
         for i in picked_indices
     ]
     cut: dict[str, int] = {}
+    kept = [p for p in picked if p.score > 0]
+    if len(kept) < len(picked):
+        cut["typical"] = len(picked) - len(kept)
+        picked = kept
     if options.min_score is not None:
-        kept = [p for p in picked if p[1] >= options.min_score]
+        kept = [p for p in picked if p.score >= options.min_score]
         cut["min_score"] = len(picked) - len(kept)
         picked = kept
     if options.min_relative is not None:
         best = float(scores.max())
         bar = best * options.min_relative if best > 0 else best
-        kept = [p for p in picked if p[1] >= bar]
+        kept = [p for p in picked if p.score >= bar]
         cut["min_relative"] = len(picked) - len(kept)
         picked = kept
     return Chosen(picked, cut, suppressed)

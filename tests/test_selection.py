@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 from flask.testing import FlaskClient
 
 from service.config import Settings
 from service.store import ArticleStore
-from tests.conftest import COPY
+from tests.conftest import COPY, HEATWAVE
 from tests.lists import ids, related
 
 
@@ -69,3 +70,32 @@ def test_stored_duplicate_pairs_and_the_exact_check_agree(client: FlaskClient) -
     exact = related(client, k=10, duplicate_threshold=0.45)
     assert COPY not in ids(stored) and COPY not in ids(exact)
     assert exact["suppressed_duplicates"] >= stored["suppressed_duplicates"] >= 1
+
+
+def test_no_filler_a_narrow_filter_gives_a_short_list_of_related_articles(
+    client: FlaskClient,
+) -> None:
+    """The heatwave article under section=Health: only the health articles that stand above a
+    typical article are shown, not the rest of the section."""
+    body = related(client, k=5, section="Health")
+    assert all(item["score"] > 0 for item in body["related"])
+    assert len(body["related"]) < 5 and body["cut"].get("typical", 0) >= 1
+    assert not any(item.get("filled") for item in body["related"])
+
+
+@pytest.mark.parametrize("mode", ["section", "recent"])
+def test_fill_completes_a_short_list_and_marks_the_filled_items(
+    client: FlaskClient, mode: str
+) -> None:
+    best = related(client, k=5)["related"][0]["score"]
+    plain = related(client, k=5, min_score=best - 1e-3)  # only the best one stays
+    body = related(client, k=5, min_score=best - 1e-3, fill=mode)
+    assert len(plain["related"]) == 1 and len(body["related"]) == 5
+    assert ids(body)[0] == ids(plain)[0] and not body["related"][0].get("filled")
+    filled = body["related"][1:]
+    assert all(item["filled"] is True and item["score"] is None for item in filled)
+    if mode == "section":
+        assert {item["section"] for item in filled} == {"Climate"}  # the source's section
+    dates = [item["published"] for item in filled]
+    assert dates == sorted(dates, reverse=True)  # newest first
+    assert HEATWAVE not in ids(body) and len(set(ids(body))) == 5
