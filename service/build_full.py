@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from embeddings.chrome import Chrome
 from embeddings.features import Corpus, Features
 from embeddings.index import VectorIndex
 from embeddings.lexical import LexicalModel
@@ -27,8 +28,9 @@ from service.build_steps import (
 from service.manifest import Fit
 
 
-def full_build(job: Job, read: ArticlesRead, why: str) -> BuildReport:
-    """Build every part of a generation from every article (`read`, in key order)."""
+def full_build(job: Job, read: ArticlesRead, why: str, chrome: Chrome) -> BuildReport:
+    """Build every part of a generation from every article (`read`, in key order, its
+    `chrome` already left out)."""
     settings, keys = job.settings, job.keys
     encoded = encode_missing(job, read)
     vectors = cached_vectors(job, read.hashes, 0)
@@ -63,6 +65,7 @@ def full_build(job: Job, read: ArticlesRead, why: str) -> BuildReport:
             published=np.asarray(read.published, dtype=np.float64),
             langs=np.asarray(read.langs, dtype=str),
             fit=Fit(built_at=now_iso(), rows=len(keys), changed_since=0),
+            chrome=chrome,
             recomputed=len(keys),
             encoded=encoded,
             current_hashes=read.hashes,

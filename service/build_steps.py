@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from embeddings.chrome import Chrome
 from embeddings.encoder import Encoder
 from embeddings.features import Corpus
 from embeddings.index import IndexSettings
 from embeddings.lexical import LexicalModel
 from embeddings.neighbours import NeighbourLists
 from embeddings.signals import RANKING_VERSION, SIGNALS, SPARSE_SIGNALS
-from service.articles import embedding_text, item_text, text_hash
+from service.articles import Article, embedding_text, item_text, text_hash
 from service.build_state import now_iso
 from service.config import Settings
 from service.errors import RelatedError
@@ -42,6 +43,8 @@ Progress = Callable[[str, int, int], None]
 """Called as progress(phase, done, total) while a build runs."""
 
 ENCODE_CHUNK = 256
+CHROME_SAMPLE = 20_000
+"""Articles sampled to find the site chrome: chrome is, by definition, on many of them."""
 DUPLICATE_FLOOR = 0.5
 """Full-text cosine above which pairs are stored at build time for near-duplicate checks;
 a request's duplicate_threshold below it is checked with a sparse product instead."""
@@ -118,6 +121,7 @@ def fingerprint(settings: Settings) -> dict[str, Any]:
     """What shapes the lists: a build whose fingerprint differs from the last one is full."""
     return {
         "ranking_version": RANKING_VERSION,
+        "chrome_share": settings.chrome_share,
         "signals": [s.name for s in SIGNALS],
         "weights": dict(settings.weights),
         "candidates": settings.candidates,
@@ -142,13 +146,27 @@ class ArticlesRead:
     langs: list[str] = field(default_factory=list)
 
 
-def read_articles(job: Job, keys: npt.NDArray[np.int64]) -> ArticlesRead:
-    """Read the articles of `keys` (call inside the store snapshot the job's keys came from)."""
+def fit_chrome(job: Job) -> Chrome:
+    """The site chrome of the collection, found in a fixed sample of the articles (call inside
+    the store snapshot the job's keys came from)."""
+    keys = job.keys
+    if len(keys) > CHROME_SAMPLE:
+        keys = np.sort(np.random.default_rng(0).choice(keys, CHROME_SAMPLE, replace=False))
+    bodies: list[str] = []
+    for start in range(0, len(keys), 1000):
+        articles = job.store.get_by_keys(keys[start : start + 1000].tolist(), with_body=True)
+        bodies.extend(article.body for article in articles.values())
+    return Chrome.fit(bodies, share=job.settings.chrome_share)
+
+
+def read_articles(job: Job, keys: npt.NDArray[np.int64], chrome: Chrome) -> ArticlesRead:
+    """Read the articles of `keys`, their chrome left out (call inside the store snapshot the
+    job's keys came from)."""
     read = ArticlesRead()
     identity, max_chars = job.encoder.identity, job.settings.max_text_chars
     for start in range(0, len(keys), 1000):
         batch = keys[start : start + 1000].tolist()
-        articles = job.store.get_by_keys(batch, with_body=True)
+        articles = without_chrome(job.store.get_by_keys(batch, with_body=True), chrome)
         texts = [embedding_text(articles[key], max_chars) for key in batch]
         hashes = [text_hash(text) for text in texts]
         cached = job.store.cached_vectors(identity, hashes)
@@ -195,6 +213,12 @@ def cached_vectors(job: Job, hashes: list[str], dimension: int) -> npt.NDArray[n
     return np.ascontiguousarray(np.vstack(rows), dtype=np.float32)
 
 
+def without_chrome(articles: dict[int, Article], chrome: Chrome) -> dict[int, Article]:
+    if not len(chrome):
+        return articles
+    return {key: replace(a, body=chrome.strip(a.body)) for key, a in articles.items()}
+
+
 @dataclass(frozen=True)
 class Ranked:
     """What either kind of build produces, ready to be written as a generation."""
@@ -207,6 +231,7 @@ class Ranked:
     published: npt.NDArray[np.float64]
     langs: npt.NDArray[np.str_]
     fit: Fit
+    chrome: Chrome
     recomputed: int
     encoded: int
     current_hashes: list[str] | None
@@ -237,6 +262,7 @@ def publish_generation(job: Job, ranked: Ranked) -> BuildReport:
         basis_matrices=corpus.basis.sparse,
         postings=corpus.postings,
         models=ranked.models,
+        chrome=ranked.chrome,
     )
     manifest = Manifest(
         format=GENERATION_FORMAT,
@@ -266,6 +292,7 @@ def publish_generation(job: Job, ranked: Ranked) -> BuildReport:
             candidates=settings.candidates,
             duplicate_floor=DUPLICATE_FLOOR,
             vocabulary={n: len(m.terms()) for n, m in ranked.models.items()},
+            chrome=len(ranked.chrome),
         ),
         settings={name: getattr(settings, name) for name in MANIFEST_SETTINGS},
         versions=library_versions(),

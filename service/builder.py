@@ -13,7 +13,14 @@ from pathlib import Path
 from embeddings.encoder import Encoder
 from service.build_full import full_build
 from service.build_state import BuildLock, BuildStatus
-from service.build_steps import BuildReport, EmptyStore, Job, Progress, read_articles
+from service.build_steps import (
+    BuildReport,
+    EmptyStore,
+    Job,
+    Progress,
+    fit_chrome,
+    read_articles,
+)
 from service.config import Settings
 from service.errors import IndexMismatch
 from service.generations import Generation, clean_up, current_name
@@ -76,10 +83,12 @@ def _build_locked(
         if isinstance(plan, FullBuild) and why_not and not full:
             plan = FullBuild(why_not)
         job = Job(settings, store, encoder, progress, previous, revision, keys)
-        read = read_articles(job, keys[plan.rows_to_read(len(keys))])
+        # The chrome is fitted by full builds and kept by incremental ones, like the models.
+        chrome = plan.previous.parts.chrome if isinstance(plan, Carried) else fit_chrome(job)
+        read = read_articles(job, keys[plan.rows_to_read(len(keys))], chrome)
     if isinstance(plan, Carried):
         return incremental_build(job, read, plan)
-    return full_build(job, read, plan.why)
+    return full_build(job, read, plan.why, chrome)
 
 
 def _previous_generation(root: Path, identity: str) -> tuple[Generation | None, str | None]:

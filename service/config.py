@@ -57,6 +57,12 @@ class Settings:
             "Above exact_max: dense and lexical candidates each, per article, that the ranking scores exactly."
         ),
     )
+    chrome_share: float = field(
+        default=0.1,
+        metadata=_doc(
+            "Share of articles a line or sentence must appear in to count as site chrome (clock lines, share buttons, footers), left out of what is encoded and compared; 0 turns it off."
+        ),
+    )
     refit_fraction: float = field(
         default=0.2,
         metadata=_doc(

@@ -21,12 +21,13 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from embeddings.chrome import Chrome
 from embeddings.features import Basis, Corpus
 from embeddings.index import VectorIndex
 from embeddings.lexical import LexicalModel, Terms
 from embeddings.signals import SPARSE_SIGNALS
 
-Kind = Literal["index", "array", "matrix", "per_signal_matrix", "per_signal_model"]
+Kind = Literal["index", "array", "matrix", "per_signal_matrix", "per_signal_model", "chrome"]
 INDEX_FILE = "index.faiss"
 
 
@@ -84,6 +85,7 @@ class Parts:
     models: Mapping[str, LexicalModel] = field(
         metadata=_part("per_signal_model", "each sparse signal's model")
     )
+    chrome: Chrome = field(metadata=_part("chrome", "the site chrome left out of every text"))
 
     def corpus(self) -> Corpus:
         basis = Basis(self.basis_vectors, self.basis_matrices, keys=np.asarray(self.basis_keys))
@@ -113,6 +115,8 @@ def write_parts(directory: Path, parts: Parts) -> None:
         elif kind == "per_signal_model":
             for signal in SPARSE_SIGNALS:
                 value[signal.name].save(directory, signal.name)
+        elif kind == "chrome":
+            value.save(directory)
 
 
 def load_parts(directory: Path, *, ef_search: int | None = None) -> Parts:
@@ -133,6 +137,8 @@ def load_parts(directory: Path, *, ef_search: int | None = None) -> Parts:
                 s.name: LexicalModel.load(directory, s.name, str(s.vectorizer))
                 for s in SPARSE_SIGNALS
             }
+        elif kind == "chrome":
+            values[f.name] = Chrome.load(directory)
     return Parts(**values)
 
 

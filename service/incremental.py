@@ -206,6 +206,7 @@ def incremental_build(job: Job, read: ArticlesRead, plan: Carried) -> BuildRepor
             published=published,
             langs=langs.astype(str),
             fit=replace(fit, changed_since=fit.changed_since + changes),
+            chrome=previous.parts.chrome,
             recomputed=recomputed,
             encoded=encoded,
             current_hashes=None,  # only a full build read every article

@@ -40,6 +40,8 @@ class Ranking:
     duplicate_floor: float
     vocabulary: dict[str, int]
     """Terms in each sparse signal's vocabulary."""
+    chrome: int = 0
+    """Lines and sentences found to be site chrome and left out of every text."""
 
 
 @dataclass(frozen=True)

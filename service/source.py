@@ -8,7 +8,7 @@ explanations) takes it from here, so a draft is encoded exactly once per request
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -39,11 +39,21 @@ class Source:
         return self.generation.position(self.key) if self.key is not None else None
 
     @cached_property
+    def text(self) -> Article:
+        """The article as the ranking reads it: the collection's chrome left out."""
+        chrome = self.generation.parts.chrome
+        return (
+            replace(self.article, body=chrome.strip(self.article.body))
+            if len(chrome)
+            else self.article
+        )
+
+    @cached_property
     def query(self) -> Queries:
         corpus = self.generation.corpus
         if self.position is not None:
             return corpus.queries(np.asarray([self.position], dtype=np.int64))
-        item = item_text(self.article)
+        item = item_text(self.text)
         sparse = {}
         for signal in SPARSE_SIGNALS:
             assert signal.document is not None
@@ -57,7 +67,7 @@ class Source:
         return query_stats(self.generation.corpus.basis, self.query)
 
     def vector(self) -> npt.NDArray[np.float32]:
-        text = embedding_text(self.article, self.max_text_chars)
+        text = embedding_text(self.text, self.max_text_chars)
         cached = self.store.cached_vectors(self.encoder.identity, [text_hash(text)])
         vector = next(iter(cached.values()), None)
         if vector is None:
