@@ -94,7 +94,13 @@ def test_review_places_each_curated_link_in_the_list_as_served(client: FlaskClie
     assert [link["id"] for link in review["curated"]] == [far, "gone", near]
     assert links[far]["rank"] == 1 and links[far]["found"] is True  # pinned first
     assert links[near]["rank"] == place[near] and links[near]["found"] is (place[near] <= 5)
-    assert links["gone"] == {"id": "gone", "in_store": False, "grade": 1.0, "rank": None, "found": False}
+    assert links["gone"] == {
+        "id": "gone",
+        "in_store": False,
+        "grade": 1.0,
+        "rank": None,
+        "found": False,
+    }
     assert review["found"] == sum(1 for link in review["curated"] if link["found"])
     assert links[far]["title"] and "body" not in links[far]
     assert [p["id"] for p in review["pins"]] == [far] and review["pins"][0]["in_store"]

@@ -409,7 +409,7 @@ def test_a_rebuild_shows_progress_until_it_is_done(
     open_page: Callable[..., Any],
 ) -> None:
     data = copy_data_dir(sample_dir, tmp_path / "data").data_dir
-    started = start_server(data)
+    started = start_server(data, workers=1)
     article = json.loads(SAMPLE_ARTICLES.read_text().splitlines()[0])
     article["title"] += " (updated)"
     api(started, f"/articles/{article['id']}", method="PUT", json=article)
@@ -437,7 +437,7 @@ def test_writes_need_the_token_entered_once_per_session(
 ) -> None:
     data = copy_data_dir(sample_dir, tmp_path / "data").data_dir
     secret = "editors-only"
-    started = start_server(data, env={**HASHING_ENV, "RELATED_API_TOKEN": secret})
+    started = start_server(data, workers=1, env={**HASHING_ENV, "RELATED_API_TOKEN": secret})
     titles = [i["title"] for i in api(started, f"/articles/{HEATWAVE}/related?k=5")["related"]]
     page = open_page()
     page.goto(started.url(f"/ui/articles/{HEATWAVE}"))
@@ -477,7 +477,7 @@ def test_no_index_yet_and_no_curated_links_are_stated(
 ) -> None:
     settings = make_settings(tmp_path / "data")
     ingest_file(settings)
-    started = start_server(settings.data_dir)
+    started = start_server(settings.data_dir, workers=1)
     page = open_page()
     page.goto(started.url("/ui/"))
     expect(page.locator(".warning")).to_contain_text("No index yet")

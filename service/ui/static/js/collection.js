@@ -146,14 +146,16 @@ class IndexPanel {
 
 export async function renderCollection(main) {
   const panel = new IndexPanel();
-  const [index, evaluation] = await Promise.all([get("/index"), get("/catalog/evaluation")]);
+  const [index, evaluation] = await Promise.allSettled([get("/index"), get("/catalog/evaluation")]);
+  if (index.status === "rejected") throw index.reason;
   const evalBox = h("div", {});
   set(main,
     h("h1", {}, "Collection"),
     panel.node(),
     section("evaluation-h", "Latest evaluation", evalBox),
   );
-  panel.draw(index);
-  renderEvaluation(evalBox, evaluation.evaluation);
-  if (index.rebuild_running) panel.watch(IndexPanel.stamp(index), true);
+  panel.draw(index.value);
+  if (evaluation.status === "fulfilled") renderEvaluation(evalBox, evaluation.value.evaluation);
+  else set(evalBox, empty(`The latest evaluation could not be read: ${evaluation.reason.message}`));
+  if (index.value.rebuild_running) panel.watch(IndexPanel.stamp(index.value), true);
 }
