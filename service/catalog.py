@@ -8,6 +8,8 @@ that hold a `/` work once percent-encoded.
 from __future__ import annotations
 
 import math
+import threading
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -78,10 +80,22 @@ def search_articles() -> Response:
     )
 
 
+_sections: dict[Path, tuple[int, list[tuple[str, int]]]] = {}
+"""Per store: the sections counted at a store revision (counting scans the table)."""
+_sections_lock = threading.Lock()
+
+
 @catalog.get("/sections")
 def sections() -> Response:
-    found = services().store.sections()
-    return jsonify(ok=True, sections=[{"name": name, "articles": n} for name, n in found])
+    store = services().store
+    revision = store.revision()
+    with _sections_lock:
+        cached = _sections.get(store.path)
+    if cached is None or cached[0] != revision:
+        cached = (revision, store.sections())
+        with _sections_lock:
+            _sections[store.path] = cached
+    return jsonify(ok=True, sections=[{"name": name, "articles": n} for name, n in cached[1]])
 
 
 def ranks(article_id: str) -> tuple[dict[str, int], dict[str, Any]]:

@@ -3,8 +3,8 @@
 Read-only queries over the articles table. A word matches a substring of the title or of the
 id; every word must match. SQLite's LIKE folds case for ASCII letters only, so a word with other
 letters is also tried lowercased and capitalised ("über" finds "Über"). Without a full-text
-index a search scans the table: tens of milliseconds at 100k articles, the price of needing no
-schema of its own.
+index a search scans the table (0.15 to 0.3 s at 100,000 articles on 2 busy cores), the
+price of needing no schema of its own; the sections are counted by a scan too.
 """
 
 from __future__ import annotations
@@ -18,6 +18,12 @@ from service.store.base import Database
 
 _TITLE = "json_extract(data, '$.title')"
 _SECTION = "json_extract(data, '$.section')"
+
+
+def _newest_first(table: str = "") -> str:
+    """Newest first, undated last; the key breaks ties (the later stored first)."""
+    t = f"{table}." if table else ""
+    return f"ORDER BY {t}published_ts IS NULL, {t}published_ts DESC, {t}key DESC"
 
 
 @dataclass(frozen=True)
@@ -67,18 +73,26 @@ class Catalog(Database):
             params.append(section)
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         conn = self._connection()
-        total = int(conn.execute(f"SELECT COUNT(*) FROM articles{where}", params).fetchone()[0])
+        # A filtered search counts its matches in the same scan (a window over every match);
+        # unfiltered, SQLite counts the table faster on its own and sorts with a bounded heap.
+        # The page's keys are sorted, then joined to their rows: no sort moves article data.
+        counted = "COUNT(*) OVER ()" if clauses else "NULL"
         rows = conn.execute(
-            "SELECT data,"
-            " (SELECT COUNT(*) FROM curated c WHERE c.source_id = articles.id),"
-            " (SELECT COUNT(*) FROM pins p WHERE p.article_id = articles.id)"
-            f" FROM articles{where}"
-            " ORDER BY published_ts IS NULL, published_ts DESC, key DESC LIMIT ? OFFSET ?",
+            "SELECT a.data, page.total,"
+            " (SELECT COUNT(*) FROM curated c WHERE c.source_id = a.id),"
+            " (SELECT COUNT(*) FROM pins p WHERE p.article_id = a.id)"
+            f" FROM (SELECT key, published_ts, {counted} AS total"
+            f" FROM articles{where} {_newest_first()} LIMIT ? OFFSET ?) AS page"
+            f" JOIN articles a ON a.key = page.key {_newest_first('page')}",
             [*params, limit, offset],
         ).fetchall()
+        if rows and clauses:
+            total = int(rows[0][1])
+        else:  # unfiltered, or past the last page
+            total = int(conn.execute(f"SELECT COUNT(*) FROM articles{where}", params).fetchone()[0])
         entries = [
             CatalogEntry(article_from_json({**json.loads(data), "body": ""}), curated, pins)
-            for data, curated, pins in rows
+            for data, _, curated, pins in rows
         ]
         return entries, total
 
