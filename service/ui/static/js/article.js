@@ -101,7 +101,7 @@ function listPanel(page) {
   return section("list-h", "Related list, as the site shows it", kForm(page), body);
 }
 
-function linkStatus(link, k, depth) {
+function linkStatus(link, depth) {
   if (!link.in_store) return { kind: "absent", text: "Not in the store" };
   if (link.found) return { kind: "found", text: `✓ Found at #${link.rank}` };
   if (link.rank) return { kind: "missed", text: `✗ Missed: #${link.rank} in the full list` };
@@ -136,7 +136,7 @@ function curatedPanel(page) {
       "ol",
       { class: "curated", "aria-label": "Curated links, in the editors' order" },
       links.map((link) => {
-        const status = linkStatus(link, review.k, review.depth);
+        const status = linkStatus(link, review.depth);
         const title = link.title || link.id;
         return h(
           "li",
