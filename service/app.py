@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Flask
 
 from embeddings.encoder import Encoder
+from service.catalog import catalog
 from service.config import Settings, load_settings
 from service.errors import register_error_handlers
 from service.routes import api
 from service.services import Services
+from service.ui import ui
 
 
 def create_app(settings: Settings | None = None, *, encoder: Encoder | None = None) -> Flask:
@@ -20,6 +22,8 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     services = Services.open(settings, encoder=encoder)
     app.extensions["related"] = services
     app.register_blueprint(api)
+    app.register_blueprint(catalog)
+    app.register_blueprint(ui)
     register_error_handlers(app)
     if settings.preload_model:
         services.warm_up_in_background()

@@ -23,7 +23,7 @@ def run(*args: str) -> str:
         cli, ["evaluate", *args, "--quiet"]
     )
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout  # stderr says where the evaluation and the report were saved
 
 
 def test_table_lists_every_method_and_marks_the_best(real_sample_dir: Path) -> None:

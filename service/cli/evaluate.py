@@ -71,7 +71,8 @@ def parse_cutoffs(_ctx: click.Context, _param: click.Parameter, value: str) -> l
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Write a self-contained HTML page with the table and recall/nDCG curves.",
+    help="Write a self-contained HTML page for editors: the table, what each figure means, "
+    "the curves, figures per section and example lists side by side.",
 )
 @option_flags("ranking")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -93,6 +94,7 @@ def evaluate_command(
     (source_id,target_id[,grade]); without it, the links stored with `related curated import`.
     """
     from service.evaluate import evaluate, write_per_article
+    from service.evaluations import evaluation_document, save_latest
     from service.links import read_links
     from service.services import Services
 
@@ -116,8 +118,32 @@ def evaluate_command(
         )
     if per_article is not None:
         write_per_article(evaluation, per_article)
+    source = (
+        {"kind": "file", "path": str(links.resolve())}
+        if links is not None
+        else {"kind": "stored", "sources": len(curated), "links": sum(map(len, curated.values()))}
+    )
+    document = evaluation_document(evaluation, services.store, links=source)
+    saved: Path | None = None
+    try:
+        saved = save_latest(document, settings.data_dir)
+    except OSError as exc:
+        click.echo(
+            f"Warning: the evaluation could not be saved for the editors' page: {exc}", err=True
+        )
     if report is not None:
         from service.report import write_report
 
-        write_report(evaluation, report)
-    click.echo(json.dumps(evaluation.to_json()) if as_json else evaluation.table())
+        write_report(document, report)
+    if as_json:
+        written = {
+            "saved": None if saved is None else str(saved),
+            "report": None if report is None else str(report.resolve()),
+        }
+        click.echo(json.dumps({**evaluation.to_json(), **written}))
+        return
+    click.echo(evaluation.table())
+    if saved is not None:
+        click.echo(f"Saved for the editors' page (/ui/collection): {saved}", err=True)
+    if report is not None:
+        click.echo(f"Report written to {report.resolve()}", err=True)

@@ -30,9 +30,10 @@ def serve(**serve_args: Any) -> None:
     from service.server import serve as run_server
 
     settings = settings_for(**serve_args)
+    base = f"http://{settings.host}:{settings.port}"
     click.echo(
-        f"serving {settings.data_dir} on http://{settings.host}:{settings.port} "
-        f"({settings.workers} workers)",
+        f"serving {settings.data_dir} on {base} ({settings.workers} workers); "
+        f"the editors' page is {base}/ui/",
         err=True,
     )
     run_server(settings)
@@ -42,6 +43,7 @@ def serve(**serve_args: Any) -> None:
 @serve_options
 def demo(**serve_args: Any) -> None:
     """Ingest the bundled sample corpus, build the index and serve it."""
+    from service.curated import import_links
     from service.ingest import ingest as run_ingest
     from service.readers import read_records
     from service.server import serve as run_server
@@ -49,15 +51,19 @@ def demo(**serve_args: Any) -> None:
 
     settings = settings_for(**serve_args)
     started = time.monotonic()
-    report = run_ingest(ArticleStore(settings.db_path), read_records(sample_path("articles.jsonl")))
+    store = ArticleStore(settings.db_path)
+    report = run_ingest(store, read_records(sample_path("articles.jsonl")))
     click.echo(f"sample corpus: {report.summary()}", err=True)
+    links = import_links(store, sample_path("related.jsonl"), replace=False)
+    click.echo(f"sample curated links: {links.summary()}", err=True)
     build_report = run_build(settings, quiet=False)
     click.echo(build_report.summary(), err=True)
     base = f"http://{settings.host}:{settings.port}"
     click.echo(
         f"ready in {time.monotonic() - started:.0f}s. Try:\n"
         f"  curl '{base}/articles/2026-03-02-heatwave-grid-record/related?k=3'\n"
-        f"  curl {base}/index",
+        f"  curl {base}/index\n"
+        f"  open {base}/ui/ (the editors' page)",
         err=True,
     )
     run_server(settings)

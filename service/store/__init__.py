@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from service.store.articles import Articles, ArticleWriter, StoredArticle, UpsertOutcome
+from service.store.catalog import Catalog, CatalogEntry
 from service.store.curated import CuratedLinks, Links
 from service.store.overrides import GLOBAL_BLOCKS, Editorial, Overrides
 from service.store.vectors import VectorCache
@@ -18,6 +19,7 @@ __all__ = [
     "GLOBAL_BLOCKS",
     "ArticleStore",
     "ArticleWriter",
+    "CatalogEntry",
     "Editorial",
     "Links",
     "StoredArticle",
@@ -25,7 +27,7 @@ __all__ = [
 ]
 
 
-class ArticleStore(Articles, Overrides, CuratedLinks, VectorCache):
+class ArticleStore(Articles, Catalog, Overrides, CuratedLinks, VectorCache):
     """Articles, editorial overrides, curated links and the embedding cache in one SQLite file."""
 
     def __init__(self, path: Path) -> None:
