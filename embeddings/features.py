@@ -22,7 +22,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from embeddings.index import IndexSettings, VectorIndex
-from embeddings.signals import SIGNALS, TEXT_SIGNAL, Signal
+from embeddings.signals import DAY, SIGNALS, TEXT_SIGNAL, UNKNOWN_GAP_DAYS, Signal
 
 FloatArray = npt.NDArray[np.float32]
 PositionArray = npt.NDArray[np.int64]
@@ -33,16 +33,29 @@ BASIS_SIZE = 2000
 
 @dataclass(frozen=True)
 class Features:
-    """Dense vectors and one sparse matrix per sparse signal, for the same items."""
+    """Dense vectors, one sparse matrix per sparse signal and one number per item per scalar
+    signal (days since the epoch for age, the prior for a prior), for the same items."""
 
     vectors: FloatArray
     sparse: Mapping[str, sp.csr_matrix] = field(default_factory=dict)
+    scalars: Mapping[str, npt.NDArray[np.float64]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.vectors.shape[0])
 
     def of(self, signal: Signal) -> Rows:
-        return self.vectors if signal.dense else self.sparse[signal.name]
+        if signal.dense:
+            return self.vectors
+        if signal.sparse:
+            return self.sparse[signal.name]
+        return self.scalar(signal)
+
+    def scalar(self, signal: Signal) -> npt.NDArray[np.float64]:
+        """The signal's number per item (0 for every item when it was not given)."""
+        found = self.scalars.get(signal.name)
+        if found is None:
+            return np.zeros(len(self), dtype=np.float64)
+        return np.asarray(found, dtype=np.float64)
 
     @property
     def text(self) -> sp.csr_matrix:
@@ -54,7 +67,11 @@ class Features:
         if isinstance(rows, int | np.integer):
             rows = slice(int(rows), int(rows) + 1)
         vectors = np.ascontiguousarray(np.asarray(self.vectors)[rows], dtype=np.float32)
-        return Features(vectors, {n: sp.csr_matrix(m[rows]) for n, m in self.sparse.items()})
+        return Features(
+            vectors,
+            {n: sp.csr_matrix(m[rows]) for n, m in self.sparse.items()},
+            {n: np.asarray(v, dtype=np.float64)[rows] for n, v in self.scalars.items()},
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,7 +100,8 @@ class Basis(Features):
             else np.sort(np.random.default_rng(0).choice(n, size, replace=False))
         )
         taken = features.take(rows)
-        return cls(taken.vectors, taken.sparse, keys=np.asarray(keys)[rows].astype(np.int64))
+        keys = np.asarray(keys)[rows].astype(np.int64)
+        return cls(taken.vectors, taken.sparse, taken.scalars, keys=keys)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,7 +128,14 @@ class Corpus(Features):
         keys = np.arange(len(features), dtype=np.int64) if keys is None else keys
         index = index or VectorIndex.build(features.vectors, settings)
         basis = Basis.sample(keys, features)
-        return cls(features.vectors, features.sparse, index=index, keys=keys, basis=basis)
+        return cls(
+            features.vectors,
+            features.sparse,
+            features.scalars,
+            index=index,
+            keys=keys,
+            basis=basis,
+        )
 
     @cached_property
     def postings(self) -> sp.csr_matrix:
@@ -124,11 +149,25 @@ class Corpus(Features):
         """Items of this corpus as queries (their own keys left out of their statistics)."""
         taken = self.take(rows)
         keys = np.asarray(self.keys)[rows].astype(np.int64)
-        return Queries(taken.vectors, taken.sparse, keys=keys)
+        return Queries(taken.vectors, taken.sparse, taken.scalars, keys=keys)
+
+
+def _scalar_similarity(
+    signal: Signal, left: npt.NDArray[np.float64], right: npt.NDArray[np.float64]
+) -> FloatArray:
+    """Elementwise similarity of broadcast scalar arrays: closeness in time, or the prior."""
+    if signal.kind == "prior":
+        return np.broadcast_to(right, np.broadcast_shapes(left.shape, right.shape)).astype(
+            np.float32
+        )
+    gap = np.abs(left - right) / DAY
+    return (-np.log1p(np.where(np.isnan(gap), UNKNOWN_GAP_DAYS, gap))).astype(np.float32)
 
 
 def cross(signal: Signal, a: Features, b: Features) -> FloatArray:
     """Similarity of every row of `a` with every row of `b`: (len(a), len(b))."""
+    if signal.scalar:
+        return _scalar_similarity(signal, a.scalar(signal)[:, None], b.scalar(signal)[None, :])
     left, right = a.of(signal), b.of(signal)
     if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
         return np.asarray(np.asarray(left) @ np.asarray(right).T, dtype=np.float32)
@@ -137,6 +176,8 @@ def cross(signal: Signal, a: Features, b: Features) -> FloatArray:
 
 def gathered(signal: Signal, a: Features, b: Features, positions: PositionArray) -> FloatArray:
     """Similarity of row i of `a` with row positions[i, j] of `b`, for every (i, j)."""
+    if signal.scalar:
+        return _scalar_similarity(signal, a.scalar(signal)[:, None], b.scalar(signal)[positions])
     left, right = a.of(signal), b.of(signal)
     count, width = positions.shape
     if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
@@ -150,6 +191,8 @@ def gathered(signal: Signal, a: Features, b: Features, positions: PositionArray)
 
 def paired(signal: Signal, a: Features, b: Features) -> FloatArray:
     """Similarity of row i of `a` with row i of `b`."""
+    if signal.scalar:
+        return _scalar_similarity(signal, a.scalar(signal), b.scalar(signal))
     left, right = a.of(signal), b.of(signal)
     if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
         dense: FloatArray = np.einsum("pd,pd->p", np.asarray(left), np.asarray(right))

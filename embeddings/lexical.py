@@ -1,8 +1,8 @@
 """Sparse lexical vectors (scikit-learn tf-idf) for the lexical side of ranking.
 
-Two vocabularies serve the ranking: the text's words and word pairs (tf-idf, sublinear tf,
-English stop words removed, terms in at least 2 documents and at most half of them), and
-labels such as tags and sections, each label one token. Rows are L2-normalised, so a dot
+Three kinds of vocabulary serve the ranking: the text's words and word pairs (tf-idf, sublinear
+tf, English stop words removed, terms in at least 2 documents and at most half of them); labels
+such as tags and sections, each label one token; and titles as character n-grams within words. Rows are L2-normalised, so a dot
 product is cosine similarity. Saved as plain arrays (vocabulary + idf), never pickled.
 
 Large collections fit the vocabulary and idf on a fixed random sample of FIT_SAMPLE documents:
@@ -64,6 +64,12 @@ class LexicalModel:
     def _make(kind: str, n_documents: int) -> TfidfVectorizer:
         if kind == "labels":
             return TfidfVectorizer(token_pattern=r"\S+", sublinear_tf=True, lowercase=False)
+        if kind == "title":
+            # Character n-grams within words: titles are short, and reference titles name
+            # things ("CWnd::OnPaint", "pthread_attr_setstacksize") that words would split.
+            return TfidfVectorizer(
+                analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32
+            )
         # Tiny corpora can't satisfy min_df=2 / max_df=0.5 and would leave no vocabulary.
         small = n_documents < 20
         return TfidfVectorizer(

@@ -13,7 +13,7 @@ from embeddings.features import Corpus, Features
 from embeddings.index import VectorIndex
 from embeddings.lexical import LexicalModel
 from embeddings.neighbours import all_ranked_neighbours
-from embeddings.signals import SPARSE_SIGNALS
+from embeddings.signals import SPARSE_SIGNALS, effective_weights
 from service.build_state import now_iso
 from service.build_steps import (
     DUPLICATE_FLOOR,
@@ -31,7 +31,7 @@ from service.manifest import Fit
 def full_build(job: Job, read: ArticlesRead, why: str, chrome: Chrome) -> BuildReport:
     """Build every part of a generation from every article (`read`, in key order, its
     `chrome` already left out)."""
-    settings, keys = job.settings, job.keys
+    keys = job.keys
     encoded = encode_missing(job, read)
     vectors = cached_vectors(job, read.hashes, 0)
 
@@ -44,12 +44,15 @@ def full_build(job: Job, read: ArticlesRead, why: str, chrome: Chrome) -> BuildR
         models[signal.name], matrices[signal.name] = LexicalModel.fit(
             read.documents[signal.name], signal.vectorizer
         )
-    corpus = Corpus.from_features(Features(vectors, matrices), keys, index=index)
+    published = np.asarray(read.published, dtype=np.float64)
+    scalars = {"age": published, "popularity": job.popularity(read.ids)}
+    corpus = Corpus.from_features(Features(vectors, matrices, scalars), keys, index=index)
+    weights = effective_weights(job.weights, published)
     lists = all_ranked_neighbours(
         corpus,
         job.k,
-        weights=settings.weights,
-        candidates=settings.candidates,
+        weights=weights,
+        candidates=job.settings.candidates,
         exact=job.exact,
         progress=job.counter("neighbours", len(keys)),
         pairs_floor=DUPLICATE_FLOOR,
@@ -62,10 +65,11 @@ def full_build(job: Job, read: ArticlesRead, why: str, chrome: Chrome) -> BuildR
             corpus=corpus,
             models=models,
             lists=lists,
-            published=np.asarray(read.published, dtype=np.float64),
+            published=published,
             langs=np.asarray(read.langs, dtype=str),
             fit=Fit(built_at=now_iso(), rows=len(keys), changed_since=0),
             chrome=chrome,
+            weights=weights,
             recomputed=len(keys),
             encoded=encoded,
             current_hashes=read.hashes,

@@ -22,7 +22,7 @@ from embeddings.features import Corpus
 from embeddings.index import IndexSettings
 from embeddings.lexical import LexicalModel
 from embeddings.neighbours import NeighbourLists
-from embeddings.signals import RANKING_VERSION, SIGNALS, SPARSE_SIGNALS
+from embeddings.signals import RANKING_VERSION, SCALAR_SIGNALS, SIGNALS, SPARSE_SIGNALS, Weights
 from service.articles import Article, embedding_text, item_text, text_hash
 from service.build_state import now_iso
 from service.config import Settings
@@ -37,6 +37,7 @@ from service.generations import (
     write_generation,
 )
 from service.manifest import GENERATION_FORMAT, Fit, Manifest, Ranking, library_versions
+from service.profiles import Profile
 from service.store import ArticleStore
 
 Progress = Callable[[str, int, int], None]
@@ -92,7 +93,20 @@ class Job:
     """The store revision read: the generation holds every write up to it."""
     keys: npt.NDArray[np.int64]
     """Every article's key, ascending: the new generation's rows."""
+    profile: Profile | None = None
+    """The ranking profile learned by `related tune`, if one is active."""
     started: float = field(default_factory=time.monotonic)
+
+    @property
+    def weights(self) -> Weights:
+        """The configured weights: the active profile's, else the settings'."""
+        return self.profile.ranking_weights() if self.profile else self.settings.weights
+
+    def popularity(self, ids: list[str]) -> npt.NDArray[np.float64]:
+        """The popularity prior of each article (0 for all without a profile)."""
+        if self.profile is None:
+            return np.zeros(len(ids), dtype=np.float64)
+        return np.asarray([self.profile.popularity_of(i) for i in ids], dtype=np.float64)
 
     @property
     def k(self) -> int:
@@ -117,13 +131,14 @@ class Job:
         return advance
 
 
-def fingerprint(settings: Settings) -> dict[str, Any]:
+def fingerprint(settings: Settings, profile: Profile | None) -> dict[str, Any]:
     """What shapes the lists: a build whose fingerprint differs from the last one is full."""
     return {
         "ranking_version": RANKING_VERSION,
         "chrome_share": settings.chrome_share,
         "signals": [s.name for s in SIGNALS],
-        "weights": dict(settings.weights),
+        "profile": profile.name if profile else None,
+        "weights": dict(profile.ranking_weights() if profile else settings.weights),
         "candidates": settings.candidates,
         "neighbours": settings.neighbours,
         "max_text_chars": settings.max_text_chars,
@@ -135,6 +150,7 @@ def fingerprint(settings: Settings) -> dict[str, Any]:
 class ArticlesRead:
     """What a build reads of each article it processes (lists in key order)."""
 
+    ids: list[str] = field(default_factory=list)
     hashes: list[str] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)
     """Text hash -> embedding text, for texts the embedding cache lacks."""
@@ -172,6 +188,7 @@ def read_articles(job: Job, keys: npt.NDArray[np.int64], chrome: Chrome) -> Arti
         cached = job.store.cached_vectors(identity, hashes)
         for key, text, digest in zip(batch, texts, hashes, strict=True):
             article = articles[key]
+            read.ids.append(article.id)
             read.hashes.append(digest)
             if digest not in cached:
                 read.missing[digest] = text
@@ -232,6 +249,9 @@ class Ranked:
     langs: npt.NDArray[np.str_]
     fit: Fit
     chrome: Chrome
+    weights: Weights
+    """The weights the lists were ranked with: the configured ones, less any signal whose
+    condition the collection does not meet (frozen with the basis until a full build)."""
     recomputed: int
     encoded: int
     current_hashes: list[str] | None
@@ -260,6 +280,8 @@ def publish_generation(job: Job, ranked: Ranked) -> BuildReport:
         basis_vectors=corpus.basis.vectors,
         matrices=corpus.sparse,
         basis_matrices=corpus.basis.sparse,
+        scalars={s.name: corpus.scalar(s) for s in SCALAR_SIGNALS},
+        basis_scalars={s.name: corpus.basis.scalar(s) for s in SCALAR_SIGNALS},
         postings=corpus.postings,
         models=ranked.models,
         chrome=ranked.chrome,
@@ -283,12 +305,13 @@ def publish_generation(job: Job, ranked: Ranked) -> BuildReport:
         encoded=ranked.encoded,
         reused=len(keys) - ranked.encoded,
         fit=ranked.fit,
-        fingerprint=fingerprint(settings),
+        fingerprint=fingerprint(settings, job.profile),
         ranking=Ranking(
             method="hybrid z-score fusion",
             version=RANKING_VERSION,
             signals=[s.name for s in SIGNALS],
-            weights=dict(settings.weights),
+            weights=dict(ranked.weights),
+            profile=job.profile.name if job.profile else None,
             candidates=settings.candidates,
             duplicate_floor=DUPLICATE_FLOOR,
             vocabulary={n: len(m.terms()) for n, m in ranked.models.items()},

@@ -25,6 +25,7 @@ from service.config import Settings
 from service.errors import IndexMismatch
 from service.generations import Generation, clean_up, current_name
 from service.incremental import Carried, FullBuild, incremental_build, plan_build
+from service.profiles import active_profile
 from service.store import ArticleStore
 
 __all__ = ["BuildReport", "EmptyStore", "build"]
@@ -66,6 +67,7 @@ def _build_locked(
 ) -> BuildReport:
     root = settings.generations_dir
     clean_up(root, settings.keep_generations)  # leftovers of killed builds
+    profile = active_profile(settings.data_dir)
     previous, why_not = _previous_generation(root, encoder.identity)
     since = previous.manifest.store_revision if previous is not None else -1
     # One consistent read of the store: every key and revision first, which settles whether the
@@ -82,7 +84,7 @@ def _build_locked(
         )
         if isinstance(plan, FullBuild) and why_not and not full:
             plan = FullBuild(why_not)
-        job = Job(settings, store, encoder, progress, previous, revision, keys)
+        job = Job(settings, store, encoder, progress, previous, revision, keys, profile)
         # The chrome is fitted by full builds and kept by incremental ones, like the models.
         chrome = plan.previous.parts.chrome if isinstance(plan, Carried) else fit_chrome(job)
         read = read_articles(job, keys[plan.rows_to_read(len(keys))], chrome)

@@ -25,9 +25,17 @@ from embeddings.chrome import Chrome
 from embeddings.features import Basis, Corpus
 from embeddings.index import VectorIndex
 from embeddings.lexical import LexicalModel, Terms
-from embeddings.signals import SPARSE_SIGNALS
+from embeddings.signals import SCALAR_SIGNALS, SPARSE_SIGNALS
 
-Kind = Literal["index", "array", "matrix", "per_signal_matrix", "per_signal_model", "chrome"]
+Kind = Literal[
+    "index",
+    "array",
+    "matrix",
+    "per_signal_matrix",
+    "per_signal_model",
+    "per_scalar_signal",
+    "chrome",
+]
 INDEX_FILE = "index.faiss"
 
 
@@ -79,6 +87,12 @@ class Parts:
     basis_matrices: Mapping[str, sp.csr_matrix] = field(
         metadata=_part("per_signal_matrix", "the basis's sparse vectors", prefix="basis_")
     )
+    scalars: Mapping[str, npt.NDArray[np.float64]] = field(
+        metadata=_part("per_scalar_signal", "each scalar signal's number per row", prefix="scalar_")
+    )
+    basis_scalars: Mapping[str, npt.NDArray[np.float64]] = field(
+        metadata=_part("per_scalar_signal", "the basis's numbers", prefix="basis_scalar_")
+    )
     postings: sp.csr_matrix = field(
         metadata=_part("matrix", "the text matrix transposed: term -> rows")
     )
@@ -88,10 +102,16 @@ class Parts:
     chrome: Chrome = field(metadata=_part("chrome", "the site chrome left out of every text"))
 
     def corpus(self) -> Corpus:
-        basis = Basis(self.basis_vectors, self.basis_matrices, keys=np.asarray(self.basis_keys))
+        basis = Basis(
+            self.basis_vectors,
+            self.basis_matrices,
+            self.basis_scalars,
+            keys=np.asarray(self.basis_keys),
+        )
         return Corpus(
             self.vectors,
             self.matrices,
+            self.scalars,
             index=self.index,
             keys=np.asarray(self.keys),
             basis=basis,
@@ -115,6 +135,9 @@ def write_parts(directory: Path, parts: Parts) -> None:
         elif kind == "per_signal_model":
             for signal in SPARSE_SIGNALS:
                 value[signal.name].save(directory, signal.name)
+        elif kind == "per_scalar_signal":
+            for signal in SCALAR_SIGNALS:
+                np.save(directory / f"{prefix}{signal.name}.npy", value[signal.name])
         elif kind == "chrome":
             value.save(directory)
 
@@ -136,6 +159,11 @@ def load_parts(directory: Path, *, ef_search: int | None = None) -> Parts:
             values[f.name] = {
                 s.name: LexicalModel.load(directory, s.name, str(s.vectorizer))
                 for s in SPARSE_SIGNALS
+            }
+        elif kind == "per_scalar_signal":
+            values[f.name] = {
+                s.name: np.load(directory / f"{prefix}{s.name}.npy", mmap_mode="r")
+                for s in SCALAR_SIGNALS
             }
         elif kind == "chrome":
             values[f.name] = Chrome.load(directory)

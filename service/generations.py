@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from embeddings.features import Corpus
 from embeddings.lexical import LexicalModel, Terms
-from embeddings.signals import LABEL_SIGNAL, TEXT_SIGNAL
+from embeddings.signals import LABEL_SIGNAL, TEXT_SIGNAL, Weights
 from service.errors import IndexMismatch
 from service.failpoints import failpoint
 from service.generation_files import (
@@ -126,6 +126,11 @@ class Generation:
     @cached_property
     def corpus(self) -> Corpus:
         return self.parts.corpus()
+
+    @cached_property
+    def weights(self) -> Weights:
+        """The weights its lists were ranked with (searches and explanations use the same)."""
+        return Weights(self.manifest.ranking.weights)
 
     @property
     def text_model(self) -> LexicalModel:

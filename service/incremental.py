@@ -14,6 +14,7 @@ full (`FullBuild`).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +23,7 @@ import scipy.sparse as sp
 from embeddings.features import Corpus
 from embeddings.index import VectorIndex
 from embeddings.neighbours import NeighbourLists, update_lists
-from embeddings.signals import SPARSE_SIGNALS, STATS_WIDTH
+from embeddings.signals import SPARSE_SIGNALS, STATS_WIDTH, Weights
 from service.build_steps import (
     DUPLICATE_FLOOR,
     ArticlesRead,
@@ -35,7 +36,9 @@ from service.build_steps import (
     publish_generation,
 )
 from service.config import Settings
+from service.generation_files import INDEX_FILE
 from service.generations import Generation
+from service.profiles import Profile
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ def plan_build(
     changed: set[int],
     *,
     full: bool,
+    profile: Profile | None = None,
 ) -> Carried | FullBuild:
     """What the new build can carry over from `previous`, or why it must be full."""
     if full:
@@ -82,11 +86,16 @@ def plan_build(
         return FullBuild("there is no previous generation")
     manifest = previous.manifest
     k = min(settings.neighbours, max(len(keys) - 1, 1))
-    wanted = fingerprint(settings)
+    wanted = fingerprint(settings, profile)
     if manifest.fingerprint.get("ranking_version") != wanted["ranking_version"]:
         return FullBuild(
             f"the ranking formula changed since the last build (version "
             f"{manifest.fingerprint.get('ranking_version')}, now {wanted['ranking_version']})"
+        )
+    if manifest.fingerprint.get("profile") != wanted["profile"]:
+        return FullBuild(
+            f"the ranking profile changed since the last build "
+            f"({manifest.fingerprint.get('profile') or 'defaults'} -> {wanted['profile'] or 'defaults'})"
         )
     if manifest.fingerprint != wanted:
         return FullBuild("settings that shape the lists changed since the last build")
@@ -151,19 +160,13 @@ def incremental_build(job: Job, read: ArticlesRead, plan: Carried) -> BuildRepor
     """Carry `plan.previous` over: `read` holds the fresh rows' articles, in key order."""
     settings, previous, keys = job.settings, plan.previous, job.keys
     encoded = encode_missing(job, read)
-    fresh_rows = np.nonzero(plan.fresh)[0]
-    kept = np.nonzero(~plan.fresh)[0]
 
-    dimension = previous.parts.index.dimension
-    vectors = np.empty((len(keys), dimension), dtype=np.float32)
-    vectors[kept] = np.asarray(previous.parts.vectors)[plan.old_rows[kept]]
-    vectors[fresh_rows] = cached_vectors(job, read.hashes, dimension)
-    published = np.full(len(keys), np.nan, dtype=np.float64)
-    published[kept] = np.asarray(previous.parts.published)[plan.old_rows[kept]]
-    published[fresh_rows] = read.published
-    langs = np.full(len(keys), "", dtype=object)
-    langs[kept] = np.asarray(previous.parts.langs)[plan.old_rows[kept]]
-    langs[fresh_rows] = read.langs
+    parts = previous.parts
+    dimension = parts.index.dimension
+    vectors = carried(plan, parts.vectors, cached_vectors(job, read.hashes, dimension))
+    published = carried(plan, parts.published, np.asarray(read.published, dtype=np.float64))
+    langs = carried(plan, parts.langs, np.asarray(read.langs, dtype=str))
+    popularity = carried(plan, parts.scalars["popularity"], job.popularity(read.ids))
 
     job.progress("indexing", 0, len(keys))
     index = (
@@ -180,14 +183,16 @@ def incremental_build(job: Job, read: ArticlesRead, plan: Carried) -> BuildRepor
         )
         for s in SPARSE_SIGNALS
     }
-    corpus = Corpus(vectors, matrices, index=index, keys=keys, basis=previous.corpus.basis)
+    scalars = {"age": published, "popularity": popularity}
+    corpus = Corpus(vectors, matrices, scalars, index=index, keys=keys, basis=previous.corpus.basis)
+    weights = Weights(previous.manifest.ranking.weights)  # frozen with the basis
     lists, recomputed = update_lists(
         corpus,
         job.k,
         fresh=plan.fresh,
         previous=plan.lists,
         lost=plan.lost,
-        weights=settings.weights,
+        weights=weights,
         progress=job.counter("neighbours", len(keys)),
         pairs_floor=DUPLICATE_FLOOR,
         exact=job.exact,
@@ -204,9 +209,10 @@ def incremental_build(job: Job, read: ArticlesRead, plan: Carried) -> BuildRepor
             models=models,
             lists=lists,
             published=published,
-            langs=langs.astype(str),
+            langs=langs,
             fit=replace(fit, changed_since=fit.changed_since + changes),
             chrome=previous.parts.chrome,
+            weights=weights,
             recomputed=recomputed,
             encoded=encoded,
             current_hashes=None,  # only a full build read every article
@@ -214,12 +220,23 @@ def incremental_build(job: Job, read: ArticlesRead, plan: Carried) -> BuildRepor
     )
 
 
+def carried(plan: Carried, old: npt.ArrayLike, fresh: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """A per-row array in the new row order: the previous generation's values for kept rows,
+    `fresh` (in key order) for new and changed ones."""
+    old = np.asarray(old)
+    kept = np.nonzero(~plan.fresh)[0]
+    result = np.empty((len(plan.fresh), *old.shape[1:]), dtype=np.result_type(old, fresh))
+    result[kept] = old[plan.old_rows[kept]]
+    result[np.nonzero(plan.fresh)[0]] = fresh
+    return result
+
+
 def _extend_index(
     previous: Generation, plan: Carried, vectors: npt.NDArray[np.float32]
 ) -> VectorIndex:
     """The previous HNSW graph with the fresh rows added and every stored vector readdressed to
     its new row: proportional to the change, where a rebuild costs minutes at a million rows."""
-    index = VectorIndex.load(previous.path / "index.faiss", mmap=False)
+    index = VectorIndex.load(previous.path / INDEX_FILE, mmap=False)
     stored = index.rows if index.rows is not None else np.arange(len(index), dtype=np.int64)
     rows = np.where(stored >= 0, plan.new_of_old[np.maximum(stored, 0)], -1)
     fresh_rows = np.nonzero(plan.fresh)[0].astype(np.int64)

@@ -42,6 +42,8 @@ class Ranking:
     """Terms in each sparse signal's vocabulary."""
     chrome: int = 0
     """Lines and sentences found to be site chrome and left out of every text."""
+    profile: str | None = None
+    """The ranking profile (`related tune`) the lists were ranked with; None: the defaults."""
 
 
 @dataclass(frozen=True)

@@ -122,10 +122,11 @@ class RelatedOptions:
         optional=True,
     )
     recency: str = _option(
-        "exponential",
+        "none",
         "choice",
         "ranking",
-        "scale each score by its age difference to the source: none, exponential or gaussian",
+        "scale each positive score by its age difference to the source: none, exponential or "
+        "gaussian (closeness in time is already a signal where dates are publication dates)",
         "?recency=gaussian",
         setting="recency",
         choices=RECENCY_MODES,

@@ -232,7 +232,7 @@ class Recommender:
             generation.corpus,
             source.query,
             size + 10,
-            weights=self.settings.weights,
+            weights=generation.weights,
             candidates=max(self.settings.candidates, size),
             exclude=exclude,
             allowed=rule.mask(generation),
@@ -251,7 +251,7 @@ class Recommender:
         found = explanations(
             source,
             [(item.article, row, item.recency) for item, row in zip(items, rows, strict=True)],
-            self.settings.weights,
+            source.generation.weights,
         )
         return [
             replace(item, explanation=explanation)

@@ -59,7 +59,13 @@ class Source:
             assert signal.document is not None
             model = self.generation.parts.models[signal.name]
             sparse[signal.name] = model.transform([signal.document(item)])
-        return Queries(self.vector()[None, :], sparse)
+        published = self.article.published_ts
+        # A prior scores the candidate alone: the query's own value never counts.
+        scalars = {
+            "age": np.asarray([np.nan if published is None else published], dtype=np.float64),
+            "popularity": np.zeros(1, dtype=np.float64),
+        }
+        return Queries(self.vector()[None, :], sparse, scalars)
 
     @cached_property
     def stats(self) -> npt.NDArray[np.float32]:
