@@ -7,6 +7,7 @@ from flask import Flask
 from embeddings.encoder import Encoder
 from service.config import Settings, load_settings
 from service.errors import register_error_handlers
+from service.openapi.docs import docs
 from service.routes import api
 from service.services import Services
 
@@ -14,12 +15,14 @@ from service.services import Services
 def create_app(settings: Settings | None = None, *, encoder: Encoder | None = None) -> Flask:
     """A ready Flask app. `encoder` replaces the real model (tests inject a fake through it)."""
     settings = settings or load_settings()
-    app = Flask("related-articles")
+    # No static folder: every route is declared (service.openapi) and JSON, but the docs page.
+    app = Flask("related-articles", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     services = Services.open(settings, encoder=encoder)
     app.extensions["related"] = services
     app.register_blueprint(api)
+    app.register_blueprint(docs)
     register_error_handlers(app)
     if settings.preload_model:
         services.warm_up_in_background()

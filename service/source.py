@@ -2,7 +2,8 @@
 
 An indexed article's query is its own row of the generation; a new article (stored after the
 build) or a draft is encoded (or found in the embedding cache) and transformed by the
-generation's lexical models. Whatever needs the query (the search, the near-duplicate check,
+generation's lexical models, both over cut text and through the bounded, caching encoder of
+`service.live`. Whatever needs the query (the search, the near-duplicate check,
 explanations) takes it from here, so a draft is encoded exactly once per request.
 """
 
@@ -18,8 +19,9 @@ from embeddings.encoder import Encoder
 from embeddings.features import Queries
 from embeddings.fusion import query_stats
 from embeddings.signals import SPARSE_SIGNALS
-from service.articles import Article, embedding_text, item_text, text_hash
+from service.articles import Article, embedding_text, text_hash
 from service.generations import Generation
+from service.live import live_item_text
 from service.store import ArticleStore
 
 
@@ -43,7 +45,7 @@ class Source:
         corpus = self.generation.corpus
         if self.position is not None:
             return corpus.queries(np.asarray([self.position], dtype=np.int64))
-        item = item_text(self.article)
+        item = live_item_text(self.article)  # the body cut: see service.live
         sparse = {}
         for signal in SPARSE_SIGNALS:
             assert signal.document is not None

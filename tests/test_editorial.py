@@ -44,6 +44,7 @@ def test_cli_pins_and_blocks(settings: Settings) -> None:
         cli, ["pins", HEATWAVE, "2026-10-20-jazz-festival-lineup", "--data-dir", d]
     )
     assert result.exit_code == 0 and result.output.strip() == "2026-10-20-jazz-festival-lineup"
-    assert runner.invoke(cli, ["blocks", "a", "b", "--data-dir", d]).output.split() == ["a", "b"]
+    blocked = ["2026-05-11-northport-fc-win-league", "2026-09-29-measles-outbreak-schools"]
+    assert runner.invoke(cli, ["blocks", *blocked, "--data-dir", d]).output.split() == blocked
     out = runner.invoke(cli, ["related", HEATWAVE, "--k", "2", "--data-dir", d]).output
     assert "pinned  2026-10-20-jazz-festival-lineup" in out
