@@ -9,8 +9,9 @@ explanations) takes it from here, so a draft is encoded exactly once per request
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from typing import Any, Generic, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +25,30 @@ from service.generations import Generation
 from service.live import live_item_text
 from service.store import ArticleStore
 
+T = TypeVar("T")
+
+
+class computed_once(Generic[T]):
+    """`functools.cached_property` without its lock. On Python 3.11 that lock is one per
+    property for every instance, so while one request encoded a live article (up to seconds)
+    every other request computing its own query waited for it. A Source belongs to one request,
+    so one thread: it needs no lock."""
+
+    def __init__(self, func: Callable[[Any], T]) -> None:
+        self.func = func
+        self.name = func.__name__
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> computed_once[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | computed_once[T]:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.name] = value  # later reads find it before this descriptor
+        return value
+
 
 @dataclass
 class Source:
@@ -35,12 +60,12 @@ class Source:
     store: ArticleStore
     max_text_chars: int
 
-    @cached_property
+    @computed_once
     def position(self) -> int | None:
         """Its row in the generation; None when it is not indexed (new, or a draft)."""
         return self.generation.position(self.key) if self.key is not None else None
 
-    @cached_property
+    @computed_once
     def query(self) -> Queries:
         corpus = self.generation.corpus
         if self.position is not None:
@@ -53,7 +78,7 @@ class Source:
             sparse[signal.name] = model.transform([signal.document(item)])
         return Queries(self.vector()[None, :], sparse)
 
-    @cached_property
+    @computed_once
     def stats(self) -> npt.NDArray[np.float32]:
         """The query's mean and spread of each signal over the generation's basis."""
         return query_stats(self.generation.corpus.basis, self.query)
