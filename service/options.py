@@ -202,7 +202,7 @@ JSON_TYPES: dict[Kind, tuple[tuple[type, ...], str]] = {
     "int": ((int,), "a JSON integer"),
     "float": ((int, float), "a JSON number"),
     "bool": ((bool,), "true or false"),
-    "ids": ((list,), "a JSON array of strings"),
+    "ids": ((list, str), "a JSON array of strings (or one string)"),
     "date": ((str,), "a string"),
     "choice": ((str,), "a string"),
     "text": ((str,), "a string"),
@@ -239,12 +239,14 @@ def parse_value(
     """One option's value from a raw value; ValueError with the reason when it is bad.
 
     With `json`, `value` came from a JSON body: it must have its kind's JSON type, and a list of
-    ids is taken item by item (a query string or flag may also separate ids with commas)."""
+    ids is taken item by item, a single string as one item (a query string or flag also
+    separates ids with commas)."""
     kind = declaration.kind
     if json:
         check_json_type(declaration, value)
-        if kind == "ids":
-            return tuple(item.strip() for item in value if item.strip())
+        if kind == "ids":  # each item is one value: an id may hold a comma
+            items = [value] if isinstance(value, str) else value
+            return tuple(item.strip() for item in items if item.strip())
     high = declaration.high
     if declaration.high_setting is not None and settings is not None:
         high = getattr(settings, declaration.high_setting)

@@ -100,7 +100,7 @@ def test_a_parameter_given_twice_is_an_error_but_lists_add_up(client: FlaskClien
         ({"k": 3.5}, ["'k'"]),
         ({"k": True}, ["'k'", "a boolean"]),
         ({"past_only": "true"}, ["'past_only'", "true or false"]),
-        ({"exclude": "a,b"}, ["'exclude'", "array of strings"]),
+        ({"exclude": {"a": 1}}, ["'exclude'", "array of strings", "an object"]),
         ({"exclude": [1]}, ["'exclude'"]),
         ({"min_score": int("9" * 400)}, ["'min_score'", "at most 30 digits"]),
         ({"half_life_days": 10**400}, ["'half_life_days'"]),

@@ -55,6 +55,8 @@ def option_schema(declaration: Declaration, settings: Settings, *, in_json: bool
             schema["maximum"] = high
     elif kind == "bool":
         schema = {"type": "boolean"}
+    elif kind == "ids" and in_json:
+        schema = {"anyOf": [STRINGS, {"type": "string"}]}
     elif kind == "ids":
         schema = STRINGS
     elif kind == "choice":
