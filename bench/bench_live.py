@@ -30,7 +30,17 @@ from service.services import make_encoder  # noqa: E402
 from tests.conftest import built_sample  # noqa: E402
 
 INDEXED = ["2026-03-02-heatwave-grid-record", "2026-05-11-northport-fc-win-league"]
-WORDS = "electricity grid heatwave demand record operator tram council budget".split()
+WORDS = [
+    "electricity",
+    "grid",
+    "heatwave",
+    "demand",
+    "record",
+    "operator",
+    "tram",
+    "council",
+    "budget",
+]
 
 
 def timed_get(session: requests.Session, url: str) -> tuple[float, int]:

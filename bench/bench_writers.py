@@ -34,7 +34,18 @@ from embeddings.hashing import HashingEncoder  # noqa: E402
 from service.rebuild import entry_point  # noqa: E402
 from tests.conftest import built_sample  # noqa: E402
 
-WORDS = "grid harbour tram council budget vaccine league festival drought bridge".split()
+WORDS = [
+    "grid",
+    "harbour",
+    "tram",
+    "council",
+    "budget",
+    "vaccine",
+    "league",
+    "festival",
+    "drought",
+    "bridge",
+]
 
 
 def write_corpus(path: Path, count: int) -> None:
