@@ -15,9 +15,12 @@ from functools import cached_property
 from typing import Any
 
 from embeddings.signals import ItemText
+from service.json_input import problem as json_problem
 
 KNOWN_FIELDS = ("id", "title", "body", "url", "published", "section", "tags", "lang")
 MAX_ID_LENGTH = 512
+SUBRESOURCES = ("related", "pins", "blocks", "curated")
+"""Names under /articles/<id>/ in URLs: a path-like id may not end in one of them."""
 _LANG = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 
 
@@ -103,6 +106,26 @@ def _type_name(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
+def _id_problem(article_id: str) -> str | None:
+    """Why `article_id` can't be an id, else None. Ids are part of URLs (/articles/<id>/...), so
+    a path-like id (`2024/05/title`) is fine, but not one URLs can't carry unambiguously."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in article_id):
+        return "must not contain control characters (it is part of URLs)"
+    if "/" not in article_id:
+        return None
+    segments = article_id.split("/")
+    if "" in segments:
+        return "must not start or end with '/' or contain '//'"
+    if "." in segments or ".." in segments:
+        return "must not have '.' or '..' between slashes (URLs would shorten the path)"
+    if segments[-1] in SUBRESOURCES:
+        return (
+            f"must not end in '/{segments[-1]}': /articles/<id>/{segments[-1]} is the "
+            "article's own sub-resource"
+        )
+    return None
+
+
 def validate_record(
     raw: Any, where: str, *, csv_cells: bool = False
 ) -> Article | list[FieldProblem]:
@@ -115,7 +138,7 @@ def validate_record(
         return [FieldProblem(where, None, f"expected a JSON object, got {_type_name(raw)}")]
     problems: list[FieldProblem] = []
 
-    def problem(name: str, reason: str) -> None:
+    def problem(name: str | None, reason: str) -> None:
         problems.append(FieldProblem(where, name, reason))
 
     record = dict(raw)
@@ -144,8 +167,10 @@ def validate_record(
         problem("id", "must not start or end with whitespace")
     elif len(article_id) > MAX_ID_LENGTH:
         problem("id", f"is longer than {MAX_ID_LENGTH} characters")
-    elif "/" in article_id or any(ord(c) < 32 for c in article_id):
-        problem("id", "must not contain '/' or control characters (it is part of URLs)")
+    else:
+        id_problem = _id_problem(article_id)
+        if id_problem:
+            problem("id", id_problem)
 
     title = record.get("title")
     if title is None:
@@ -184,6 +209,10 @@ def validate_record(
                 elif tag.strip() and tag.strip() not in tags:
                     tags.append(tag.strip())
 
+    if not problems:
+        refused = json_problem(record)
+        if refused is not None:
+            problem(None, refused)
     if problems:
         return problems
     assert isinstance(article_id, str) and isinstance(title, str)

@@ -3,13 +3,15 @@
 One build at a time per data directory: an advisory lock on `build.lock`, released by the
 kernel if the process dies. The running build's state goes to `build-status.json` (written
 atomically, at most about twice a second), so every server worker can report it; a 'running'
-state whose process no longer holds the lock reads 'interrupted'.
+state whose process no longer holds the lock reads 'interrupted'. A build requested over HTTP
+reads 'starting' from the moment it is asked for until its process takes over.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import time
 from datetime import UTC, datetime
@@ -21,6 +23,12 @@ from service.generation_files import atomic_write_text
 
 LOCK_FILE = "build.lock"
 STATUS_FILE = "build-status.json"
+STARTING_TIMEOUT_S = 120
+"""A build requested this long ago whose process never took the lock was lost (its server
+worker died before it could record the failure)."""
+ACTIVE_STATES = ("starting", "running")
+
+log = logging.getLogger("related.build")
 
 
 def now_iso() -> str:
@@ -50,6 +58,17 @@ class BuildLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+    @staticmethod
+    def wait_free(data_dir: Path) -> None:
+        """Block until no build holds the lock (it is not taken: the caller's build takes it)."""
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     @staticmethod
     def is_held(data_dir: Path) -> bool:
@@ -89,14 +108,39 @@ class BuildStatus:
         self._write()
 
     def fail(self, error: BaseException) -> None:
-        self.state.update(
-            state="failed", finished_at=now_iso(), error=str(error) or type(error).__name__
-        )
-        self._write()
+        message = getattr(error, "message", None) or str(error) or type(error).__name__
+        self.state.update(state="failed", finished_at=now_iso(), error=message)
+        try:
+            self._write()
+        except OSError as exc:  # a full disk: the failure itself can't be recorded
+            log.error("could not record the failed build in %s: %s", self.path, exc)
 
     def _write(self) -> None:
         self._last_write = time.monotonic()
         atomic_write_text(self.path, json.dumps(self.state))
+
+
+def record_requested(data_dir: Path) -> None:
+    """Say at once that a build was asked for, before its process exists, so a client polling
+    GET /index never sees the previous build's state as the answer to its request."""
+    state = {"state": "starting", "requested_at": now_iso(), "requested_ts": time.time()}
+    atomic_write_text(data_dir / STATUS_FILE, json.dumps(state))
+
+
+def record_start_failure(data_dir: Path, returncode: int) -> None:
+    """A requested build whose process ended before it took over the status: say it failed."""
+    state = read_status(data_dir)
+    if state is None or state.get("state") != "starting":
+        return
+    state.update(
+        state="failed",
+        finished_at=now_iso(),
+        error=f"the build process exited with status {returncode} before starting: see build.log",
+    )
+    try:
+        atomic_write_text(data_dir / STATUS_FILE, json.dumps(state))
+    except OSError as exc:
+        log.error("could not record the failed build start: %s", exc)
 
 
 def read_status(data_dir: Path) -> dict[str, Any] | None:
@@ -105,6 +149,10 @@ def read_status(data_dir: Path) -> dict[str, Any] | None:
         state: dict[str, Any] = json.loads((data_dir / STATUS_FILE).read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
         return None
-    if state.get("state") == "running" and not BuildLock.is_held(data_dir):
+    if (state.get("state") == "running" and not BuildLock.is_held(data_dir)) or (
+        state.get("state") == "starting"
+        and time.time() - float(state.get("requested_ts", 0)) > STARTING_TIMEOUT_S
+        and not BuildLock.is_held(data_dir)
+    ):
         state["state"] = "interrupted"
     return state

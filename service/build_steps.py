@@ -43,7 +43,6 @@ from service.store import ArticleStore
 Progress = Callable[[str, int, int], None]
 """Called as progress(phase, done, total) while a build runs."""
 
-ENCODE_CHUNK = 256
 CHROME_SAMPLE = 20_000
 """Articles sampled to find the site chrome: chrome is, by definition, on many of them."""
 DUPLICATE_FLOOR = 0.5
@@ -204,11 +203,16 @@ def read_articles(job: Job, keys: npt.NDArray[np.int64], chrome: Chrome) -> Arti
 
 
 def encode_missing(job: Job, read: ArticlesRead) -> int:
-    """Encode the texts the cache lacks, caching each chunk as soon as it is done."""
+    """Encode the texts the cache lacks, caching each encoder batch as soon as it is done.
+
+    A chunk is one batch of the encoder (RELATED_BATCH_SIZE texts, about a second of the real
+    model's work on two cores), so a build killed at any moment loses at most the batch it was
+    encoding: with chunks of 256 (13 s), builds killed more often than that cached nothing."""
     todo = list(read.missing.items())
     job.progress("encoding", 0, len(todo))
-    for start in range(0, len(todo), ENCODE_CHUNK):
-        chunk = todo[start : start + ENCODE_CHUNK]
+    size = job.settings.batch_size
+    for start in range(0, len(todo), size):
+        chunk = todo[start : start + size]
         vectors = job.encoder.encode([text for _, text in chunk])
         job.store.cache_vectors(
             job.encoder.identity, zip((digest for digest, _ in chunk), vectors, strict=True)

@@ -45,6 +45,9 @@ def build(
     and statistics basis and ranks every list anew.
     """
     with BuildLock(settings.data_dir):
+        # Leftovers of failed or killed builds go first: on a disk that was full, their space
+        # is what lets this build write even its status.
+        clean_up(settings.generations_dir, settings.keep_generations)
         status = BuildStatus(settings.data_dir)
         status.start()
 
@@ -66,7 +69,6 @@ def _build_locked(
     settings: Settings, store: ArticleStore, encoder: Encoder, progress: Progress, *, full: bool
 ) -> BuildReport:
     root = settings.generations_dir
-    clean_up(root, settings.keep_generations)  # leftovers of killed builds
     profile = active_profile(settings.data_dir)
     previous, why_not = _previous_generation(root, encoder.identity)
     since = previous.manifest.store_revision if previous is not None else -1

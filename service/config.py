@@ -103,6 +103,12 @@ class Settings:
             "Load the model in the background when a server worker starts, so live answers are fast."
         ),
     )
+    live_encodings: int = field(
+        default=2,
+        metadata=_doc(
+            "Encodings of articles newer than the index (and drafts) that may run at once per server worker; more get 503 `live_busy` with `Retry-After`."
+        ),
+    )
     log_level: str = field(default="INFO", metadata=_doc("Logging level of the server and CLI."))
     options: RelatedOptions = field(
         default_factory=RelatedOptions, metadata={"doc": "", "derived": True}
@@ -261,6 +267,7 @@ def _validate(settings: Settings) -> None:
         "keep_generations",
         "hnsw_m",
         "max_text_chars",
+        "live_encodings",
     )
     for name in positive:
         if getattr(settings, name) < 1:

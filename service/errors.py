@@ -7,6 +7,7 @@ the API report the same failure the same way.
 
 from __future__ import annotations
 
+import errno
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,6 +19,8 @@ class RelatedError(Exception):
 
     status = 500
     code = "internal_error"
+    retry_after: int | None = None
+    """Seconds a client should wait before trying again (sent as `Retry-After`), if any."""
 
     def __init__(self, message: str, *, details: list[Any] | None = None) -> None:
         super().__init__(message)
@@ -33,6 +36,25 @@ class ConfigError(RelatedError):
 class InvalidParameter(RelatedError):
     status = 400
     code = "invalid_parameter"
+
+
+class InvalidJSON(RelatedError):
+    """A request body (or a line of a file) that is not JSON this service accepts."""
+
+    status = 400
+    code = "invalid_json"
+
+
+class UnknownArticles(RelatedError):
+    """Ids given as pins or blocks that name no stored article."""
+
+    status = 400
+    code = "unknown_articles"
+
+
+class PayloadTooLarge(RelatedError):
+    status = 413
+    code = "payload_too_large"
 
 
 class InvalidArticles(RelatedError):
@@ -66,6 +88,39 @@ class RebuildInProgress(RelatedError):
     code = "rebuild_in_progress"
 
 
+class NoStore(RelatedError):
+    """A read of a data directory that holds no article store (a typo in --data-dir?)."""
+
+    status = 404
+    code = "no_store"
+
+
+class StorageFull(RelatedError):
+    """The disk under the data directory is full: nothing was written."""
+
+    status = 507
+    code = "storage_full"
+
+
+DISK_FULL = "The disk under the data directory is full: nothing was written; free space and retry"
+
+
+class StoreBusy(RelatedError):
+    """Another write held the store for longer than a write may wait."""
+
+    status = 503
+    code = "store_busy"
+    retry_after = 2
+
+
+class LiveBusy(RelatedError):
+    """Every slot for encoding an article that is not in the index yet is taken."""
+
+    status = 503
+    code = "live_busy"
+    retry_after = 1
+
+
 class IndexNotReady(RelatedError):
     status = 503
     code = "index_not_ready"
@@ -82,6 +137,47 @@ class IndexMismatch(RelatedError):
 
     status = 503
     code = "index_mismatch"
+
+
+ERROR_CODES: tuple[tuple[int, str, str], ...] = (
+    (400, "invalid_parameter", "a bad parameter, option or field: the message names it"),
+    (
+        400,
+        "invalid_json",
+        "the body is not JSON this service takes: malformed, nested deeper than 64, a lone "
+        "surrogate, NaN or Infinity, or an integer of more than 4,300 digits",
+    ),
+    (
+        400,
+        "invalid_articles",
+        "records that failed validation, with `details`: where, field, reason",
+    ),
+    (400, "unknown_articles", "pins or blocks that name ids no stored article has"),
+    (400, "invalid_links", "a curated-links file with bad lines"),
+    (400, "bad_request", "a request the HTTP layer could not read"),
+    (401, "unauthorized", "a write without `Authorization: Bearer <token>`"),
+    (403, "forbidden", "a write with a wrong token"),
+    (404, "article_not_found", "no stored article has this id"),
+    (404, "not_found", "no such route"),
+    (404, "no_store", "(CLI) the data directory holds no article store"),
+    (405, "method_not_allowed", "the route exists, not with this method (`Allow` lists them)"),
+    (409, "no_articles", "a build or rebuild of an empty store"),
+    (409, "rebuild_in_progress", "(CLI) `related build` while another build of the directory runs"),
+    (413, "payload_too_large", "a body over `RELATED_MAX_BODY_BYTES`, chunked or not"),
+    (500, "internal_error", "a bug: the traceback is logged, never sent"),
+    (500, "invalid_configuration", "a bad RELATED_* value (the message names it)"),
+    (503, "index_not_ready", "nothing built yet"),
+    (503, "index_mismatch", "the index was built with another model or format: rebuild"),
+    (503, "store_busy", "another write held the store too long; `Retry-After` says when to retry"),
+    (
+        503,
+        "live_busy",
+        "every slot for encoding an article newer than the index is taken; `Retry-After`",
+    ),
+    (507, "storage_full", "the disk is full: nothing was written; free space and retry"),
+)
+"""Every error code the service and the CLI report: (status, code, when). The README's error
+table and the OpenAPI document are checked against it."""
 
 
 def error_body(
@@ -120,7 +216,10 @@ def register_error_handlers(app: Flask) -> None:
     def handle_related(error: RelatedError) -> Any:
         if error.status >= 500:
             log.error("%s: %s", error.code, error.message)
-        return respond(error.status, error.code, error.message, error.details)
+        response = respond(error.status, error.code, error.message, error.details)
+        if error.retry_after is not None:
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def handle_http(error: HTTPException) -> Any:
@@ -138,6 +237,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_crash(error: Exception) -> Any:
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            return handle_related(StorageFull(DISK_FULL))
         # The traceback goes to the log, never to the client.
         log.exception("unhandled error")
         return respond(500, "internal_error", "Internal server error; the details were logged")

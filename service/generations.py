@@ -56,11 +56,17 @@ def write_generation(root: Path, manifest: Manifest, parts: Parts) -> None:
     name = manifest.generation
     tmp = root / f"{TMP_PREFIX}{name}"
     tmp.mkdir()
-    write_parts(tmp, parts)
-    failpoint("mid-generation-write")
-    (tmp / MANIFEST).write_text(manifest.dumps(), encoding="utf-8")
-    fsync_tree(tmp)
-    os.rename(tmp, root / name)
+    try:
+        write_parts(tmp, parts)
+        failpoint("mid-generation-write")
+        (tmp / MANIFEST).write_text(manifest.dumps(), encoding="utf-8")
+        fsync_tree(tmp)
+        os.rename(tmp, root / name)
+    except BaseException:
+        # A failed write (a full disk) frees its space at once; a killed one is removed by
+        # the next build.
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     fsync_dir(root)
 
 

@@ -1,7 +1,9 @@
 """Ingestion: validated records into the store, as one transaction.
 
 A file (or an API request) is all-or-nothing: every bad record is reported with where it came
-from, and nothing is stored unless `skip_invalid` asks to keep the valid ones.
+from, and nothing is stored unless `skip_invalid` asks to keep the valid ones. Records are
+staged while they are read and published at the end in one short transaction
+(`service.store.staging`), so reading a large file never holds the store's write lock.
 """
 
 from __future__ import annotations
@@ -55,10 +57,6 @@ class IngestReport:
         }
 
 
-class _Abort(Exception):
-    """Raised inside the write transaction to roll it back once all records were checked."""
-
-
 def ingest(
     store: ArticleStore,
     records: Iterable[tuple[str, Any]],
@@ -67,58 +65,73 @@ def ingest(
     csv_cells: bool = False,
     progress: Callable[[], None] | None = None,
 ) -> IngestReport:
-    """Validate and upsert `records` ((where, raw record or FieldProblem) pairs) in one transaction.
+    """Validate `records` ((where, raw record or FieldProblem) pairs) and upsert them together.
 
-    Raises InvalidArticles (with every problem, capped) when any record is invalid and
-    `skip_invalid` is off; the store is then unchanged.
+    The records are staged first (`ArticleStore.stage`), without the store's write lock, and
+    published in one short transaction, so a large file neither blocks other writers while it
+    is read nor is ever half stored. Raises InvalidArticles (with every problem, capped) when any
+    record is invalid and `skip_invalid` is off; the store is then unchanged.
     """
     report = IngestReport()
     first_seen: dict[str, str] = {}
-    try:
-        with store.write() as writer:
-            report.revision = writer.revision
-            for where, raw in records:
-                report.read += 1
-                if progress is not None:
-                    progress()
-                result = (
-                    raw
-                    if isinstance(raw, FieldProblem)
-                    else validate_record(raw, where, csv_cells=csv_cells)
-                )
-                if isinstance(result, FieldProblem):
-                    result = [result]
-                if isinstance(result, Article) and result.id in first_seen:
-                    result = [
-                        FieldProblem(
-                            where,
-                            "id",
-                            f"duplicate id {result.id!r} (first seen at {first_seen[result.id]})",
-                        )
-                    ]
-                if isinstance(result, list):
-                    report.invalid += 1
-                    report.add_problems(result)
-                    continue
-                first_seen[result.id] = where
-                # Once a record is bad and nothing will be stored, keep validating but skip writes.
-                if report.invalid and not skip_invalid:
-                    continue
-                outcome = writer.upsert(result)
-                setattr(report, outcome, getattr(report, outcome) + 1)
-            if report.invalid and not skip_invalid:
-                raise _Abort
-    except _Abort:
-        report.inserted = report.updated = report.unchanged = 0
-        report.revision = None
-        more = report.problem_count - len(report.problems)
-        suffix = f" (and {more} more)" if more > 0 else ""
-        first = "; ".join(str(p) for p in report.problems[:3])
-        raise InvalidArticles(
-            f"{report.invalid} of {report.read} records are invalid, nothing was stored: {first}"
-            + (" ..." if len(report.problems) > 3 else "")
-            + suffix,
-            details=[p.to_json() for p in report.problems],
-        ) from None
+    with store.stage() as stage:
+        for where, raw in records:
+            report.read += 1
+            if progress is not None:
+                progress()
+            result = (
+                raw
+                if isinstance(raw, FieldProblem)
+                else validate_record(raw, where, csv_cells=csv_cells)
+            )
+            if isinstance(result, FieldProblem):
+                result = [result]
+            if isinstance(result, Article) and result.id in first_seen:
+                result = [
+                    FieldProblem(
+                        where,
+                        "id",
+                        f"duplicate id {result.id!r} (first seen at {first_seen[result.id]})",
+                    )
+                ]
+            if isinstance(result, list):
+                report.invalid += 1
+                report.add_problems(result)
+                continue
+            first_seen[result.id] = where
+            # Once a record is bad and nothing will be stored, keep validating but stage nothing.
+            if not report.invalid or skip_invalid:
+                stage.add(result)
+        if report.invalid and not skip_invalid:
+            raise _invalid(report)
+        published = stage.publish()
+    report.inserted, report.updated = published.inserted, published.updated
+    report.unchanged, report.revision = published.unchanged, published.revision
     report.committed = True
     return report
+
+
+def ingest_one(store: ArticleStore, raw: Any, where: str = "body") -> tuple[str, Article]:
+    """Validate and upsert one record; (outcome, the article as stored). The article comes from
+    the record itself, not from a read after the write, which a concurrent delete could empty."""
+    result = validate_record(raw, where)
+    if not isinstance(result, Article):
+        report = IngestReport(read=1, invalid=1)
+        report.add_problems(result)
+        raise _invalid(report)
+    published = store.publish_rows([result])
+    outcome = "inserted" if published.inserted else "updated" if published.updated else "unchanged"
+    return outcome, result
+
+
+def _invalid(report: IngestReport) -> InvalidArticles:
+    """The one-line error for a batch with invalid records (every problem in `details`)."""
+    more = report.problem_count - len(report.problems)
+    suffix = f" (and {more} more)" if more > 0 else ""
+    first = "; ".join(str(p) for p in report.problems[:3])
+    return InvalidArticles(
+        f"{report.invalid} of {report.read} records are invalid, nothing was stored: {first}"
+        + (" ..." if len(report.problems) > 3 else "")
+        + suffix,
+        details=[p.to_json() for p in report.problems],
+    )

@@ -211,9 +211,55 @@ OPTION_NAMES = tuple(BY_NAME)
 LIST_OPTIONS = tuple(d.name for d in DECLARATIONS if d.kind == "ids")
 
 
-def parse_value(declaration: Declaration, value: Any, settings: Settings | None = None) -> Any:
-    """One option's value from a raw value; ValueError with the reason when it is bad."""
+JSON_TYPES: dict[Kind, tuple[tuple[type, ...], str]] = {
+    "int": ((int,), "a JSON integer"),
+    "float": ((int, float), "a JSON number"),
+    "bool": ((bool,), "true or false"),
+    "ids": ((list, str), "a JSON array of strings (or one string)"),
+    "date": ((str,), "a string"),
+    "choice": ((str,), "a string"),
+    "text": ((str,), "a string"),
+}
+"""What each kind of option must be in a JSON body: JSON has types, so `"k": "3"` is refused
+rather than guessed at (a query string or a CLI flag has only text, parsed by kind)."""
+
+
+def check_json_type(declaration: Declaration, value: Any) -> None:
+    """ValueError unless `value` has the JSON type of its option's kind."""
+    types, name = JSON_TYPES[declaration.kind]
+    wrong_bool = isinstance(value, bool) and bool not in types
+    if wrong_bool or not isinstance(value, types):
+        raise ValueError(f"must be {name}, got {_json_type(value)}")
+    if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+        raise ValueError(f"must be {name}, got an array holding something else")
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return f"a string ({value[:30]!r})"
+    if isinstance(value, dict):
+        return "an object"
+    return "an array" if isinstance(value, list) else type(value).__name__
+
+
+def parse_value(
+    declaration: Declaration, value: Any, settings: Settings | None = None, *, json: bool = False
+) -> Any:
+    """One option's value from a raw value; ValueError with the reason when it is bad.
+
+    With `json`, `value` came from a JSON body: it must have its kind's JSON type, and a list of
+    ids is taken item by item, a single string as one item (a query string or flag also
+    separates ids with commas)."""
     kind = declaration.kind
+    if json:
+        check_json_type(declaration, value)
+        if kind == "ids":  # each item is one value: an id may hold a comma
+            items = [value] if isinstance(value, str) else value
+            return tuple(item.strip() for item in items if item.strip())
     high = declaration.high
     if declaration.high_setting is not None and settings is not None:
         high = getattr(settings, declaration.high_setting)
@@ -250,9 +296,12 @@ def declaration_default(declaration: Declaration) -> Any:
     return next(f.default for f in fields(RelatedOptions) if f.name == declaration.name)
 
 
-def parse_options(raw: Mapping[str, Any], settings: Settings) -> RelatedOptions:
+def parse_options(
+    raw: Mapping[str, Any], settings: Settings, *, json: bool = False
+) -> RelatedOptions:
     """Options from `raw` (None or absent means the default from `settings`); InvalidParameter
-    naming the parameter for an unknown name or a bad value."""
+    naming the parameter for an unknown name or a bad value. `json`: the values came from a
+    JSON body and must have their kinds' JSON types (see `parse_value`)."""
     unknown = sorted(set(raw) - set(OPTION_NAMES))
     if unknown:
         raise InvalidParameter(
@@ -263,7 +312,7 @@ def parse_options(raw: Mapping[str, Any], settings: Settings) -> RelatedOptions:
         if value is None:
             continue
         try:
-            values[name] = parse_value(BY_NAME[name], value, settings)
+            values[name] = parse_value(BY_NAME[name], value, settings, json=json)
         except ValueError as exc:
             raise InvalidParameter(f"Parameter {name!r} {exc}") from None
     return replace(settings.options, **values)

@@ -7,12 +7,13 @@ record that can't even be parsed comes back as a FieldProblem naming its line.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from service.articles import FieldProblem
+from service import json_input
+from service.articles import KNOWN_FIELDS, FieldProblem
+from service.errors import InvalidArticles
 
 Parsed = tuple[str, Any | FieldProblem]
 
@@ -48,17 +49,17 @@ def _read_jsonl(handle: TextIO) -> Iterator[Parsed]:
             continue
         where = f"line {number}"
         try:
-            yield where, json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield where, FieldProblem(where, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
+            yield where, json_input.loads(line)
+        except json_input.JSONRefused as exc:
+            reason = str(exc).replace(" at line 1 column ", " at column ")
+            yield where, FieldProblem(where, None, f"invalid JSON: {reason}")
 
 
 def _read_json_array(handle: TextIO) -> Iterator[Parsed]:
     try:
-        data = json.load(handle)
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}"
-        yield where, FieldProblem(where, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
+        data = json_input.loads(handle.read())
+    except json_input.JSONRefused as exc:
+        yield "file", FieldProblem("file", None, f"invalid JSON: {exc}")
         return
     if isinstance(data, dict):
         data = [data]
@@ -76,6 +77,7 @@ def _read_csv(handle: TextIO) -> Iterator[Parsed]:
     reader = csv.DictReader(handle)
     if not reader.fieldnames:
         return
+    _check_header(list(reader.fieldnames))
     for row in reader:
         # Line of the row's last physical line: quoted cells may span lines.
         where = f"line {reader.line_num}"
@@ -83,3 +85,27 @@ def _read_csv(handle: TextIO) -> Iterator[Parsed]:
             yield where, FieldProblem(where, None, "more cells than the header has columns")
             continue
         yield where, dict(row)
+
+
+def _check_header(header: list[str]) -> None:
+    """InvalidArticles naming the header when it can't be the fields of article records: the
+    first row must name them (id, title, ...), separated by commas."""
+    if "id" in header and "title" in header:
+        return
+    shown = ",".join(header)
+    shown = shown if len(shown) <= 120 else shown[:117] + "..."
+    separators = [s for s in (";", "\t", "|") if len(header) == 1 and s in header[0]]
+    if separators:
+        reason = (
+            f"the header {shown!r} is one column: columns must be separated by ',' "
+            f"(this file seems to use {separators[0]!r})"
+        )
+    else:
+        missing = " and ".join(repr(name) for name in ("id", "title") if name not in header)
+        reason = (
+            f"the header {shown!r} has no {missing} column: the first row must name the "
+            f"fields ({', '.join(KNOWN_FIELDS)}, or any other), in lower case"
+        )
+    raise InvalidArticles(
+        f"line 1: {reason}", details=[FieldProblem("line 1", None, reason).to_json()]
+    )

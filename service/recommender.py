@@ -201,7 +201,12 @@ class Recommender:
     def _pinned(
         self, source: Article, editorial: Editorial, options: RelatedOptions
     ) -> list[RelatedItem]:
-        ids = [i for i in editorial.pins if i != source.id and i not in options.exclude]
+        # Blocks win over pins (see service.editorial): a blocked id never appears.
+        ids = [
+            i
+            for i in editorial.pins
+            if i != source.id and i not in options.exclude and i not in editorial.blocked
+        ]
         keys = [editorial.keys[i] for i in ids if i in editorial.keys]
         if not keys:
             return []

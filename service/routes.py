@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from service import json_input
 from service.articles import Article, validate_record
-from service.build_state import BuildLock, read_status
+from service.build_state import ACTIVE_STATES, read_status
 from service.curated import read_curated, write_curated
 from service.editorial import Kind, read_list, write_list
 from service.errors import (
     ArticleNotFound,
     Forbidden,
     IndexMismatch,
+    InvalidJSON,
     InvalidParameter,
+    PayloadTooLarge,
     Unauthorized,
 )
-from service.ingest import ingest
-from service.options import LIST_OPTIONS, OPTION_NAMES
-from service.rebuild import request_rebuild
+from service.ingest import ingest, ingest_one
+from service.options import LIST_OPTIONS, OPTION_NAMES, parse_options
+from service.rebuild import is_pending, request_rebuild
 from service.services import Services
 
 api = Blueprint("api", __name__)
@@ -34,10 +36,16 @@ def services() -> Services:
     return found
 
 
+OPEN_POSTS = ("api.related_to_draft", "api.related_with_body")
+"""POSTs that only read: a draft or a long option list sent as a body needs no token."""
+
+BODY_CHUNK = 64 * 1024
+
+
 @api.before_app_request
 def require_token_for_writes() -> None:
     token = services().settings.api_token
-    if not token or request.method not in WRITE_METHODS:
+    if not token or request.method not in WRITE_METHODS or request.endpoint in OPEN_POSTS:
         return
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
@@ -48,18 +56,25 @@ def require_token_for_writes() -> None:
 
 
 def json_body() -> Any:
-    raw = request.get_data(cache=False)
+    """The request body as JSON, read strictly (`service.json_input`): 413 past the size limit
+    whether or not the client declared a length (a chunked body is counted as it arrives),
+    400 `invalid_json` for anything that is not JSON this service accepts."""
+    limit = services().settings.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
+    stream, parts, size = request.stream, [], 0
+    while chunk := stream.read(BODY_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"Request body is larger than {limit} bytes")
+        parts.append(chunk)
+    raw = b"".join(parts)
     if not raw.strip():
-        raise InvalidParameter("The request body is empty; send JSON")
+        raise InvalidJSON("The request body is empty; send JSON")
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = (
-            f" at line {exc.lineno} column {exc.colno}"
-            if isinstance(exc, json.JSONDecodeError)
-            else ""
-        )
-        raise InvalidParameter(f"The request body is not valid JSON{where}") from None
+        return json_input.loads(raw)
+    except json_input.JSONRefused as exc:
+        raise InvalidJSON(f"The request body is not valid JSON: {exc}") from None
 
 
 @api.get("/healthz")
@@ -79,8 +94,9 @@ def index_state() -> Response:
     body: dict[str, Any] = {
         "ok": True,
         "articles_in_store": s.store.count(),
-        "rebuild": read_status(s.settings.data_dir),
-        "rebuild_running": BuildLock.is_held(s.settings.data_dir),
+        "rebuild": (status := read_status(s.settings.data_dir)),
+        "rebuild_running": (status or {}).get("state") in ACTIVE_STATES,
+        "rebuild_queued": is_pending(s.settings.data_dir),
         "curated": dict(zip(("sources", "links"), s.store.curated_counts(), strict=True)),
     }
     try:
@@ -110,11 +126,11 @@ def index_state() -> Response:
 
 @api.post("/index/rebuild")
 def rebuild() -> tuple[Response, int]:
-    outcome = request_rebuild(services().settings)
+    outcome = request_rebuild(services().settings, services().store)
     return jsonify(ok=True, **outcome), 202
 
 
-@api.get("/articles/<article_id>")
+@api.get("/articles/<path:article_id>")
 def get_article(article_id: str) -> Response:
     stored = services().store.get(article_id)
     if stored is None:
@@ -123,18 +139,34 @@ def get_article(article_id: str) -> Response:
 
 
 def query_options() -> dict[str, Any]:
-    """Query-string options as raw values: repeated list options are merged."""
+    """Query-string options as raw values: repeated list options are merged; any other option
+    given twice is an error (which one was meant?)."""
     raw: dict[str, Any] = {}
     for name in request.args:
         values = request.args.getlist(name)
+        if len(values) > 1 and name not in LIST_OPTIONS:
+            raise InvalidParameter(f"Parameter {name!r} is given {len(values)} times; give it once")
         raw[name] = values if name in LIST_OPTIONS else values[-1]
     return raw
 
 
-@api.get("/articles/<article_id>/related")
+@api.get("/articles/<path:article_id>/related")
 def related(article_id: str) -> Response:
     recommender = services().recommender
     options = recommender.options(query_options())
+    result = recommender.related(article_id, options=options)
+    return jsonify(ok=True, **result.to_json())
+
+
+@api.post("/articles/<path:article_id>/related")
+def related_with_body(article_id: str) -> Response:
+    """The same list with its options in a JSON object: for option lists too long for a URL
+    (an `exclude` of hundreds of ids). A read: it needs no token."""
+    body = json_body()
+    if not isinstance(body, dict):
+        raise InvalidParameter("POST /articles/<id>/related takes one JSON object of options")
+    recommender = services().recommender
+    options = parse_options(body, services().settings, json=True)
     result = recommender.related(article_id, options=options)
     return jsonify(ok=True, **result.to_json())
 
@@ -168,7 +200,8 @@ def related_to_draft() -> Response:
             details=[p.to_json() for p in draft],
         )
     recommender = services().recommender
-    result = recommender.related_to_draft(draft, recommender.options(option_values))
+    options = parse_options(option_values, services().settings, json=True)
+    result = recommender.related_to_draft(draft, options)
     return jsonify(ok=True, **result.to_json())
 
 
@@ -180,7 +213,7 @@ def id_list_body() -> list[str]:
     return ids
 
 
-@api.route("/articles/<article_id>/<any(pins, blocks):kind>", methods=["GET", "PUT", "DELETE"])
+@api.route("/articles/<path:article_id>/<any(pins, blocks):kind>", methods=["GET", "PUT", "DELETE"])
 def editorial_list(article_id: str, kind: Kind) -> Response:
     store = services().store
     if request.method == "GET":
@@ -190,7 +223,7 @@ def editorial_list(article_id: str, kind: Kind) -> Response:
     return jsonify(ok=True, article=article_id, ids=ids)
 
 
-@api.route("/articles/<article_id>/curated", methods=["GET", "PUT", "DELETE"])
+@api.route("/articles/<path:article_id>/curated", methods=["GET", "PUT", "DELETE"])
 def curated_links(article_id: str) -> Response:
     store = services().store
     if request.method == "GET":
@@ -222,6 +255,11 @@ def put_global_blocks() -> Response:
     return jsonify(ok=True, ids=write_list(services().store, "blocks", None, id_list_body()))
 
 
+@api.delete("/blocks")
+def delete_global_blocks() -> Response:
+    return jsonify(ok=True, ids=write_list(services().store, "blocks", None, []))
+
+
 @api.post("/articles")
 def post_articles() -> tuple[Response, int]:
     body = json_body()
@@ -235,7 +273,7 @@ def post_articles() -> tuple[Response, int]:
     return jsonify(ok=True, **report.to_json()), status
 
 
-@api.put("/articles/<article_id>")
+@api.put("/articles/<path:article_id>")
 def put_article(article_id: str) -> tuple[Response, int]:
     body = json_body()
     if not isinstance(body, dict):
@@ -244,16 +282,13 @@ def put_article(article_id: str) -> tuple[Response, int]:
         raise InvalidParameter(
             f"Field 'id' ({body['id']!r}) does not match the URL ({article_id!r})"
         )
-    report = ingest(services().store, [("body", body)])
-    stored = services().store.get(article_id)
-    assert stored is not None
-    outcome = "inserted" if report.inserted else "updated" if report.updated else "unchanged"
-    return jsonify(ok=True, outcome=outcome, article=stored.article.to_json()), (
-        201 if report.inserted else 200
+    outcome, article = ingest_one(services().store, body)
+    return jsonify(ok=True, outcome=outcome, article=article.to_json()), (
+        201 if outcome == "inserted" else 200
     )
 
 
-@api.delete("/articles/<article_id>")
+@api.delete("/articles/<path:article_id>")
 def delete_article(article_id: str) -> Response:
     with services().store.write() as writer:
         if not writer.delete(article_id):

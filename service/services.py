@@ -10,6 +10,7 @@ from embeddings.encoder import Encoder, SentenceTransformerEncoder
 from embeddings.hashing import HashingEncoder, is_hashing_model
 from service.config import Settings
 from service.generations import CurrentGeneration
+from service.live import LiveEncoder
 from service.recommender import Recommender
 from service.store import ArticleStore
 
@@ -38,12 +39,14 @@ class Services:
         store = ArticleStore(settings.db_path)
         generations = CurrentGeneration(settings.generations_dir, ef_search=settings.hnsw_ef_search)
         encoder = encoder or make_encoder(settings)
+        # Requests encode through the bounded, caching LiveEncoder (see service.live).
+        live = LiveEncoder(encoder, store, settings.live_encodings)
         return cls(
             settings,
             store,
             generations,
             encoder,
-            Recommender(settings, store, generations, encoder),
+            Recommender(settings, store, generations, live),
         )
 
     def warm_up_in_background(self) -> None:

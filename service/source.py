@@ -2,14 +2,16 @@
 
 An indexed article's query is its own row of the generation; a new article (stored after the
 build) or a draft is encoded (or found in the embedding cache) and transformed by the
-generation's lexical models. Whatever needs the query (the search, the near-duplicate check,
+generation's lexical models, both over cut text and through the bounded, caching encoder of
+`service.live`. Whatever needs the query (the search, the near-duplicate check,
 explanations) takes it from here, so a draft is encoded exactly once per request.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import cached_property
+from typing import Any, Generic, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -18,9 +20,34 @@ from embeddings.encoder import Encoder
 from embeddings.features import Queries
 from embeddings.fusion import query_stats
 from embeddings.signals import SPARSE_SIGNALS
-from service.articles import Article, embedding_text, item_text, text_hash
+from service.articles import Article, embedding_text, text_hash
 from service.generations import Generation
+from service.live import LIVE_TEXT_CHARS, live_item_text
 from service.store import ArticleStore
+
+T = TypeVar("T")
+
+
+class computed_once(Generic[T]):
+    """`functools.cached_property` without its lock. On Python 3.11 that lock is one per
+    property for every instance, so while one request encoded a live article (up to seconds)
+    every other request computing its own query waited for it. A Source belongs to one request,
+    so one thread: it needs no lock."""
+
+    def __init__(self, func: Callable[[Any], T]) -> None:
+        self.func = func
+        self.name = func.__name__
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> computed_once[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | computed_once[T]:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.name] = value  # later reads find it before this descriptor
+        return value
 
 
 @dataclass
@@ -33,27 +60,25 @@ class Source:
     store: ArticleStore
     max_text_chars: int
 
-    @cached_property
+    @computed_once
     def position(self) -> int | None:
         """Its row in the generation; None when it is not indexed (new, or a draft)."""
         return self.generation.position(self.key) if self.key is not None else None
 
-    @cached_property
+    @computed_once
     def text(self) -> Article:
-        """The article as the ranking reads it: the collection's chrome left out."""
+        """The article as the ranking reads it: the body cut (see service.live) and the
+        collection's chrome left out."""
         chrome = self.generation.parts.chrome
-        return (
-            replace(self.article, body=chrome.strip(self.article.body))
-            if len(chrome)
-            else self.article
-        )
+        body = self.article.body[:LIVE_TEXT_CHARS]
+        return replace(self.article, body=chrome.strip(body) if len(chrome) else body)
 
-    @cached_property
+    @computed_once
     def query(self) -> Queries:
         corpus = self.generation.corpus
         if self.position is not None:
             return corpus.queries(np.asarray([self.position], dtype=np.int64))
-        item = item_text(self.text)
+        item = live_item_text(self.text)
         sparse = {}
         for signal in SPARSE_SIGNALS:
             assert signal.document is not None
@@ -67,7 +92,7 @@ class Source:
         }
         return Queries(self.vector()[None, :], sparse, scalars)
 
-    @cached_property
+    @computed_once
     def stats(self) -> npt.NDArray[np.float32]:
         """The query's mean and spread of each signal over the generation's basis."""
         return query_stats(self.generation.corpus.basis, self.query)

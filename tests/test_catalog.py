@@ -80,11 +80,12 @@ def test_bad_parameters_are_refused_by_name(client: FlaskClient) -> None:
 
 def test_review_places_each_curated_link_in_the_list_as_served(client: FlaskClient) -> None:
     deep = client.get(f"/articles/{HEATWAVE}/related?k=50").get_json()["related"]
-    near, far = deep[1]["id"], deep[12]["id"]
+    assert len(deep) >= 8  # only articles above a typical one: not 50 on the sample
+    near, far, blocked, banned = (deep[i]["id"] for i in (1, len(deep) - 1, 2, 3))
     client.put(f"/articles/{HEATWAVE}/curated", json={"ids": [far, "gone", near]})
     client.put(f"/articles/{HEATWAVE}/pins", json={"ids": [far]})
-    client.put(f"/articles/{HEATWAVE}/blocks", json={"ids": ["gone"]})
-    client.put("/blocks", json={"ids": [deep[20]["id"]]})
+    client.put(f"/articles/{HEATWAVE}/blocks", json={"ids": [blocked]})
+    client.put("/blocks", json={"ids": [banned]})
 
     review = client.get(f"/catalog/articles/{HEATWAVE}/review").get_json()
     served = client.get(f"/articles/{HEATWAVE}/related?k=50").get_json()["related"]
@@ -104,8 +105,8 @@ def test_review_places_each_curated_link_in_the_list_as_served(client: FlaskClie
     assert review["found"] == sum(1 for link in review["curated"] if link["found"])
     assert links[far]["title"] and "body" not in links[far]
     assert [p["id"] for p in review["pins"]] == [far] and review["pins"][0]["in_store"]
-    assert review["blocks"] == [{"id": "gone", "in_store": False}]
-    assert [b["id"] for b in review["global_blocks"]] == [deep[20]["id"]]
+    assert [(b["id"], b["in_store"]) for b in review["blocks"]] == [(blocked, True)]
+    assert [b["id"] for b in review["global_blocks"]] == [banned]
 
     narrow = client.get(f"/catalog/articles/{HEATWAVE}/review?k=1").get_json()
     assert narrow["found"] == 1 and narrow["k"] == 1

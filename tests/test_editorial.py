@@ -44,6 +44,51 @@ def test_cli_pins_and_blocks(settings: Settings) -> None:
         cli, ["pins", HEATWAVE, "2026-10-20-jazz-festival-lineup", "--data-dir", d]
     )
     assert result.exit_code == 0 and result.output.strip() == "2026-10-20-jazz-festival-lineup"
-    assert runner.invoke(cli, ["blocks", "a", "b", "--data-dir", d]).output.split() == ["a", "b"]
+    blocked = ["2026-05-11-northport-fc-win-league", "2026-09-29-measles-outbreak-schools"]
+    assert runner.invoke(cli, ["blocks", *blocked, "--data-dir", d]).output.split() == blocked
     out = runner.invoke(cli, ["related", HEATWAVE, "--k", "2", "--data-dir", d]).output
     assert "pinned  2026-10-20-jazz-festival-lineup" in out
+
+
+JAZZ = "2026-10-20-jazz-festival-lineup"
+LEAGUE = "2026-05-11-northport-fc-win-league"
+
+
+def test_pins_and_blocks_of_ids_that_do_not_exist_are_refused(client: FlaskClient) -> None:
+    for path in (f"/articles/{HEATWAVE}/pins", f"/articles/{HEATWAVE}/blocks", "/blocks"):
+        response = client.put(path, json={"ids": [JAZZ, "no-such-article"]})
+        body = response.get_json()
+        assert response.status_code == 400 and body["code"] == "unknown_articles"
+        assert "'no-such-article'" in body["error"] and body["details"] == ["no-such-article"]
+        assert client.get(path).get_json()["ids"] == []  # nothing changed
+
+
+def test_an_article_cannot_be_blocked_under_itself(client: FlaskClient) -> None:
+    response = client.put(f"/articles/{HEATWAVE}/blocks", json={"ids": [HEATWAVE]})
+    assert response.status_code == 400 and "blocked under itself" in response.get_json()["error"]
+
+
+def test_blocks_win_over_pins(client: FlaskClient) -> None:
+    assert client.put(f"/articles/{HEATWAVE}/pins", json={"ids": [JAZZ, LEAGUE]}).status_code == 200
+    assert ids(related(client, k=5))[:2] == [JAZZ, LEAGUE]
+    # A global block added after the pin hides it...
+    assert client.put("/blocks", json={"ids": [JAZZ]}).status_code == 200
+    body = related(client, k=5)
+    assert JAZZ not in ids(body) and ids(body)[0] == LEAGUE and len(body["related"]) == 5
+    # ...and pinning a blocked id is refused, globally blocked or under the article.
+    response = client.put(f"/articles/{HEATWAVE}/pins", json={"ids": [JAZZ]})
+    assert response.status_code == 400 and "blocks win over pins" in response.get_json()["error"]
+    assert client.delete("/blocks").get_json() == {"ok": True, "ids": []}
+    assert ids(related(client, k=5))[:2] == [JAZZ, LEAGUE]
+    client.put(f"/articles/{HEATWAVE}/blocks", json={"ids": [LEAGUE]})
+    assert client.put(f"/articles/{HEATWAVE}/pins", json={"ids": [LEAGUE]}).status_code == 400
+
+
+def test_cli_pins_with_ids_and_clear_is_an_error(settings: Settings) -> None:
+    runner = CliRunner(env={"RELATED_MODEL": "hashing"})
+    result = runner.invoke(
+        cli, ["pins", HEATWAVE, JAZZ, "--clear", "--data-dir", str(settings.data_dir)]
+    )
+    assert result.exit_code == 2 and "not both" in result.output
+    shown = runner.invoke(cli, ["pins", HEATWAVE, "--data-dir", str(settings.data_dir)])
+    assert shown.output.strip() == "(no pins)"

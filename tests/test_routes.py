@@ -146,7 +146,7 @@ def test_malformed_json_and_mismatched_id_are_400(client: FlaskClient) -> None:
     assert_error(
         client.post("/articles", data="{nope", content_type="application/json"),
         400,
-        "invalid_parameter",
+        "invalid_json",
     )
     assert_error(
         client.put("/articles/a", json={"id": "b", "title": "t"}), 400, "invalid_parameter"

@@ -182,9 +182,12 @@ def test_find_an_article_and_review_its_list_and_curated_links(
     first.get_by_text("Why this article?").click()
     parts = first.locator("table.parts")
     expect(parts).to_be_visible()
-    expect(parts.locator("tbody th")).to_have_text(
-        ["Meaning (embeddings)", "Shared words", "Tags and section"]
-    )
+    explained = api(server, f"/articles/{HEATWAVE}/related?k=5&explain=true")["related"][0]
+    weighted = [n for n, p in explained["explanation"]["parts"].items() if p["weight"]]
+    assert weighted[:3] == ["dense", "lexical", "labels"]
+    expect(parts.locator("tbody th")).to_have_count(len(weighted))  # signals with a weight
+    expect(parts.locator("tbody th").first).to_have_text("Meaning (embeddings)")
+    expect(parts.locator("tfoot td").last).to_have_text(f"{related['related'][0]['score']:.2f}")
     expect(first.locator(".explanation dl")).to_contain_text("Strongest shared terms")
     assert accessibility_problems(page) == []
     save_screenshot(page, shots, "article-laptop")

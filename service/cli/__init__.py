@@ -13,7 +13,7 @@ import os
 
 import click
 
-from service.cli.articles import ingest
+from service.cli.articles import articles, ingest
 from service.cli.build import build_command
 from service.cli.common import RelatedGroup
 from service.cli.curated import curated
@@ -36,6 +36,7 @@ def cli() -> None:
 
 for command in (
     ingest,
+    articles,
     build_command,
     serve,
     related_command,

@@ -1,4 +1,5 @@
-"""`related ingest`: upsert the articles of a file."""
+"""`related ingest` and `related articles`: upsert the articles of a file; show, list and
+delete stored articles."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from service.cli.common import data_dir_option, progress_disabled, settings_for
+from service.cli.common import data_dir_option, exit_code, progress_disabled, settings_for
+from service.errors import ArticleNotFound, RelatedError, error_body
 
 
 @click.command()
@@ -22,10 +24,17 @@ from service.cli.common import data_dir_option, progress_disabled, settings_for
     help="Input format [default: from the extension or content].",
 )
 @click.option("--skip-invalid", is_flag=True, help="Store the valid records and report the rest.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a JSON summary; errors too, in the API's error shape (every problem listed).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @data_dir_option
+@click.pass_context
 def ingest(
+    ctx: click.Context,
     file: Path,
     fmt: str | None,
     skip_invalid: bool,
@@ -41,19 +50,81 @@ def ingest(
     settings = settings_for(data_dir=data_dir)
     fmt = fmt or detect_format(file)
     store = ArticleStore(settings.db_path)
-    with tqdm(
-        desc="ingest", unit=" articles", disable=progress_disabled(quiet), file=sys.stderr
-    ) as bar:
-        report = run_ingest(
-            store,
-            read_records(file, fmt),
-            skip_invalid=skip_invalid,
-            csv_cells=fmt == "csv",
-            progress=lambda: bar.update(1),
-        )
+    try:
+        with tqdm(
+            desc="ingest", unit=" articles", disable=progress_disabled(quiet), file=sys.stderr
+        ) as bar:
+            report = run_ingest(
+                store,
+                read_records(file, fmt),
+                skip_invalid=skip_invalid,
+                csv_cells=fmt == "csv",
+                progress=lambda: bar.update(1),
+            )
+    except RelatedError as exc:
+        if not as_json:
+            raise
+        click.echo(json.dumps(error_body(exc.status, exc.code, exc.message, exc.details)))
+        ctx.exit(exit_code(exc))
     if as_json:
         click.echo(json.dumps(report.to_json()))
         return
     click.echo(report.summary())
     for problem in report.problems:
         click.echo(f"  skipped {problem}", err=True)
+
+
+@click.group()
+def articles() -> None:
+    """Show, list and delete stored articles (`related ingest` adds them)."""
+
+
+@articles.command("show")
+@click.argument("article_id")
+@data_dir_option
+def show(article_id: str, data_dir: Path | None) -> None:
+    """Print the stored article ARTICLE_ID as JSON (the API's GET /articles/<id>)."""
+    from service.store import ArticleStore
+
+    store = ArticleStore.existing(settings_for(data_dir=data_dir).db_path)
+    stored = store.get(article_id)
+    if stored is None:
+        raise ArticleNotFound(article_id)
+    click.echo(json.dumps(stored.article.to_json(), ensure_ascii=False, indent=2))
+
+
+@articles.command("list")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line (no body).")
+@data_dir_option
+def list_articles(limit: int | None, as_json: bool, data_dir: Path | None) -> None:
+    """List the stored articles in the order they were first stored: id, date, title."""
+    from service.store import ArticleStore
+
+    store = ArticleStore.existing(settings_for(data_dir=data_dir).db_path)
+    for count, stored in enumerate(store.iter_articles(), start=1):
+        article = stored.article
+        if as_json:
+            data = article.to_json()
+            del data["body"]
+            click.echo(json.dumps(data, ensure_ascii=False))
+        else:
+            click.echo(f"{article.id}\t{article.published or '-'}\t{article.title}")
+        if limit is not None and count >= limit:
+            break
+
+
+@articles.command("delete")
+@click.argument("article_ids", nargs=-1, required=True)
+@data_dir_option
+def delete(article_ids: tuple[str, ...], data_dir: Path | None) -> None:
+    """Delete ARTICLE_IDS, all or none (an unknown id deletes nothing). Their lists drop out
+    of every other list at once; the next build removes them from the index."""
+    from service.store import ArticleStore
+
+    store = ArticleStore.existing(settings_for(data_dir=data_dir).db_path)
+    with store.write() as writer:
+        for article_id in dict.fromkeys(article_ids):
+            if not writer.delete(article_id):
+                raise ArticleNotFound(article_id)
+    click.echo("\n".join(f"deleted {article_id}" for article_id in dict.fromkeys(article_ids)))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 from tqdm import tqdm
@@ -47,12 +49,53 @@ class PhaseBars:
             self.bar = None
 
 
+class PhaseLines:
+    """Progress as plain lines, for output that is not a terminal (a log file, a pipe, CI):
+    a line when a phase starts and ends, and one every LINE_EVERY_S seconds in between."""
+
+    LINE_EVERY_S = 10.0
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.phase = ""
+        self.last = 0.0
+        self.done = self.total = 0
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if phase != self.phase:
+            self.close()
+            self.phase, self.last = phase, now
+            self._line(done, total)
+        elif done >= total or now - self.last >= self.LINE_EVERY_S:
+            self.last = now
+            self._line(done, total)
+        self.done, self.total = done, total
+
+    def _line(self, done: int, total: int) -> None:
+        share = f" ({100 * done / total:.0f}%)" if total else ""
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        print(f"{stamp} {self.phase}: {done}/{total}{share}", file=self.out, flush=True)
+
+    def close(self) -> None:
+        if self.phase and self.done < self.total:
+            self._line(self.done, self.total)
+        self.phase = ""
+
+
+def progress_for(quiet: bool) -> PhaseBars | PhaseLines:
+    """Bars on a terminal, lines elsewhere, nothing with --quiet."""
+    if not quiet and not sys.stderr.isatty():
+        return PhaseLines(sys.stderr)
+    return PhaseBars(progress_disabled(quiet))
+
+
 def run_build(settings: Settings, *, quiet: bool, full: bool = False) -> BuildReport:
     from service.builder import build
     from service.services import make_encoder
     from service.store import ArticleStore
 
-    bars = PhaseBars(progress_disabled(quiet))
+    bars = progress_for(quiet)
     try:
         with ArticleStore(settings.db_path) as store:
             return build(settings, store, make_encoder(settings), progress=bars, full=full)
@@ -79,12 +122,21 @@ def build_command(
     as_json: bool, quiet: bool, full: bool, until_idle: bool, data_dir: Path | None
 ) -> None:
     """Encode new and changed articles, build the index and neighbour lists, publish them."""
+    from service.build_state import BuildLock
+    from service.errors import RebuildInProgress
     from service.rebuild import take_pending
 
     settings = settings_for(data_dir=data_dir)
     while True:
+        if until_idle:  # asked for by the API: wait for a running build rather than fail
+            BuildLock.wait_free(settings.data_dir)
         take_pending(settings.data_dir)
-        report = run_build(settings, quiet=quiet, full=full)
+        try:
+            report = run_build(settings, quiet=quiet, full=full)
+        except RebuildInProgress:
+            if until_idle:
+                continue  # another build took the lock first: wait for it, then build
+            raise
         click.echo(json.dumps(report.to_json()) if as_json else report.summary())
         full = False  # a queued round after a full build only needs the changes
         if not (until_idle and take_pending(settings.data_dir)):

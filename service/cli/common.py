@@ -4,6 +4,7 @@ derived from the declarations in `service.options`."""
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,28 +18,40 @@ from service.options import DECLARATIONS, Group
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+SIGPIPE_EXIT = 141
+"""What a shell reports for a program ended by SIGPIPE (128 + 13), as `cat` in `cat | head`."""
+
+
 class RelatedGroup(click.Group):
-    """Turns every failure into one line and an exit code; no traceback unless RELATED_DEBUG."""
+    """Turns every failure into one line and an exit code; no traceback unless RELATED_DEBUG.
+    A reader that goes away (`related export | head`) ends the command quietly."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:
+            # Python would complain again when it flushes stdout at exit: point it at nothing.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(SIGPIPE_EXIT)
         except RelatedError as exc:
             if os.environ.get("RELATED_DEBUG"):
                 raise
+            # One line: the message names the first problems; --json (where offered) has all.
             click.echo(f"Error: {exc.message}", err=True)
-            for detail in (exc.details or [])[:20]:
-                if isinstance(detail, dict) and "where" in detail:
-                    field = f" field {detail['field']!r}:" if detail.get("field") else ""
-                    click.echo(f"  {detail['where']}:{field} {detail['reason']}", err=True)
-            ctx.exit(2 if exc.status < 500 else 1)
+            ctx.exit(exit_code(exc))
         except Exception as exc:
             if os.environ.get("RELATED_DEBUG"):
                 raise
             click.echo(f"Error: {type(exc).__name__}: {exc}", err=True)
             ctx.exit(1)
+
+
+def exit_code(error: RelatedError) -> int:
+    """2 for bad input (a 4xx error), 1 for everything else."""
+    return 2 if error.status < 500 else 1
 
 
 def data_dir_option(func: F) -> F:
@@ -52,6 +65,16 @@ def data_dir_option(func: F) -> F:
 
 def settings_for(**overrides: Any) -> Settings:
     return load_settings(**overrides)
+
+
+def reading_settings(data_dir: Path | None) -> Settings:
+    """Settings for a command that reads a store: NoStore (exit 2) when the data directory has
+    none, rather than creating an empty one and answering from it."""
+    from service.store import ArticleStore
+
+    settings = settings_for(data_dir=data_dir)
+    ArticleStore.existing(settings.db_path).close()
+    return settings
 
 
 def raw_options(values: dict[str, Any]) -> dict[str, Any]:

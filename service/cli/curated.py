@@ -42,7 +42,7 @@ def show(article_id: str, data_dir: Path | None) -> None:
     from service.curated import read_curated
     from service.store import ArticleStore
 
-    store = ArticleStore(settings_for(data_dir=data_dir).db_path)
+    store = ArticleStore.existing(settings_for(data_dir=data_dir).db_path)
     links = read_curated(store, article_id)
     click.echo("\n".join(f"{target}\t{grade:g}" for target, grade in links) or "(no links)")
 
@@ -56,6 +56,6 @@ def clear(yes: bool, data_dir: Path | None) -> None:
 
     if not yes:
         click.confirm("Remove every stored curated link?", abort=True)
-    store = ArticleStore(settings_for(data_dir=data_dir).db_path)
+    store = ArticleStore.existing(settings_for(data_dir=data_dir).db_path)
     store.replace_curated({}, everything=True)
     click.echo("removed every curated link")

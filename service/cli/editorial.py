@@ -18,7 +18,7 @@ def _edit_ids(
 
     if ids and clear:
         raise InvalidParameter(f"Give ids to set the {kind}, or --clear to empty them, not both")
-    store = ArticleStore(settings_for(data_dir=data_dir).db_path)
+    store = ArticleStore.existing(settings_for(data_dir=data_dir).db_path)
     if ids or clear:
         current = write_list(store, kind, article_id, ids)
     else:

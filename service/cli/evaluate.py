@@ -15,7 +15,7 @@ from service.cli.common import (
     option_flags,
     progress_disabled,
     raw_options,
-    settings_for,
+    reading_settings,
 )
 
 
@@ -98,7 +98,7 @@ def evaluate_command(
     from service.links import read_links
     from service.services import Services
 
-    settings = settings_for(data_dir=data_dir)
+    settings = reading_settings(data_dir)
     services = Services.open(settings)
     curated = read_links(links) if links is not None else stored_links(services.store)
     with tqdm(

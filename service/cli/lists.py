@@ -15,7 +15,7 @@ from service.cli.common import (
     option_flags,
     progress_disabled,
     raw_options,
-    settings_for,
+    reading_settings,
 )
 
 NOTES = {
@@ -33,7 +33,7 @@ def related_command(article_id: str, as_json: bool, data_dir: Path | None, **opt
     """Print the articles related to ARTICLE_ID (the same code path as the HTTP API)."""
     from service.services import Services
 
-    settings = settings_for(data_dir=data_dir)
+    settings = reading_settings(data_dir)
     recommender = Services.open(settings).recommender
     result = recommender.related(article_id, options=recommender.options(raw_options(options)))
     if as_json:
@@ -76,7 +76,7 @@ def export(
     from service.export import export_related
     from service.services import Services
 
-    settings = settings_for(data_dir=data_dir)
+    settings = reading_settings(data_dir)
     services = Services.open(settings)
     chosen = services.recommender.options(raw_options(options))
     with tqdm(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -10,6 +12,7 @@ import click
 
 from service.cli.build import run_build
 from service.cli.common import data_dir_option, settings_for
+from service.errors import ConfigError
 from service.sample import sample_path
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,6 +26,29 @@ def serve_options(func: F) -> F:
     return data_dir_option(func)
 
 
+def check_port_free(host: str, port: int) -> None:
+    """ConfigError with a hint when another program listens on (host, port): gunicorn would
+    retry five times and die with "Can't connect", after `related demo` had said "ready"."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise ConfigError(
+            f"RELATED_HOST {host!r} is not an address of this machine: {exc}"
+        ) from None
+    with socket.socket(family, kind, proto) as sock:
+        # As gunicorn does: a port left in TIME_WAIT by a server that just stopped is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            raise ConfigError(
+                f"Port {port} on {host} is already in use by another program: set RELATED_PORT "
+                f"(or --port) to a free port, e.g. RELATED_PORT={port + 1}"
+            ) from None
+
+
 @click.command()
 @serve_options
 def serve(**serve_args: Any) -> None:
@@ -30,6 +56,7 @@ def serve(**serve_args: Any) -> None:
     from service.server import serve as run_server
 
     settings = settings_for(**serve_args)
+    check_port_free(settings.host, settings.port)
     base = f"http://{settings.host}:{settings.port}"
     click.echo(
         f"serving {settings.data_dir} on {base} ({settings.workers} workers); "
@@ -50,6 +77,7 @@ def demo(**serve_args: Any) -> None:
     from service.store import ArticleStore
 
     settings = settings_for(**serve_args)
+    check_port_free(settings.host, settings.port)
     started = time.monotonic()
     store = ArticleStore(settings.db_path)
     report = run_ingest(store, read_records(sample_path("articles.jsonl")))

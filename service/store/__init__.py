@@ -1,18 +1,20 @@
 """The article store: one SQLite file in WAL mode. This package is the only code that speaks SQL.
 
-It keeps the articles (`articles`), the editors' pins and blocks (`overrides`), the site's
-curated links (`curated`) and the embedding cache (`vectors`), each in a module of its own over
-one connection per thread (`base`).
+It keeps the articles (`articles`, written in bulk through `staging`), the editors' pins and
+blocks (`overrides`), the site's curated links (`curated`) and the embedding cache (`vectors`),
+each in a module of its own over one connection per thread (`base`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from service.store.articles import Articles, ArticleWriter, StoredArticle, UpsertOutcome
+from service.errors import NoStore
+from service.store.articles import ArticleWriter, StoredArticle, UpsertOutcome
 from service.store.catalog import Catalog, CatalogEntry
 from service.store.curated import CuratedLinks, Links
 from service.store.overrides import GLOBAL_BLOCKS, Editorial, Overrides
+from service.store.staging import Published, Stage, StagedWrites
 from service.store.vectors import VectorCache
 
 __all__ = [
@@ -22,16 +24,29 @@ __all__ = [
     "CatalogEntry",
     "Editorial",
     "Links",
+    "Published",
+    "Stage",
     "StoredArticle",
     "UpsertOutcome",
 ]
 
 
-class ArticleStore(Articles, Catalog, Overrides, CuratedLinks, VectorCache):
+class ArticleStore(StagedWrites, Catalog, Overrides, CuratedLinks, VectorCache):
     """Articles, editorial overrides, curated links and the embedding cache in one SQLite file."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
+
+    @classmethod
+    def existing(cls, path: Path) -> ArticleStore:
+        """The store at `path`, for commands that only read; NoStore when there is none (a
+        typo in --data-dir would otherwise create an empty store and answer from it)."""
+        if not path.is_file():
+            raise NoStore(
+                f"There is no article store in {str(path.parent)!r}: check --data-dir (or "
+                "RELATED_DATA_DIR), or ingest articles first (`related ingest FILE`)"
+            )
+        return cls(path)
 
     def __enter__(self) -> ArticleStore:
         return self

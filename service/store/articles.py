@@ -44,7 +44,7 @@ class ArticleWriter:
         ).fetchone()
         if row is not None and row[0] == content_hash:
             return "unchanged"
-        data, body = _split_body(article)
+        data, body = split_body(article)
         now = time.time()
         if row is None:
             self._conn.execute(
@@ -74,7 +74,7 @@ class ArticleWriter:
         return True
 
 
-def _split_body(article: Article) -> tuple[str, str]:
+def split_body(article: Article) -> tuple[str, str]:
     data = article.to_json()
     body = data.pop("body")
     return json.dumps(data, ensure_ascii=False), body

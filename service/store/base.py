@@ -1,19 +1,32 @@
 """The SQLite file under the store: one connection per thread, WAL mode, explicit transactions.
 
-Readers never wait for writers (WAL); a write batch is one `BEGIN IMMEDIATE` transaction.
+Readers never wait for writers (WAL); a write batch is one `BEGIN IMMEDIATE` transaction, kept
+short (a large ingest stages its rows first, see `service.store.staging`). SQLite's failures
+become the service's errors here: a full disk is `StorageFull` (507), a write lock held past
+the busy timeout `StoreBusy` (503), with the cause never hidden by a failed rollback. The
+write-ahead log is checkpointed and truncated once a commit leaves it above `WAL_LIMIT`, so
+one large write does not leave a log of its size behind while the server runs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from service.errors import DISK_FULL, StorageFull, StoreBusy
+
 IN_CHUNK = 500
 """Values bound per `IN (...)` list: far below SQLite's limit on bound variables."""
+BUSY_TIMEOUT_MS = 30_000
+WAL_LIMIT = 64 * 1024 * 1024
+"""Bytes of write-ahead log kept after a checkpoint (`journal_size_limit`)."""
+CHECKPOINT_WAIT_MS = 200
+"""How long a truncating checkpoint may wait for readers before leaving it to a later commit."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -62,6 +75,23 @@ INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', '0');
 """
 
 
+@contextlib.contextmanager
+def translated() -> Iterator[None]:
+    """SQLite's errors as the service's: a full disk and a busy store have codes of their own."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+        text = str(exc)
+        if code == sqlite3.SQLITE_FULL or "disk is full" in text:
+            raise StorageFull(DISK_FULL) from exc
+        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "database is locked" in text:
+            raise StoreBusy(
+                "The article store is busy with another write: retry in a moment"
+            ) from exc
+        raise
+
+
 class Database:
     """The connection life cycle, transactions and the chunked `IN (...)` query."""
 
@@ -78,11 +108,16 @@ class Database:
         if conn is None:
             # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE in `write`).
             conn = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
+                self.path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
             )
-            conn.execute("PRAGMA journal_mode=WAL")
+            with translated():
+                conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
             self._local.conn = conn
         return conn
 
@@ -122,15 +157,44 @@ class Database:
             conn.execute("COMMIT")
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, *, wait_ms: int = BUSY_TIMEOUT_MS) -> Iterator[sqlite3.Connection]:
+        """One write transaction; `wait_ms`: how long to wait for another writer's lock."""
         conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE")
+        if wait_ms != BUSY_TIMEOUT_MS:
+            conn.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            with translated():
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                except BaseException:
+                    # SQLite rolls back by itself on some errors (a full disk): a second
+                    # ROLLBACK would fail and hide the cause.
+                    if conn.in_transaction:
+                        with contextlib.suppress(sqlite3.Error):
+                            conn.execute("ROLLBACK")
+                    raise
+        finally:
+            if wait_ms != BUSY_TIMEOUT_MS:
+                conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self._truncate_log_if_large(conn)
+
+    def _truncate_log_if_large(self, conn: sqlite3.Connection) -> None:
+        """Checkpoint and truncate the write-ahead log once it outgrew WAL_LIMIT; never waits
+        long for readers (a later commit tries again)."""
+        try:
+            if os.path.getsize(f"{self.path}-wal") <= WAL_LIMIT:
+                return
+        except OSError:
+            return
+        conn.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error:
+            pass
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
     def _select_in(
         self, sql: str, values: Sequence[Any], params: Sequence[Any] = ()

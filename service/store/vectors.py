@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 
-from service.store.base import Database
+from service.store.base import BUSY_TIMEOUT_MS, Database
 
 
 class VectorCache(Database):
@@ -24,10 +24,15 @@ class VectorCache(Database):
         return {text_hash: np.frombuffer(blob, dtype=np.float32) for text_hash, blob in rows}
 
     def cache_vectors(
-        self, encoder: str, items: Iterable[tuple[str, npt.NDArray[np.float32]]]
+        self,
+        encoder: str,
+        items: Iterable[tuple[str, npt.NDArray[np.float32]]],
+        *,
+        wait_ms: int = BUSY_TIMEOUT_MS,
     ) -> None:
+        """Cache vectors by text hash; `wait_ms` bounds the wait for another writer (StoreBusy)."""
         rows = [(encoder, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items]
-        with self._transaction() as conn:
+        with self._transaction(wait_ms=wait_ms) as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO embeddings (encoder, text_hash, vector) VALUES (?, ?, ?)",
                 rows,

@@ -8,15 +8,17 @@ const SIGNALS = {
   dense: "Meaning (embeddings)",
   lexical: "Shared words",
   labels: "Tags and section",
+  title: "Similar titles",
+  age: "Close in time",
+  popularity: "Often linked by editors",
 };
 
 function parts(explanation) {
-  const rows = Object.entries(explanation.parts || {});
+  // Signals with no weight take no part in the score: leave them out.
+  const rows = Object.entries(explanation.parts || {}).filter(([, part]) => part.weight);
   if (!rows.length) return null;
-  let sum = 0;
   const body = rows.map(([name, part]) => {
-    const adds = part.z * part.weight;
-    sum += adds;
+    const adds = part.points;
     return h(
       "tr",
       {},
@@ -48,7 +50,9 @@ function parts(explanation) {
     h(
       "tfoot",
       {},
-      h("tr", {}, h("th", { scope: "row", colspan: "4" }, "Sum (before recency and other options)"), h("td", {}, fixed(sum, 2))),
+      h("tr", {}, h("th", { scope: "row", colspan: "4" }, "Sum of the parts"), h("td", {}, fixed(explanation.fused, 2))),
+      h("tr", {}, h("th", { scope: "row", colspan: "4" }, "× recency"), h("td", {}, fixed(explanation.recency, 2))),
+      h("tr", {}, h("th", { scope: "row", colspan: "4" }, "Score"), h("td", {}, fixed(explanation.score, 2))),
     ),
   );
   return h("div", { class: "scroll" }, table);
