@@ -168,9 +168,9 @@ class Generation:
         pos = self.position(key)
         if pos is None:
             return None
-        keys = self.parts.neighbour_keys[pos]
-        scores = self.parts.neighbour_scores[pos]
-        return [(int(k), float(s)) for k, s in zip(keys, scores, strict=True) if k >= 0]
+        keys = self.parts.neighbour_keys[pos].tolist()
+        scores = self.parts.neighbour_scores[pos].tolist()
+        return [(k, s) for k, s in zip(keys, scores, strict=True) if k >= 0]
 
     def check_compatible(self, encoder_identity: str, dimension: int | None = None) -> None:
         built_with = self.manifest.encoder

@@ -20,8 +20,10 @@ from service.errors import (
     Unauthorized,
 )
 from service.ingest import ingest
-from service.options import LIST_OPTIONS, OPTION_NAMES
+from service.metrics import Metrics
+from service.options import OPTION_NAMES
 from service.rebuild import request_rebuild
+from service.related_view import related_response
 from service.services import Services
 
 api = Blueprint("api", __name__)
@@ -31,6 +33,11 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 def services() -> Services:
     found: Services = current_app.extensions["related"]
+    return found
+
+
+def metrics() -> Metrics:
+    found: Metrics = current_app.extensions["related.metrics"]
     return found
 
 
@@ -122,21 +129,9 @@ def get_article(article_id: str) -> Response:
     return jsonify(ok=True, article=stored.article.to_json())
 
 
-def query_options() -> dict[str, Any]:
-    """Query-string options as raw values: repeated list options are merged."""
-    raw: dict[str, Any] = {}
-    for name in request.args:
-        values = request.args.getlist(name)
-        raw[name] = values if name in LIST_OPTIONS else values[-1]
-    return raw
-
-
 @api.get("/articles/<article_id>/related")
 def related(article_id: str) -> Response:
-    recommender = services().recommender
-    options = recommender.options(query_options())
-    result = recommender.related(article_id, options=options)
-    return jsonify(ok=True, **result.to_json())
+    return related_response(services(), metrics(), article_id)
 
 
 @api.post("/related")
@@ -169,6 +164,7 @@ def related_to_draft() -> Response:
         )
     recommender = services().recommender
     result = recommender.related_to_draft(draft, recommender.options(option_values))
+    metrics().answered(result.source)
     return jsonify(ok=True, **result.to_json())
 
 
