@@ -146,7 +146,7 @@ class Settings:
         ),
     )
     response_cache: int = field(
-        default=2_000,
+        default=10_000,
         metadata=_doc(
             "Related-list answers each server worker keeps, per URL, until the index or the store changes (0: off)."
         ),

@@ -16,21 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import secrets
 import sys
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
-from email.utils import formatdate
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
 import h11
 
 from service.config import Settings
-from service.errors import error_body
+from service.http_wire import NO_BODY, error_reply, response_head
 
 if TYPE_CHECKING:
     from service.http_worker import AsyncWorker
@@ -65,28 +62,6 @@ class Limits:
             body_bytes=settings.max_body_bytes,
             connections=settings.max_connections,
         )
-
-
-def http_date(cache: dict[int, str] = {}) -> str:  # noqa: B006 (one entry, this second's)
-    now = int(time.time())
-    if now not in cache:
-        cache.clear()
-        cache[now] = formatdate(now, usegmt=True)
-    return cache[now]
-
-
-def error_reply(status: int, code: str, message: str, request_id: str) -> bytes:
-    """A complete HTTP/1.1 error answer in the API's JSON shape, closing the connection."""
-    body = json.dumps(error_body(status, code, message)).encode()
-    head = (
-        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
-        f"Date: {http_date()}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nX-Request-Id: {request_id}\r\n"
-        "Cache-Control: no-store\r\nConnection: close\r\n"
-    )
-    if status == 503:
-        head += "Retry-After: 1\r\n"
-    return head.encode("latin-1") + b"\r\n" + body
 
 
 class Connection(asyncio.Protocol):
@@ -201,7 +176,7 @@ class Connection(asyncio.Protocol):
         if int(length) > self.limits.body_bytes:
             self.too_large()
         elif self.h11.they_are_waiting_for_100_continue:
-            self.write(self.h11.send(h11.InformationalResponse(status_code=100, headers=[])))
+            self.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def too_large(self) -> None:
         message = f"Request body is larger than {self.limits.body_bytes} bytes"
@@ -221,14 +196,11 @@ class Connection(asyncio.Protocol):
         if self.phase == "closed":
             return
         assert self.request is not None
+        head_only = self.request.method == b"HEAD"
         try:
             status, reason, headers, body = future.result()
-            response = h11.Response(
-                status_code=status,
-                reason=reason.encode("latin-1"),
-                headers=[("Date", http_date()), *self.keep_alive_header(), *headers],
-            )
-            data = self.h11.send(response) or b""
+            close = self.must_close(headers)
+            data = response_head(status, reason, headers, len(body), head_only, close)
         except Exception:
             self.worker.log.exception("error handling %s", self.request.target)
             request_id = secrets.token_hex(8)
@@ -236,32 +208,44 @@ class Connection(asyncio.Protocol):
                 500, "internal_error", "Internal server error; the details were logged", request_id
             )
             return
-        if body and self.request.method != b"HEAD":
-            data += self.h11.send(h11.Data(data=body)) or b""
-        data += self.h11.send(h11.EndOfMessage()) or b""
+        if body and not head_only and status not in NO_BODY:
+            data += body
         self.write(data)
         self.answers += 1
         self.worker.answered()
-        if self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE:
-            self.next_request()
-        else:
+        if close:
             self.close()
+        else:
+            self.next_request()
 
-    def keep_alive_header(self) -> list[tuple[str, str]]:
-        stopping = self.closing_when_idle or not self.worker.alive
-        return [("Connection", "close")] if stopping or not self.limits.keepalive else []
+    def must_close(self, headers: list[tuple[str, str]]) -> bool:
+        """Whether this answer ends the connection: the client or the app asked for it, an
+        HTTP/1.0 client, keep-alive off, or the worker stopping."""
+        assert self.request is not None
+        if self.closing_when_idle or not self.worker.alive or not self.limits.keepalive:
+            return True
+        if self.request.http_version != b"1.1":
+            return True
+        for name, value in self.request.headers:
+            if name == b"connection" and b"close" in value.lower():
+                return True
+        return any(k.lower() == "connection" and "close" in v.lower() for k, v in headers)
 
     def next_request(self) -> None:
-        if self.closing_when_idle or not self.worker.alive or not self.limits.keepalive:
-            self.close()
-            return
         assert self.transport is not None
-        self.h11.start_next_cycle()
+        # A fresh parser per request: h11 tracks both directions, and we write answers
+        # ourselves (faster than h11's checked serialisation). A pipelined request already
+        # read moves over to it.
+        pipelined, _ = self.h11.trailing_data
+        self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         self.phase, self.request, self.body = "idle", None, bytearray()
         self.head_bytes, self.line_complete = 0, False
         self.arm(self.limits.keepalive)
-        self.transport.resume_reading()
-        self.advance()  # a pipelined request may be waiting in h11's buffer already
+        if pipelined:
+            self.h11.receive_data(pipelined)
+            self.advance()
+        if self.phase in ("idle", "head", "body"):
+            self.transport.resume_reading()
 
     def environ(self) -> dict[str, Any]:
         """The WSGI environ of the complete request (PEP 3333)."""

@@ -75,13 +75,25 @@ class Metrics:
             ["source"],
             registry=self.registry,
         )
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._answers: dict[str, Any] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(route, method, str(status)).inc()
-        self.latency.labels(route, str(status)).observe(seconds)
+        children = self._children.get((route, method, status))
+        if children is None:  # labels() costs a lock and a look-up: once per label set
+            children = (
+                self.requests.labels(route, method, str(status)),
+                self.latency.labels(route, str(status)),
+            )
+            self._children[(route, method, status)] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def answered(self, source: str) -> None:
-        self.answers.labels(source).inc()
+        child = self._answers.get(source)
+        if child is None:
+            child = self._answers[source] = self.answers.labels(source)
+        child.inc()
 
 
 def record_build(seconds: float, outcome: str, mode: str) -> None:

@@ -136,11 +136,12 @@ class Recommender:
         options: RelatedOptions | None = None,
         past_only: bool = False,
         generation: Generation | None = None,
+        versions: Versions | None = None,
     ) -> RelatedResult:
-        """The articles most related to stored article `article_id` (from `generation`, by
-        default the current one)."""
+        """The articles most related to stored article `article_id` (from `generation` and the
+        store at `versions`, by default the current ones)."""
         options = options or self.options(k=k, past_only=past_only or None)
-        versions = self.catalog.versions()
+        versions = versions or self.catalog.versions()
         entry = self.catalog.entry(article_id, versions)
         if entry is None:
             raise ArticleNotFound(article_id)

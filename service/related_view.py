@@ -72,7 +72,9 @@ def related_response(services: Services, metrics: Metrics, article_id: str) -> R
         etag = etag_for(made_from, article_id, options.to_json(), state.fingerprint)
         if etag_matches(if_none_match, etag):
             return not_modified(etag, state.max_age)
-        result = recommender.related(article_id, options=options, generation=generation)
+        result = recommender.related(
+            article_id, options=options, generation=generation, versions=versions
+        )
         body = current_app.json.dumps({"ok": True, **result.to_json()}, separators=(",", ":"))
         answer = Answer(made_from, etag, body.encode() + b"\n", result.source)
         state.answers.put(key, answer)
