@@ -34,7 +34,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import describe_machine, machine  # noqa: E402
+from bench.common import describe_machine, machine, start_gthread  # noqa: E402
 from bench.load import LoadResult, require_wrk, run_wrk  # noqa: E402
 from service.builder import build  # noqa: E402
 from service.config import load_settings  # noqa: E402
@@ -100,11 +100,20 @@ def targets(data_dir: Path, k: int) -> list[Target]:
 
 @contextmanager
 def servers(
-    data_dir: Path, workers: int, threads: int, env: dict[str, str], log_dir: Path
+    data_dir: Path, workers: int, threads: int, env: dict[str, str], log_dir: Path, gthread: bool
 ) -> Iterator[dict[str, tuple[subprocess.Popen[bytes], str]]]:
     common = {"RELATED_THREADS": str(threads), **env}
     started: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
     try:
+        if gthread:
+            started["service"] = start_gthread(
+                "service.app:create_app()", data_dir, workers=workers, threads=threads
+            )
+            started["floor"] = start_gthread(
+                "bench.floor_app:create_floor_app()", workers=workers, threads=threads
+            )
+            yield started
+            return
         started["service"] = spawn(
             data_dir, workers=workers, env=common, log=log_dir / "service.log", timeout=180
         )
@@ -151,6 +160,11 @@ def main() -> None:
     parser.add_argument(
         "--env", action="append", default=[], help="KEY=VALUE for both servers (repeatable)"
     )
+    parser.add_argument(
+        "--gthread",
+        action="store_true",
+        help="both apps under gunicorn's threaded worker instead, as `related serve` ran before",
+    )
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args()
     require_wrk()
@@ -164,7 +178,8 @@ def main() -> None:
     print(
         f"load: wrk, {args.connections} connections, {args.wrk_threads} threads, "
         f"{args.seconds:g} s per run, {args.rounds} rounds alternating service and floor; "
-        f"servers: {args.workers} workers x {args.threads} threads {env or ''}; "
+        f"servers: {'gunicorn gthread' if args.gthread else 'related serve'}, "
+        f"{args.workers} workers x {args.threads} threads {env or ''}; "
         f"load average before: {os.getloadavg()[0]:.2f}",
         flush=True,
     )
@@ -173,7 +188,9 @@ def main() -> None:
     }
     with (
         tempfile.TemporaryDirectory() as logs,
-        servers(args.data_dir, args.workers, args.threads, env, Path(logs)) as started,
+        servers(
+            args.data_dir, args.workers, args.threads, env, Path(logs), args.gthread
+        ) as started,
     ):
         for _, base in started.values():  # warm up: caches, the page cache
             for target in chosen:

@@ -81,6 +81,7 @@ class Connection(asyncio.Protocol):
         self.line_complete = False
         self.answers = 0
         self.closing_when_idle = False
+        self.peer_closed = False
 
     # -- transport callbacks ---------------------------------------------------------------
 
@@ -120,6 +121,10 @@ class Connection(asyncio.Protocol):
             self.advance()
 
     def eof_received(self) -> bool | None:
+        if self.phase == "app":
+            # The client sent its request and half-closed: answer it, then close.
+            self.peer_closed = True
+            return True
         self.h11.receive_data(b"")
         if self.phase in ("idle", "head", "body"):
             self.advance()
@@ -224,7 +229,7 @@ class Connection(asyncio.Protocol):
         assert self.request is not None
         if self.closing_when_idle or not self.worker.alive or not self.limits.keepalive:
             return True
-        if self.request.http_version != b"1.1":
+        if self.peer_closed or self.request.http_version != b"1.1":
             return True
         for name, value in self.request.headers:
             if name == b"connection" and b"close" in value.lower():

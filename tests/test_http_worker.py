@@ -42,10 +42,13 @@ def address(server: Server) -> tuple[str, int]:
     return parts.hostname or "127.0.0.1", parts.port or 80
 
 
-def exchange(server: Server, data: bytes, wait: float = 10.0) -> bytes:
-    """Send `data` on a new connection and read until the server closes it (or `wait`)."""
+def exchange(server: Server, data: bytes, wait: float = 10.0, half_close: bool = False) -> bytes:
+    """Send `data` on a new connection (then shut our side if `half_close`) and read until the
+    server closes it (or `wait`)."""
     with socket.create_connection(address(server), timeout=wait) as sock:
         sock.sendall(data)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
         received = b""
         try:
             while chunk := sock.recv(65536):
@@ -138,6 +141,8 @@ def test_keep_alive_pipelining_and_head(strict_server: Server) -> None:
     raw = exchange(server, two)
     assert raw.count(b"HTTP/1.1 200 OK") == 2
     assert raw.endswith(b"Connection: close\r\n\r\n")  # the HEAD answer: headers, no body
+    half_closed = exchange(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", half_close=True)
+    assert half_closed.startswith(b"HTTP/1.1 200 OK") and half_closed.endswith(b'{"ok":true}\n')
     with requests.Session() as session:
         for _ in range(5):
             assert session.get(server.url("/healthz"), timeout=10).json() == {"ok": True}
