@@ -4,7 +4,7 @@
 is a plain token (letters, digits, `.`, `_`, `-`, up to 128), else a new random one; it is
 echoed in the answer's `X-Request-Id` and written in the request's log line, so a page
 renderer's log and ours can be joined. The line (RELATED_ACCESS_LOG: `text`, `json` or `off`)
-goes to the `related.access` logger:
+goes to the server's stderr, written in batches every 0.2 s:
 
     2026-11-26T03:40:00Z 127.0.0.1 "GET /articles/a/related?k=5 HTTP/1.1" 200 1834 2.31ms id=4f1c0e9a7b2d3c5e "curl/8.5.0"
     {"time": "2026-11-26T03:40:00Z", "request_id": "4f1c...", "remote": "127.0.0.1", "method": "GET", "path": "/articles/a/related", "query": "k=5", "route": "/articles/<article_id>/related", "status": 200, "bytes": 1834, "ms": 2.31, "user_agent": "curl/8.5.0"}
@@ -15,14 +15,16 @@ The time runs from the moment the whole request had arrived (the worker sets
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import re
 import secrets
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TextIO
 
 from service.metrics import Metrics
 
@@ -36,17 +38,58 @@ RECEIVED_KEY = "related.received"
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+class BufferedLines:
+    """Access lines written in batches: a line costs a list append on the request's thread,
+    and a background thread writes what has gathered every `FLUSH_SECONDS` (and at exit).
+    A write and flush per request cost a trivial request a third of its time."""
+
+    FLUSH_SECONDS = 0.2
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.lines: list[str] = []
+        self.lock = threading.Lock()  # around the list: appends and the swap
+        self.writing = threading.Lock()  # around the stream: the thread and the exit
+        threading.Thread(target=self._run, name="access-log", daemon=True).start()
+        atexit.register(self.flush)
+
+    def write(self, line: str) -> None:
+        with self.lock:
+            self.lines.append(line)
+
+    def flush(self) -> None:
+        with self.writing:
+            with self.lock:
+                lines, self.lines = self.lines, []
+            if lines:
+                self.stream.write("\n".join(lines) + "\n")
+                self.stream.flush()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.FLUSH_SECONDS)
+            try:
+                self.flush()
+            except Exception:  # a closed or full stream must not end the thread
+                log.exception("could not write the access log")
+
+
+_writer: BufferedLines | None = None
+
+
 def configure_access_log(fmt: str) -> None:
-    """Access lines go to stderr as they are (they carry their own time), once per process."""
-    if fmt == "off":
-        log.disabled = True
-        return
-    if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
-        log.propagate = False
+    """In a server process: access lines go to stderr as they are (they carry their own time),
+    in batches. Elsewhere (an app in process) they go to the `related.access` logger."""
+    global _writer
+    if fmt != "off" and _writer is None:
+        _writer = BufferedLines(sys.stderr)
+
+
+def _emit(line: str) -> None:
+    if _writer is not None:
+        _writer.write(line)
+    elif log.isEnabledFor(logging.INFO):
+        log.info(line)
 
 
 def request_id(given: str | None) -> str:
@@ -79,11 +122,11 @@ class Observed:
         route = environ.get(ROUTE_KEY) or "unmatched"
         method = environ.get("REQUEST_METHOD", "")
         self.metrics.observe(route, method, status, seconds)
-        if self.fmt != "off" and log.isEnabledFor(logging.INFO):
+        if self.fmt != "off":
             length = next(
                 (v for k, v in seen.get("headers", ()) if k.lower() == "content-length"), "-"
             )
-            log.info(self.line(environ, rid, route, status, length, seconds))
+            _emit(self.line(environ, rid, route, status, length, seconds))
         return body
 
     def line(
@@ -95,7 +138,7 @@ class Observed:
         length: str,
         seconds: float,
     ) -> str:
-        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        now = _now()
         remote = environ.get("REMOTE_ADDR", "-")
         method = environ.get("REQUEST_METHOD", "-")
         path = environ.get("PATH_INFO", "")
@@ -125,6 +168,18 @@ class Observed:
             f'{now} {remote} "{method} {_quoted(target)} {protocol}" {status} {length} {ms}ms '
             f'id={rid} "{_quoted(agent)}"'
         )
+
+
+_times: dict[int, str] = {}
+
+
+def _now() -> str:
+    """This second, as the log shows it (formatted once a second)."""
+    second = int(time.time())
+    if second not in _times:
+        _times.clear()
+        _times[second] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+    return _times[second]
 
 
 def _quoted(text: str) -> str:

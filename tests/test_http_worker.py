@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -166,6 +167,9 @@ def test_metrics_count_every_worker_and_each_request_is_logged_with_its_id(
     )
     assert count is not None and float(count.group(1)) == 20
     assert 'related_answers_total{source="index"} 20.0' in text
+    deadline = time.monotonic() + 10  # access lines are written in batches
+    while not all(f"id={i}" in server.log.read_text() for i in ids) and time.monotonic() < deadline:
+        time.sleep(0.1)
     log = server.log.read_text()
     assert all(f"id={request_id}" in log for request_id in ids)
     assert f'"GET /articles/{HEATWAVE}/related HTTP/1.1" 200' in log
