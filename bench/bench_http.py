@@ -8,8 +8,9 @@ it has no index yet) and `bench/floor_app.py` with the same server settings, the
 load generator (wrk, `--connections` keep-alive connections on loopback) against each in
 alternation, for every target in every round: a related list of the longest article, the same
 with a section filter and with a tag filter, every article in turn, and /healthz. Prints
-requests/s, p50 and p99 of each (the median over rounds), the service/floor ratio, the CPU the
-load generator and the servers used, and the machine. Bounded: rounds x targets x 2 runs of
+requests/s, p50 and p99 of each (the median over rounds), the CPU each server spent per request
+(steady when other work shares the machine, unlike requests/s), the service/floor ratios of
+both, the CPU the load generator used, and the machine. Bounded: rounds x targets x 2 runs of
 `--seconds` each. Figures, not assertions.
 """
 
@@ -133,6 +134,7 @@ def servers(
 
 
 def median_of(runs: list[LoadResult]) -> dict[str, float]:
+    total_requests = sum(r.requests for r in runs)
     return {
         "requests_per_s": round(statistics.median(r.requests_per_s for r in runs), 1),
         "p50_ms": round(statistics.median(r.p50_ms for r in runs), 3),
@@ -140,6 +142,8 @@ def median_of(runs: list[LoadResult]) -> dict[str, float]:
         "errors": sum(r.errors for r in runs),
         "generator_cores": round(statistics.median(r.generator_cores for r in runs), 2),
         "server_cores": round(statistics.median(r.server_cores for r in runs), 2),
+        # What a request cost the server's processes: steady when others share the machine.
+        "server_cpu_ms": round(1000 * sum(r.server_cpu_s for r in runs) / total_requests, 3),
     }
 
 
@@ -221,21 +225,32 @@ def main() -> None:
             print(f"  round {round_number + 1} of {args.rounds} done", file=sys.stderr, flush=True)
     summary: dict[str, Any] = {}
     print(
-        f"{'target':<44} {'service req/s':>13} {'p50 ms':>7} {'p99 ms':>7}   "
-        f"{'floor req/s':>11} {'p50 ms':>7} {'p99 ms':>7}   ratio  errors  cores wrk/server"
+        f"{'target':<40} {'service req/s':>13} {'p50 ms':>6} {'p99 ms':>6} {'cpu ms':>6}  "
+        f"{'floor req/s':>11} {'p50 ms':>6} {'p99 ms':>6} {'cpu ms':>6}  ratio  cpu ratio  "
+        "errors  wrk cores"
     )
     for target in chosen:
         service = median_of(results[target.name]["service"])
         floor = median_of(results[target.name]["floor"])
         ratio = service["requests_per_s"] / floor["requests_per_s"]
-        summary[target.name] = {"service": service, "floor": floor, "ratio": round(ratio, 3)}
+        cpu_ratio = floor["server_cpu_ms"] / service["server_cpu_ms"]
+        summary[target.name] = {
+            "service": service,
+            "floor": floor,
+            "ratio": round(ratio, 3),
+            "cpu_ratio": round(cpu_ratio, 3),
+        }
         print(
-            f"{target.name:<44} {service['requests_per_s']:>13,.0f} {service['p50_ms']:>7.2f} "
-            f"{service['p99_ms']:>7.2f}   {floor['requests_per_s']:>11,.0f} "
-            f"{floor['p50_ms']:>7.2f} {floor['p99_ms']:>7.2f}   {ratio:5.2f}  "
-            f"{service['errors'] + floor['errors']:>6}  "
-            f"{service['generator_cores']:.2f}/{service['server_cores']:.2f}"
+            f"{target.name:<40} {service['requests_per_s']:>13,.0f} {service['p50_ms']:>6.2f} "
+            f"{service['p99_ms']:>6.2f} {service['server_cpu_ms']:>6.3f}  "
+            f"{floor['requests_per_s']:>11,.0f} {floor['p50_ms']:>6.2f} {floor['p99_ms']:>6.2f} "
+            f"{floor['server_cpu_ms']:>6.3f}  {ratio:5.2f}  {cpu_ratio:9.2f}  "
+            f"{service['errors'] + floor['errors']:>6}  {service['generator_cores']:>9.2f}"
         )
+    print(
+        "ratio: service/floor requests per second; cpu ratio: floor/service server CPU per "
+        "request (the ratio on a machine of its own); wrk cores: the load generator's CPU."
+    )
     if args.json:
         runs = {
             n: {s: [asdict(r) for r in v] for s, v in per.items()} for n, per in results.items()

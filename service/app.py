@@ -10,7 +10,7 @@ from service.config import Settings, load_settings
 from service.cors import register_cors
 from service.errors import register_error_handlers
 from service.metrics import Metrics, metrics_routes
-from service.related_view import EXTENSION, RelatedHTTP
+from service.related_view import EXTENSION, CachedAnswers, RelatedHTTP
 from service.routes import api
 from service.services import Services
 
@@ -39,7 +39,9 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     app.register_blueprint(api)
     app.register_blueprint(metrics_routes)
     register_error_handlers(app)
-    app.wsgi_app = Observed(app.wsgi_app, settings.access_log, metrics)  # type: ignore[method-assign]
+    app.wsgi_app = Observed(  # type: ignore[method-assign]
+        CachedAnswers(app.wsgi_app, app), settings.access_log, metrics
+    )
     if settings.preload_model:
         services.warm_up_in_background()
     return app

@@ -23,7 +23,7 @@ from service.ingest import ingest
 from service.metrics import Metrics
 from service.options import OPTION_NAMES
 from service.rebuild import request_rebuild
-from service.related_view import related_response
+from service.related_view import RELATED_RULE, related_response
 from service.services import Services
 
 api = Blueprint("api", __name__)
@@ -129,7 +129,7 @@ def get_article(article_id: str) -> Response:
     return jsonify(ok=True, article=stored.article.to_json())
 
 
-@api.get("/articles/<article_id>/related")
+@api.get(RELATED_RULE)
 def related(article_id: str) -> Response:
     return related_response(services(), metrics(), article_id)
 
