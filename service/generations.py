@@ -165,6 +165,10 @@ class Generation:
         rows = np.asarray(self.parts.duplicate_rows)
         return np.searchsorted(rows, np.arange(len(self) + 1)).astype(np.int64)
 
+    def positions(self, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Rows of indexed `keys` (one bisection for all; every key must be indexed)."""
+        return np.searchsorted(self.parts.keys, keys).astype(np.int64)
+
     def position(self, key: int) -> int | None:
         keys = self.parts.keys
         pos = int(keys.searchsorted(key))

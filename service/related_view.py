@@ -36,6 +36,8 @@ from service.services import Services
 
 EXTENSION = "related.http"
 RELATED_RULE = "/articles/<article_id>/related"
+VERSIONS_KEY = "related.versions"
+"""The store's versions as `CachedAnswers` read them for this request."""
 RELATED_PATH = re.compile(r"/articles/([^/]+)/related")
 
 
@@ -68,8 +70,9 @@ def query_options() -> dict[str, Any]:
 def related_response(services: Services, metrics: Metrics, article_id: str) -> Response:
     state: RelatedHTTP = current_app.extensions[EXTENSION]
     recommender = services.recommender
-    versions = recommender.catalog.versions()
     generation = recommender.generation()
+    # `CachedAnswers` read the versions already when it missed (one statement, not two).
+    versions = request.environ.get(VERSIONS_KEY) or recommender.catalog.versions()
     made_from = (generation.name, versions)
     key = (article_id, request.query_string)
     if_none_match = request.headers.get("If-None-Match")
@@ -139,6 +142,8 @@ class CachedAnswers:
 
     def lookup(self, article_id: str, environ: dict[str, Any]) -> Answer | None:
         recommender = self.services.recommender
+        if self.state.answers.size <= 0:
+            return None
         try:
             generation = recommender.generations.get()
             versions = recommender.catalog.versions()
@@ -146,6 +151,7 @@ class CachedAnswers:
             return None
         if generation is None:
             return None
+        environ[VERSIONS_KEY] = versions
         key = (article_id, environ.get("QUERY_STRING", "").encode("latin-1"))
         return self.state.answers.get(key, (generation.name, versions))
 
