@@ -8,8 +8,11 @@ build time without encoding and, projected from the real model's rate measured h
 generated articles, with it; an incremental build after 1% new articles; peak memory of the
 build process; generation and vector index size on disk; related-by-ID latency p50/p99 in
 process; recall@10 of the stored lists against exact ranking of 1,000 sampled articles (after
-the full and after the incremental build); and the memory of each of 2 serving workers (RSS and
-PSS, which splits shared pages between the processes that map them) after a round of requests.
+the full and after the incremental build); the memory of each of 2 serving workers (RSS and
+PSS, which splits shared pages between the processes that map them) after a round of requests;
+and related-by-ID over HTTP under load (wrk, 8 connections, the page cache warm, no answer
+cache so every request ranks). `--http-only DATA_DIR` measures the last on a directory built
+before.
 
 Vectors are clustered (a topic centre plus noise) and the text draws topic words, so neighbours
 exist. bench/bench_index.py measures the index on real embeddings. Figures, not assertions.
@@ -37,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import describe_machine, machine, percentiles, start_server  # noqa: E402
+from bench.load import LoadResult, run_wrk  # noqa: E402
 from embeddings.neighbours import ranked_lists  # noqa: E402
 from service.articles import Article, embedding_text, text_hash  # noqa: E402
 from service.builder import build  # noqa: E402
@@ -171,25 +175,53 @@ def memory_mb(pid: int) -> dict[str, int]:
     }
 
 
-def worker_memory(settings: Settings, ids: list[str], requests_each: int) -> list[dict[str, int]]:
-    """Start `related serve` with 2 workers, ask for related lists (plain, filtered, explained)
-    and return each worker's memory."""
-    process, base = start_server(settings.data_dir, workers=2)
+def serving(
+    settings: Settings, ids: list[str], requests_each: int, load_seconds: float
+) -> tuple[list[dict[str, int]], LoadResult]:
+    """Start `related serve` with 2 workers and no answer cache (every request ranks), ask
+    for related lists (plain, filtered, explained), then put it under load (wrk, 8 connections,
+    related-by-ID over up to 5,000 articles, after a warm-up round); return each worker's
+    memory and the load's figures."""
+    process, base = start_server(settings.data_dir, workers=2, env={"RELATED_RESPONSE_CACHE": "0"})
     queries = ["", "?section=s1", "?explain=1"]
     urls = [
         f"{base}/articles/{article_id}/related{queries[i % 3]}"
         for i, article_id in enumerate(ids[:requests_each])
     ]
+    paths = [f"/articles/{article_id}/related?k=10" for article_id in ids[:5000]]
     try:
         # 4 concurrent clients, so that both workers serve their share.
         with ThreadPoolExecutor(4) as pool:
             statuses = list(pool.map(lambda url: requests.get(url, timeout=120).status_code, urls))
         if set(statuses) != {200}:
             raise RuntimeError(f"server answered {sorted(set(statuses))}")
-        return [memory_mb(pid) for pid in children(process.pid)]
+        run_wrk(base, paths, seconds=max(1.0, load_seconds / 3))  # the page cache, warm
+        load = run_wrk(base, paths, seconds=load_seconds, server_pid=process.pid)
+        return [memory_mb(pid) for pid in children(process.pid)], load
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def http_only(data_dir: Path, seconds: float) -> None:
+    """The HTTP figures alone, on a data directory built before (`--data-dir`)."""
+    settings = load_settings(environ={}, data_dir=data_dir, preload_model=False)
+    with ArticleStore(settings.db_path) as store:
+        ids = [stored.article.id for stored in store.iter_articles()]
+    asked = random.Random(0).sample(ids, min(len(ids), 5000))
+    workers, load = serving(settings, asked, 300, seconds)
+    print(
+        f"{len(ids):>8} articles: {describe_load(load)}; 2 workers RSS/PSS/anonymous MB: "
+        + ", ".join(f"{w['rss_mb']}/{w['pss_mb']}/{w['anonymous_mb']}" for w in workers)
+    )
+
+
+def describe_load(load: LoadResult) -> str:
+    return (
+        f"related k=10 over HTTP under load (wrk, 8 connections, every answer ranked) "
+        f"{load.requests_per_s:,.0f} req/s p50 {load.p50_ms} ms p99 {load.p99_ms} ms "
+        f"({load.errors} errors)"
+    )
 
 
 def run(size: int, args: argparse.Namespace, identity: str, rate: float | None) -> dict[str, Any]:
@@ -244,7 +276,7 @@ def run(size: int, args: argparse.Namespace, identity: str, rate: float | None) 
             t0 = time.perf_counter()
             recommender.related(article_id, options=in_section)
             filtered.append((time.perf_counter() - t0) * 1000)
-        workers = worker_memory(settings, asked, args.server_requests)
+        workers, load = serving(settings, asked, args.server_requests, args.load_seconds)
     return {
         "articles": size,
         "ingest_articles_per_s": round(size / ingest_s),
@@ -264,6 +296,7 @@ def run(size: int, args: argparse.Namespace, identity: str, rate: float | None) 
         "recall_at_10_full": round(full_recall, 4),
         "recall_at_10_incremental": round(incremental_recall, 4),
         "workers": workers,
+        "http_load": load,
     }
 
 
@@ -281,7 +314,7 @@ def describe(r: dict[str, Any]) -> str:
         f"related p50 {latency['p50_ms']} ms p99 {latency['p99_ms']} ms (section filter p50 "
         f"{filtered['p50_ms']} ms p99 {filtered['p99_ms']} ms); recall@10 vs exact "
         f"{r['recall_at_10_full']} (full), {r['recall_at_10_incremental']} (after incremental); "
-        f"2 workers RSS/PSS/anonymous MB: {workers}"
+        f"2 workers RSS/PSS/anonymous MB: {workers}; {describe_load(r['http_load'])}"
     )
 
 
@@ -295,8 +328,20 @@ def main() -> None:
     parser.add_argument(
         "--encoding-rate", type=float, default=None, help="articles/s; measured when absent"
     )
+    parser.add_argument("--load-seconds", type=float, default=10.0, help="of HTTP load")
+    parser.add_argument(
+        "--http-only",
+        type=Path,
+        default=None,
+        metavar="DATA_DIR",
+        help="only the HTTP figures, on a built data directory",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.http_only is not None:
+        print(describe_machine(machine()))
+        http_only(args.http_only, args.load_seconds)
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     settings = load_settings(environ={})
     if not args.child:
@@ -310,6 +355,7 @@ def main() -> None:
             child = [sys.executable, __file__, "--child", f"--sizes={size}"]
             child += [f"--encoding-rate={rate}", f"--requests={args.requests}"]
             child += [f"--server-requests={args.server_requests}", f"--exact-max={args.exact_max}"]
+            child.append(f"--load-seconds={args.load_seconds}")
             if args.workdir:
                 child.append(f"--workdir={args.workdir}")
             subprocess.run(child, check=True)

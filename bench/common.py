@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from service.server import spawn
+from service.server import free_port, spawn, start_and_wait
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,3 +72,18 @@ def start_server(
     """`related serve` on a free loopback port, ignoring the caller's RELATED_* variables."""
     environment = {"RELATED_PRELOAD_MODEL": "1" if preload_model else "0", **(env or {})}
     return spawn(data_dir, workers=workers, env=environment)
+
+
+def start_gthread(
+    app: str, data_dir: Path | None = None, *, workers: int = 2, threads: int = 4
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`app` ("module:factory()") under gunicorn's own threaded worker (gthread), as
+    `related serve` ran before its event-loop worker: the reference the benchmarks compare to."""
+    port = free_port()
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    command = [str(gunicorn), "-k", "gthread", "-w", str(workers), "--threads", str(threads)]
+    command += ["-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), app]
+    env = {"RELATED_PRELOAD_MODEL": "0"}
+    if data_dir is not None:
+        env["RELATED_DATA_DIR"] = str(data_dir)
+    return start_and_wait(command, port, env=env)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 
 from embeddings.encoder import Encoder
+from service.access_log import ROUTE_KEY, Observed
 from service.catalog import catalog
 from service.config import Settings, load_settings
+from service.cors import register_cors
 from service.errors import register_error_handlers
+from service.metrics import Metrics, metrics_routes
 from service.openapi.docs import docs
+from service.related_view import EXTENSION, CachedAnswers, RelatedHTTP
 from service.routes import api
 from service.services import Services
 from service.ui import ui
@@ -21,13 +25,30 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     app = Flask("related-articles", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    # `//` in a path is a 404 like any unknown path, not an HTML redirect to the merged path.
+    app.url_map.merge_slashes = False
     services = Services.open(settings, encoder=encoder)
+    metrics = Metrics()
     app.extensions["related"] = services
+    app.extensions["related.metrics"] = metrics
+    app.extensions[EXTENSION] = RelatedHTTP.for_services(services)
+
+    @app.before_request
+    def name_route() -> None:
+        # Metrics count by route (the rule), not by path: ids would make every path a series.
+        rule = request.url_rule
+        request.environ[ROUTE_KEY] = rule.rule if rule is not None else None
+
+    register_cors(app, settings.cors_origins)
     app.register_blueprint(api)
     app.register_blueprint(catalog)
     app.register_blueprint(ui)
     app.register_blueprint(docs)
+    app.register_blueprint(metrics_routes)
     register_error_handlers(app)
+    app.wsgi_app = Observed(  # type: ignore[method-assign]
+        CachedAnswers(app.wsgi_app, app), settings.access_log, metrics
+    )
     if settings.preload_model:
         services.warm_up_in_background()
     return app

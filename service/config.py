@@ -22,6 +22,7 @@ from service.options import DECLARATIONS, Declaration, RelatedOptions, parse_val
 from service.values import parse_bool, parse_float, parse_int
 
 ENV_PREFIX = "RELATED_"
+ACCESS_LOG_FORMATS = ("text", "json", "off")
 
 
 def _doc(text: str) -> dict[str, str]:
@@ -110,6 +111,58 @@ class Settings:
         ),
     )
     log_level: str = field(default="INFO", metadata=_doc("Logging level of the server and CLI."))
+    access_log: str = field(
+        default="text",
+        metadata=_doc(
+            "One line per request on the server's log: text, json (one JSON object a line) or off."
+        ),
+    )
+    header_timeout: float = field(
+        default=10.0,
+        metadata=_doc(
+            "Seconds a client has to send a request's line and headers (from connecting, or from its first byte on a kept-alive connection); then 408."
+        ),
+    )
+    body_timeout: float = field(
+        default=30.0,
+        metadata=_doc(
+            "Seconds a client has to send a request's body once its headers arrived, and to read an answer; then 408 or the connection is dropped."
+        ),
+    )
+    keepalive: float = field(
+        default=5.0,
+        metadata=_doc(
+            "Seconds an idle kept-alive connection stays open (0: close after each answer)."
+        ),
+    )
+    max_connections: int = field(
+        default=1000,
+        metadata=_doc("Open connections per server worker; more are answered 503 at once."),
+    )
+    cache_seconds: int = field(
+        default=60,
+        metadata=_doc(
+            "max-age of `Cache-Control` on related lists: how long browsers and CDNs may reuse an answer before revalidating it with its ETag (0: always revalidate)."
+        ),
+    )
+    cors_origins: str = field(
+        default="",
+        metadata=_doc(
+            "Comma-separated origins allowed to call the API from a browser (CORS), or `*` for any; empty: CORS off."
+        ),
+    )
+    article_cache: int = field(
+        default=50_000,
+        metadata=_doc(
+            "Articles (without their body) each server worker keeps in memory for related lists; changes in the store reach it at once."
+        ),
+    )
+    response_cache: int = field(
+        default=10_000,
+        metadata=_doc(
+            "Related-list answers each server worker keeps, per URL, until the index or the store changes (0: off)."
+        ),
+    )
     options: RelatedOptions = field(
         default_factory=RelatedOptions, metadata={"doc": "", "derived": True}
     )
@@ -268,10 +321,22 @@ def _validate(settings: Settings) -> None:
         "hnsw_m",
         "max_text_chars",
         "live_encodings",
+        "max_connections",
     )
     for name in positive:
         if getattr(settings, name) < 1:
             raise ConfigError(f"{env_name(name)} must be at least 1")
+    if settings.access_log not in ACCESS_LOG_FORMATS:
+        raise ConfigError(
+            f"RELATED_ACCESS_LOG must be one of {', '.join(ACCESS_LOG_FORMATS)}, "
+            f"got {settings.access_log!r}"
+        )
+    for name in ("header_timeout", "body_timeout"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{env_name(name)} must be above 0")
+    for name in ("keepalive", "cache_seconds", "article_cache", "response_cache"):
+        if getattr(settings, name) < 0:
+            raise ConfigError(f"{env_name(name)} must not be negative")
     if settings.options.k < 1 or settings.options.k > settings.max_k:
         raise ConfigError("RELATED_DEFAULT_K must be between 1 and RELATED_MAX_K")
     if settings.max_k > settings.neighbours:

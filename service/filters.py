@@ -5,6 +5,7 @@ a generation's rows: two forms of one rule, kept side by side so they cannot dri
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +16,7 @@ from service.generations import Generation
 from service.options import RelatedOptions
 
 
+@lru_cache(maxsize=65536)
 def _token(kind: str, value: str) -> str:
     return label_document([f"{kind}:{value}"])
 

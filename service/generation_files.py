@@ -150,7 +150,8 @@ def load_parts(directory: Path, *, ef_search: int | None = None) -> Parts:
         if kind == "index":
             values[f.name] = VectorIndex.load(directory / INDEX_FILE, ef_search=ef_search)
         elif kind == "array":
-            values[f.name] = np.load(directory / f"{f.name}.npy", mmap_mode="r")
+            # A plain array over the map: indexing a np.memmap costs several times more.
+            values[f.name] = np.asarray(np.load(directory / f"{f.name}.npy", mmap_mode="r"))
         elif kind == "matrix":
             values[f.name] = load_csr(directory, f.name)
         elif kind == "per_signal_matrix":

@@ -162,16 +162,27 @@ class Generation:
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """Rows whose full-text cosine with row `position` is at least the build's
         `duplicate_floor`, and those cosines (rows are stored sorted, so this is two bisections)."""
-        rows = self.parts.duplicate_rows
-        start, stop = np.searchsorted(rows, [position, position + 1])
+        bounds = self.duplicate_bounds
+        start, stop = int(bounds[position]), int(bounds[position + 1])
         return (
             np.asarray(self.parts.duplicate_cols[start:stop]),
             np.asarray(self.parts.duplicate_sims[start:stop]),
         )
 
+    @cached_property
+    def duplicate_bounds(self) -> npt.NDArray[np.int64]:
+        """Where each row's near-duplicates start in the duplicate arrays (and the last end):
+        one bisection per row once, instead of two per look-up (8 bytes a row)."""
+        rows = np.asarray(self.parts.duplicate_rows)
+        return np.searchsorted(rows, np.arange(len(self) + 1)).astype(np.int64)
+
+    def positions(self, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Rows of indexed `keys` (one bisection for all; every key must be indexed)."""
+        return np.searchsorted(self.parts.keys, keys).astype(np.int64)
+
     def position(self, key: int) -> int | None:
         keys = self.parts.keys
-        pos = int(np.searchsorted(keys, key))
+        pos = int(keys.searchsorted(key))
         return pos if pos < len(keys) and int(keys[pos]) == key else None
 
     def neighbours(self, key: int) -> list[tuple[int, float]] | None:
@@ -179,9 +190,9 @@ class Generation:
         pos = self.position(key)
         if pos is None:
             return None
-        keys = self.parts.neighbour_keys[pos]
-        scores = self.parts.neighbour_scores[pos]
-        return [(int(k), float(s)) for k, s in zip(keys, scores, strict=True) if k >= 0]
+        keys = self.parts.neighbour_keys[pos].tolist()
+        scores = self.parts.neighbour_scores[pos].tolist()
+        return [(k, s) for k, s in zip(keys, scores, strict=True) if k >= 0]
 
     def check_compatible(self, encoder_identity: str, dimension: int | None = None) -> None:
         built_with = self.manifest.encoder
@@ -206,6 +217,7 @@ class CurrentGeneration:
 
     def __init__(self, root: Path, *, ef_search: int | None = None) -> None:
         self.root = root
+        self._pointer = str(root / POINTER)  # stat'ed on every request: no Path joining
         self.ef_search = ef_search
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
@@ -213,7 +225,7 @@ class CurrentGeneration:
 
     def get(self) -> Generation | None:
         try:
-            stat = os.stat(self.root / POINTER)
+            stat = os.stat(self._pointer)
         except FileNotFoundError:
             return self._generation
         stamp = (stat.st_ino, stat.st_mtime_ns)

@@ -180,6 +180,22 @@ class RelatedOptions:
         "of the score",
         "?explain=true",
     )
+    include_body: bool = _option(
+        False,
+        "bool",
+        "output",
+        "add the source article's body to the answer (left out by default: the page showing the "
+        "list has it)",
+        "?include_body=true",
+    )
+    fields: tuple[str, ...] = _option(
+        (),
+        "ids",
+        "output",
+        "only these fields of the source article and of each related item (id and score always "
+        "come; body only for the source)",
+        "?fields=title,url",
+    )
 
     @property
     def published_after_ts(self) -> float | None:
@@ -188,6 +204,11 @@ class RelatedOptions:
     @property
     def published_before_ts(self) -> float | None:
         return published_timestamp(self.published_before) if self.published_before else None
+
+    @property
+    def wants_body(self) -> bool:
+        """Whether the answer carries the source article's body."""
+        return self.include_body or "body" in self.fields
 
     @property
     def reorders(self) -> bool:

@@ -2,15 +2,17 @@
 
 1. Editorial pins come first, in the editor's order; when they fill k nothing is searched.
 2. Candidates: an indexed article's precomputed neighbour list, read in order through the
-   filters (`service.filters`). If the list runs out before the pool is full, the index itself
-   is searched with the filters applied to every row, so a filter never shortens a list while
+   filters (`service.filters`) into a pool a little deeper than k (deeper still when recency or
+   diversity may reorder it). If the list runs out before k are chosen, the index itself is
+   searched with the filters applied to every row, so a filter never shortens a list while
    enough matching articles exist. An article stored after the last build, or a draft, is
    always searched live.
 3. The pool is re-ranked (`service.selection`): optional recency decay, near-duplicate
    suppression against the source and the chosen items, optional MMR diversity, thresholds.
 
-A request reads its editorial data in one store call and computes its query once
-(`service.source.Source`), whatever the steps that need it.
+A request computes its query once (`service.source.Source`), whatever the steps that need it,
+and reads articles and editorial data through the process's `service.article_cache.ArticleCache`, which
+asks the store one question per request while nothing changes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 
 from embeddings.encoder import Encoder
 from embeddings.ranking import rank
+from service.article_cache import ArticleCache, Versions
 from service.articles import Article
 from service.config import Settings
 from service.errors import ArticleNotFound, IndexNotReady, InvalidParameter
@@ -51,9 +54,11 @@ class RelatedItem:
     """The recency factor that turned `fused` into `score`."""
     explanation: dict[str, Any] | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, fields: tuple[str, ...] = ()) -> dict[str, Any]:
         data = self.article.to_json()
         del data["body"]
+        if fields:
+            data = pick(data, fields)
         data["score"] = None if self.score is None else round(self.score, 6)
         if self.pinned:
             data["pinned"] = True
@@ -62,6 +67,11 @@ class RelatedItem:
         if self.explanation is not None:
             data["explanation"] = self.explanation
         return data
+
+
+def pick(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """`data` with only its id and the given fields, in its own order."""
+    return {name: value for name, value in data.items() if name == "id" or name in fields}
 
 
 @dataclass(frozen=True)
@@ -79,9 +89,17 @@ class RelatedResult:
         return self.options.k
 
     def to_json(self) -> dict[str, Any]:
+        """The answer: the source article without its body unless the options ask for it (the
+        page that shows the list has the body already)."""
+        options = self.options
+        article = self.article.to_json()
+        if options.fields:
+            article = pick(article, (*options.fields, *(("body",) if options.wants_body else ())))
+        elif not options.wants_body:
+            del article["body"]
         return {
-            "article": self.article.to_json(),
-            "related": [item.to_json() for item in self.items],
+            "article": article,
+            "related": [item.to_json(options.fields) for item in self.items],
             "k": self.k,
             "source": self.source,
             "cut": self.cut,
@@ -105,6 +123,7 @@ class Recommender:
         self.store = store
         self.generations = generations
         self.encoder = encoder
+        self.catalog = ArticleCache(store, settings.article_cache)
 
     def generation(self) -> Generation:
         generation = self.generations.get()
@@ -124,46 +143,64 @@ class Recommender:
         *,
         options: RelatedOptions | None = None,
         past_only: bool = False,
+        generation: Generation | None = None,
+        versions: Versions | None = None,
     ) -> RelatedResult:
-        """The articles most related to stored article `article_id`."""
+        """The articles most related to stored article `article_id` (from `generation` and the
+        store at `versions`, by default the current ones)."""
         options = options or self.options(k=k, past_only=past_only or None)
-        stored = self.store.get(article_id)
-        if stored is None:
+        versions = versions or self.catalog.versions()
+        entry = self.catalog.entry(article_id, versions)
+        if entry is None:
             raise ArticleNotFound(article_id)
-        if options.past_only and stored.article.published_ts is None:
+        key, article = entry
+        generation = generation or self.generation()
+        if options.wants_body or generation.position(key) is None:
+            # The body: asked for, or the text of an article stored after the build.
+            stored = self.store.get(article_id)
+            if stored is None:
+                raise ArticleNotFound(article_id)
+            key, article = stored.key, stored.article
+        if options.past_only and article.published_ts is None:
             raise InvalidParameter(
                 f"past_only needs a 'published' date, and {article_id!r} has none"
             )
-        return self._recommend(stored.article, stored.key, options)
+        return self._recommend(article, key, options, generation, versions)
 
     def related_to_draft(self, draft: Article, options: RelatedOptions) -> RelatedResult:
         """Related articles for text that is not stored (an article being written)."""
         if options.past_only and draft.published_ts is None:
             raise InvalidParameter("past_only needs the draft's 'published' date")
-        return self._recommend(draft, None, options)
+        versions = self.catalog.versions()
+        return self._recommend(draft, None, options, self.generation(), versions)
 
     # -- the pipeline ----------------------------------------------------------------------
 
     def _recommend(
-        self, article: Article, key: int | None, options: RelatedOptions
+        self,
+        article: Article,
+        key: int | None,
+        options: RelatedOptions,
+        generation: Generation,
+        versions: Versions,
     ) -> RelatedResult:
-        generation = self.generation()
         source = Source(
             article, key, generation, self.encoder, self.store, self.settings.max_text_chars
         )
         k = options.k
-        editorial = self.store.editorial(None if key is None else article.id, options.exclude)
-        pinned = self._pinned(article, editorial, options) if key is not None else []
+        editorial = self.catalog.editorial(None if key is None else article.id, versions)
+        pinned = self._pinned(article, editorial, options, versions) if key is not None else []
         if len(pinned) >= k:
             return RelatedResult(article, pinned[:k], options, "pins", generation)
 
         excluded_ids = {*editorial.blocked, *options.exclude, article.id}
         excluded_ids |= {item.article.id for item in pinned}
+        keys = {**editorial.keys, **self.catalog.keys_for(options.exclude)}
         rule = Filter.build(
             options,
             article,
             excluded_ids=excluded_ids,
-            excluded_keys={editorial.keys[i] for i in excluded_ids if i in editorial.keys}
+            excluded_keys={keys[i] for i in excluded_ids if i in keys}
             | ({key} if key is not None else set()),
         )
         wanted = k - len(pinned)
@@ -172,18 +209,23 @@ class Recommender:
 
         listed = generation.neighbours(key) if key is not None else None
         origin: Origin
+        chosen = None
         if listed is not None:
             origin = "index"
-            pool = self._pool_from_list(listed, rule, pool_size)
+            pool = self._pool_from_list(listed, rule, pool_size, versions)
             list_was_full = len(listed) >= generation.manifest.neighbours
-            if len(pool) < pool_size and list_was_full:
-                pool = self._pool_from_search(source, rule, pool_size)
+            if len(pool) >= wanted or not list_was_full:
+                chosen = choose(source, pool, options, wanted)
+                # Short only because near-duplicates were skipped: more may match further on.
+                if list_was_full and len(chosen.items) + sum(chosen.cut.values()) < wanted:
+                    chosen = None
+            if chosen is None:
                 origin = "search"
         else:
-            pool = self._pool_from_search(source, rule, pool_size)
             origin = "draft" if key is None else "live"
-
-        chosen = choose(source, pool, options, wanted)
+        if chosen is None:
+            pool = self._pool_from_search(source, rule, pool_size, versions)
+            chosen = choose(source, pool, options, wanted)
         items = pinned + [
             RelatedItem(p.article, p.score, key=p.key, fused=p.fused, recency=p.recency)
             for p in chosen.items
@@ -199,7 +241,7 @@ class Recommender:
         )
 
     def _pinned(
-        self, source: Article, editorial: Editorial, options: RelatedOptions
+        self, source: Article, editorial: Editorial, options: RelatedOptions, versions: Versions
     ) -> list[RelatedItem]:
         # Blocks win over pins (see service.editorial): a blocked id never appears.
         ids = [
@@ -210,25 +252,29 @@ class Recommender:
         keys = [editorial.keys[i] for i in ids if i in editorial.keys]
         if not keys:
             return []
-        articles = self.store.get_by_keys(keys)
+        articles = self.catalog.articles(keys, versions)
         found = [(articles[key], key) for key in keys if key in articles]
         return [RelatedItem(a, None, key=key, pinned=True) for a, key in found[: options.k]]
 
-    def _pool_from_list(self, listed: list[tuple[int, float]], rule: Filter, size: int) -> Pool:
+    def _pool_from_list(
+        self, listed: list[tuple[int, float]], rule: Filter, size: int, versions: Versions
+    ) -> Pool:
         pool = Pool()
         start = 0
         while len(pool) < size and start < len(listed):
             # Windows a little larger than needed: filtered-out and deleted articles are few.
             window = listed[start : start + (size - len(pool)) + 10]
             start += len(window)
-            articles = self.store.get_by_keys(key for key, _ in window)
+            articles = self.catalog.articles((key for key, _ in window), versions)
             for key, score in window:
                 article = articles.get(key)
                 if article is not None and len(pool) < size and rule.accepts(article):
                     pool.add(key, score, article)
         return pool
 
-    def _pool_from_search(self, source: Source, rule: Filter, size: int) -> Pool:
+    def _pool_from_search(
+        self, source: Source, rule: Filter, size: int, versions: Versions
+    ) -> Pool:
         generation = source.generation
         position = source.position
         exclude = np.asarray([-1 if position is None else position], dtype=np.int64)
@@ -248,7 +294,7 @@ class Recommender:
             for p, s in zip(ranked.positions[0], ranked.scores[0], strict=True)
             if p >= 0
         ]
-        return self._pool_from_list(hits, rule, size)
+        return self._pool_from_list(hits, rule, size, versions)
 
     def _explain(self, source: Source, items: list[RelatedItem]) -> list[RelatedItem]:
         generation = source.generation

@@ -22,8 +22,10 @@ from service.errors import (
     Unauthorized,
 )
 from service.ingest import ingest, ingest_one
-from service.options import LIST_OPTIONS, OPTION_NAMES, parse_options
+from service.metrics import Metrics
+from service.options import OPTION_NAMES, parse_options
 from service.rebuild import is_pending, request_rebuild
+from service.related_view import RELATED_RULE, related_response
 from service.services import Services
 
 api = Blueprint("api", __name__)
@@ -33,6 +35,11 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 def services() -> Services:
     found: Services = current_app.extensions["related"]
+    return found
+
+
+def metrics() -> Metrics:
+    found: Metrics = current_app.extensions["related.metrics"]
     return found
 
 
@@ -138,24 +145,9 @@ def get_article(article_id: str) -> Response:
     return jsonify(ok=True, article=stored.article.to_json())
 
 
-def query_options() -> dict[str, Any]:
-    """Query-string options as raw values: repeated list options are merged; any other option
-    given twice is an error (which one was meant?)."""
-    raw: dict[str, Any] = {}
-    for name in request.args:
-        values = request.args.getlist(name)
-        if len(values) > 1 and name not in LIST_OPTIONS:
-            raise InvalidParameter(f"Parameter {name!r} is given {len(values)} times; give it once")
-        raw[name] = values if name in LIST_OPTIONS else values[-1]
-    return raw
-
-
-@api.get("/articles/<path:article_id>/related")
+@api.get(RELATED_RULE)
 def related(article_id: str) -> Response:
-    recommender = services().recommender
-    options = recommender.options(query_options())
-    result = recommender.related(article_id, options=options)
-    return jsonify(ok=True, **result.to_json())
+    return related_response(services(), metrics(), article_id)
 
 
 @api.post("/articles/<path:article_id>/related")
@@ -202,6 +194,7 @@ def related_to_draft() -> Response:
     recommender = services().recommender
     options = parse_options(option_values, services().settings, json=True)
     result = recommender.related_to_draft(draft, options)
+    metrics().answered(result.source)
     return jsonify(ok=True, **result.to_json())
 
 

@@ -75,7 +75,7 @@ def choose(source: Source, pool: Pool, options: RelatedOptions, wanted: int) -> 
         factors = recency_factors(ages, options.recency, options.half_life_days)
     scores = decay(fused, factors)
     order = np.argsort(-scores, kind="stable")
-    rows = np.asarray([generation.position(pool.keys[i]) for i in order], dtype=np.int64)
+    rows = generation.positions(np.asarray(pool.keys, dtype=np.int64)[order])
     duplicate_of_source, duplicate_pairs = text_similarities(
         source, rows, options.duplicate_threshold
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -96,11 +97,24 @@ def run_build(settings: Settings, *, quiet: bool, full: bool = False) -> BuildRe
     from service.store import ArticleStore
 
     bars = progress_for(quiet)
+    started = time.monotonic()
+    outcome, mode = "failed", "unknown"
     try:
         with ArticleStore(settings.db_path) as store:
-            return build(settings, store, make_encoder(settings), progress=bars, full=full)
+            report = build(settings, store, make_encoder(settings), progress=bars, full=full)
+        outcome, mode = "succeeded", report.mode
+        return report
     finally:
         bars.close()
+        record_build(time.monotonic() - started, outcome, mode)
+
+
+def record_build(seconds: float, outcome: str, mode: str) -> None:
+    """Count the build in the metrics of the server that started it (if one did)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from service.metrics import record_build as record
+
+        record(seconds, outcome, mode)
 
 
 @click.command("build")

@@ -212,6 +212,10 @@ OPERATIONS: tuple[Operation, ...] = (
               "Remove the links curated under an article", {200: ref("CuratedLinks")},
               ("article_not_found",), write=True, tag="curated"),
     *ui_and_catalog(),
+    Operation(
+        "GET", "/metrics", "Prometheus metrics of every worker (text format, not JSON)",
+        {200: {"media": ["text/plain"]}}, tag="service",
+    ),
     Operation("GET", "/openapi.json", "This document", {200: {"type": "object"}}, tag="service"),
     Operation("GET", "/docs", "This document as a page", {200: {"media": ["text/html"]}},
               tag="service"),

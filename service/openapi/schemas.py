@@ -116,7 +116,8 @@ def components(settings: Settings) -> dict[str, Schema]:
     item_fields = {k: v for k, v in ARTICLE_FIELDS.items() if k != "body"}
     related_item = {
         "type": "object",
-        "required": ["id", "title", "score"],
+        "required": ["id", "score"],
+        "description": "A related article's display fields (those `fields` names, if given).",
         "properties": {
             **item_fields,
             "score": {**nullable("number"), "description": "the fused score; null when pinned"},
@@ -130,7 +131,7 @@ def components(settings: Settings) -> dict[str, Schema]:
         "required": ["ok", "article", "related", "k", "source", "cut", "index"],
         "properties": {
             "ok": {"const": True},
-            "article": ref("Article"),
+            "article": ref("ListedArticle"),
             "related": {"type": "array", "items": ref("RelatedItem")},
             "k": {"type": "integer"},
             "source": {"enum": ["index", "search", "live", "draft", "pins"]},
@@ -188,6 +189,14 @@ def components(settings: Settings) -> dict[str, Schema]:
         "ArticleInput": article_input,
         "ArticleUpdate": article_update,
         "RelatedItem": related_item,
+        "ListedArticle": {
+            "type": "object",
+            "required": ["id"],
+            "properties": ARTICLE_FIELDS,
+            "additionalProperties": True,
+            "description": "The source article: no body unless `include_body`; with `fields`, "
+            "only the fields named (and its id).",
+        },
         "RelatedList": related_list,
         "IngestReport": ingest_report,
         "IdList": id_list,

@@ -96,6 +96,32 @@ class Articles(Database):
             conn.execute("UPDATE meta SET value = ? WHERE name = 'revision'", (str(revision),))
             yield ArticleWriter(conn, revision)
 
+    def versions(self) -> tuple[int, int]:
+        """(revision, editorial revision): the first moves with every write batch of articles,
+        the second with every change of pins or blocks. One statement."""
+        rows = dict(
+            self._connection().execute(
+                "SELECT name, value FROM meta WHERE name IN ('revision', 'editorial_revision')"
+            )
+        )
+        return int(rows["revision"]), int(rows.get("editorial_revision", 0))
+
+    def changed_since(
+        self, revision: int, limit: int
+    ) -> tuple[list[StoredArticle], list[tuple[str, int]]] | None:
+        """Articles (without body) written and (id, key) of articles deleted after store
+        revision `revision`; None when more than `limit` of either changed."""
+        conn = self._connection()
+        rows = conn.execute(
+            "SELECT key, data FROM articles WHERE revision > ? LIMIT ?", (revision, limit + 1)
+        ).fetchall()
+        deleted = conn.execute(
+            "SELECT id, key FROM tombstones WHERE revision > ? LIMIT ?", (revision, limit + 1)
+        ).fetchall()
+        if len(rows) > limit or len(deleted) > limit:
+            return None
+        return [StoredArticle(key, _join_body(data, "")) for key, data in rows], deleted
+
     def revision(self) -> int:
         row = (
             self._connection().execute("SELECT value FROM meta WHERE name = 'revision'").fetchone()
@@ -105,10 +131,12 @@ class Articles(Database):
     def count(self) -> int:
         return int(self._connection().execute("SELECT COUNT(*) FROM articles").fetchone()[0])
 
-    def get(self, article_id: str) -> StoredArticle | None:
+    def get(self, article_id: str, *, with_body: bool = True) -> StoredArticle | None:
+        """The article `article_id`; without `with_body` its body comes back empty."""
+        body = "body" if with_body else "''"
         row = (
             self._connection()
-            .execute("SELECT key, data, body FROM articles WHERE id = ?", (article_id,))
+            .execute(f"SELECT key, data, {body} FROM articles WHERE id = ?", (article_id,))
             .fetchone()
         )
         if row is None:

@@ -72,6 +72,7 @@ CREATE TABLE IF NOT EXISTS curated (
 );
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', '0');
+INSERT OR IGNORE INTO meta (name, value) VALUES ('editorial_revision', '0');
 """
 
 

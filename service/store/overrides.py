@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,14 @@ class Editorial:
     """Ids blocked under the article or globally."""
     keys: dict[str, int]
     """Store keys of the pinned, blocked and asked-about ids that exist."""
+
+
+def _bump_editorial_revision(conn: sqlite3.Connection) -> None:
+    """Every change of pins or blocks moves the editorial revision: caches of related lists
+    (per worker, and HTTP ETags) are keyed by it."""
+    conn.execute(
+        "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE name = 'editorial_revision'"
+    )
 
 
 class Overrides(Database):
@@ -70,6 +79,7 @@ class Overrides(Database):
 
     def set_pins(self, article_id: str, target_ids: Sequence[str]) -> None:
         with self._transaction() as conn:
+            _bump_editorial_revision(conn)
             conn.execute("DELETE FROM pins WHERE article_id = ?", (article_id,))
             conn.executemany(
                 "INSERT INTO pins (article_id, position, target_id) VALUES (?, ?, ?)",
@@ -78,6 +88,7 @@ class Overrides(Database):
 
     def set_blocks(self, article_id: str, target_ids: Iterable[str]) -> None:
         with self._transaction() as conn:
+            _bump_editorial_revision(conn)
             conn.execute("DELETE FROM blocks WHERE article_id = ?", (article_id,))
             conn.executemany(
                 "INSERT OR IGNORE INTO blocks (article_id, target_id) VALUES (?, ?)",

@@ -1,0 +1,134 @@
+"""The server's worker: an event loop reads every request whole, a thread pool runs the app.
+
+gunicorn's threaded worker hands a connection to a thread as soon as it is accepted, and the
+thread then blocks reading the request: 8 clients that send half a request line hold every
+thread of 2 workers x 4 threads, and nothing times slow headers out. Here no thread is given to
+a request before all of it has arrived. Each worker's asyncio loop reads every connection (h11
+parses HTTP/1.1) with a deadline for the head (RELATED_HEADER_TIMEOUT, from the connection's
+start or its first byte after a kept-alive answer) and one for the body (RELATED_BODY_TIMEOUT),
+so an idle or slow connection costs a socket and a few objects, never a thread. A complete
+request goes to the worker's pool of RELATED_THREADS threads, which run the WSGI app (Flask).
+
+Whatever is refused before the app sees a request (a malformed or over-long request line, a
+head or body over its limit, a timeout, too many connections) is answered in the API's one
+JSON error shape, then the connection is closed gracefully (the rest of the request is read
+and dropped for a moment, so the client gets the answer rather than a reset).
+
+gunicorn still runs the processes: the master forks RELATED_WORKERS workers, restarts any that
+die or miss its heartbeat, and stops them gracefully on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from gunicorn.workers.base import Worker
+
+from service.config import Settings
+from service.http_connection import Connection, Limits, Reply
+
+
+class AsyncWorker(Worker):  # type: ignore[misc]
+    """A gunicorn worker: one asyncio loop for the connections, a thread pool for the app."""
+
+    def init_process(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        self.connections: set[Connection] = set()
+        self.stopping = asyncio.Event()
+        self.quick = False
+        settings = getattr(self.app, "settings", None)
+        self.limits = Limits.of(settings if isinstance(settings, Settings) else Settings())
+        super().init_process()  # loads the app, then calls run()
+
+    def init_signals(self) -> None:
+        for sig in self.SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        self.loop.add_signal_handler(signal.SIGTERM, self.stop, False)
+        self.loop.add_signal_handler(signal.SIGQUIT, self.stop, True)
+        self.loop.add_signal_handler(signal.SIGINT, self.stop, True)
+        self.loop.add_signal_handler(signal.SIGUSR1, self.log.reopen_files)
+        self.loop.add_signal_handler(signal.SIGWINCH, lambda: None)
+        self.loop.add_signal_handler(signal.SIGABRT, self.abort)
+
+    def stop(self, quick: bool) -> None:
+        self.alive = False
+        self.quick = self.quick or quick
+        if quick:
+            self.cfg.worker_int(self)
+        self.stopping.set()
+
+    def abort(self) -> None:
+        self.alive = False
+        self.cfg.worker_abort(self)
+        sys.exit(1)
+
+    def run(self) -> None:
+        self.pool = ThreadPoolExecutor(max(1, self.cfg.threads), thread_name_prefix="request")
+        try:
+            self.loop.run_until_complete(self.serve())
+        finally:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.loop.close()
+
+    async def serve(self) -> None:
+        servers = [
+            await self.loop.create_server(
+                lambda: Connection(self), sock=listener.sock, backlog=self.cfg.backlog
+            )
+            for listener in self.sockets
+        ]
+        while self.alive:
+            self.notify()  # the master's heartbeat: a worker that stops notifying is replaced
+            if self.ppid != os.getppid():
+                self.log.info("Parent changed, shutting down: %s", self)
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), timeout=1.0)
+        for server in servers:
+            server.close()
+        deadline = self.loop.time() + self.cfg.graceful_timeout
+        for connection in list(self.connections):
+            connection.close_when_idle()
+        while self.connections and not self.quick and self.loop.time() < deadline:
+            self.notify()
+            await asyncio.sleep(0.05)
+        for connection in list(self.connections):
+            connection.abort()
+
+    def call_app(self, environ: dict[str, Any]) -> Reply:
+        """Run the WSGI app on one request (in a pool thread) and collect its answer."""
+        started: list[Any] = []
+        chunks: list[bytes] = []
+
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], None]:
+            if exc_info and started:
+                raise exc_info[1].with_traceback(exc_info[2])
+            started[:] = [status, headers]
+            return chunks.append
+
+        result: Iterable[bytes] = self.wsgi(environ, start_response)
+        try:
+            chunks.extend(chunk for chunk in result if chunk)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        status, headers = started
+        code, _, reason = status.partition(" ")
+        return int(code), reason, headers, b"".join(chunks)
+
+    def answered(self) -> None:
+        self.nr += 1
+        if self.nr >= self.max_requests and self.alive:
+            self.log.info("Autorestarting worker after current request.")
+            self.stop(False)
