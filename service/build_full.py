@@ -11,7 +11,6 @@ import numpy as np
 from embeddings.features import Corpus, Features
 from embeddings.index import VectorIndex
 from embeddings.lexical import LexicalModel
-from embeddings.neighbours import all_ranked_neighbours
 from embeddings.signals import SPARSE_SIGNALS
 from service.build_state import now_iso
 from service.build_steps import (
@@ -43,8 +42,9 @@ def full_build(job: Job, read: ArticlesRead, why: str) -> BuildReport:
             read.documents[signal.name], signal.vectorizer
         )
     corpus = Corpus.from_features(Features(vectors, matrices), keys, index=index)
-    lists = all_ranked_neighbours(
+    lists = job.engine.rank(
         corpus,
+        np.arange(len(keys), dtype=np.int64),
         job.k,
         weights=settings.weights,
         candidates=settings.candidates,

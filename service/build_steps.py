@@ -25,6 +25,7 @@ from embeddings.signals import RANKING_VERSION, SIGNALS, SPARSE_SIGNALS
 from service.articles import embedding_text, item_text, text_hash
 from service.build_state import now_iso
 from service.config import Settings
+from service.engines import Engine
 from service.errors import RelatedError
 from service.failpoints import failpoint
 from service.generation_files import Parts
@@ -41,7 +42,6 @@ from service.store import ArticleStore
 Progress = Callable[[str, int, int], None]
 """Called as progress(phase, done, total) while a build runs."""
 
-ENCODE_CHUNK = 256
 DUPLICATE_FLOOR = 0.5
 """Full-text cosine above which pairs are stored at build time for near-duplicate checks;
 a request's duplicate_threshold below it is checked with a sparse product instead."""
@@ -89,6 +89,8 @@ class Job:
     """The store revision read: the generation holds every write up to it."""
     keys: npt.NDArray[np.int64]
     """Every article's key, ascending: the new generation's rows."""
+    engine: Engine
+    """Where encoding and ranking run (`service.engines`)."""
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -169,16 +171,15 @@ def read_articles(job: Job, keys: npt.NDArray[np.int64]) -> ArticlesRead:
 
 
 def encode_missing(job: Job, read: ArticlesRead) -> int:
-    """Encode the texts the cache lacks, caching each chunk as soon as it is done."""
+    """Encode the texts the cache lacks (on the job's engine), caching each chunk as soon as it
+    is done."""
     todo = list(read.missing.items())
     job.progress("encoding", 0, len(todo))
-    for start in range(0, len(todo), ENCODE_CHUNK):
-        chunk = todo[start : start + ENCODE_CHUNK]
-        vectors = job.encoder.encode([text for _, text in chunk])
-        job.store.cache_vectors(
-            job.encoder.identity, zip((digest for digest, _ in chunk), vectors, strict=True)
-        )
-        job.progress("encoding", start + len(chunk), len(todo))
+    done = 0
+    for digests, vectors in job.engine.encode(todo):
+        job.store.cache_vectors(job.encoder.identity, zip(digests, vectors, strict=True))
+        done += len(digests)
+        job.progress("encoding", done, len(todo))
         failpoint("after-first-encoded-chunk")
     return len(todo)
 

@@ -22,6 +22,8 @@ from service.options import DECLARATIONS, Declaration, RelatedOptions, parse_val
 from service.values import parse_bool, parse_float, parse_int
 
 ENV_PREFIX = "RELATED_"
+ENGINES = ("local", "ray")
+"""Values of RELATED_ENGINE (see `service.engines`)."""
 
 
 def _doc(text: str) -> dict[str, str]:
@@ -98,6 +100,54 @@ class Settings:
         ),
     )
     log_level: str = field(default="INFO", metadata=_doc("Logging level of the server and CLI."))
+    device: str = field(
+        default="cpu",
+        metadata=_doc(
+            "Device the model encodes on: `cpu`, `cuda` (the first GPU), `cuda:1`, `mps`; with RELATED_ENGINE=ray, on every encoding worker."
+        ),
+    )
+    engine: str = field(
+        default="local",
+        metadata=_doc(
+            "Where `related build` encodes and ranks: `local` (this process) or `ray` (a Ray cluster; needs the `ray` extra)."
+        ),
+    )
+    ray_address: str = field(
+        default="",
+        metadata=_doc(
+            "The Ray cluster a `ray` build runs on (`host:6379`, `ray://host:10001`); unset: RAY_ADDRESS, else a Ray started on this machine for the build."
+        ),
+    )
+    ray_workers: int = field(
+        default=0,
+        metadata=_doc(
+            "Encoding workers of a `ray` build, each with its own copy of the model; 0: one per CPU of the cluster (per GPU with RELATED_DEVICE=cuda)."
+        ),
+    )
+    publish: str = field(
+        default="",
+        metadata=_doc(
+            "Where builds publish each generation for read replicas: a shared directory or an fsspec URL (`s3://bucket/related`); `related serve` also publishes pins and blocks there."
+        ),
+    )
+    follow: str = field(
+        default="",
+        metadata=_doc(
+            "Run `related serve` as a read replica of this published location: it serves the generations published there and refuses writes."
+        ),
+    )
+    primary_url: str = field(
+        default="",
+        metadata=_doc(
+            "On a read replica, the primary's URL, named in the error that refuses writes."
+        ),
+    )
+    sync_interval: float = field(
+        default=5.0,
+        metadata=_doc(
+            "Seconds between a replica's checks for a new generation or editorial change, and between the primary's checks for editorial changes to publish."
+        ),
+    )
     options: RelatedOptions = field(
         default_factory=RelatedOptions, metadata={"doc": "", "derived": True}
     )
@@ -259,6 +309,18 @@ def _validate(settings: Settings) -> None:
     for name in positive:
         if getattr(settings, name) < 1:
             raise ConfigError(f"{env_name(name)} must be at least 1")
+    if settings.engine not in ENGINES:
+        raise ConfigError(
+            f"RELATED_ENGINE must be one of {', '.join(ENGINES)}, got {settings.engine!r}"
+        )
+    if settings.ray_workers < 0:
+        raise ConfigError("RELATED_RAY_WORKERS must be 0 (one per CPU or GPU) or more")
+    if settings.sync_interval <= 0:
+        raise ConfigError("RELATED_SYNC_INTERVAL must be a positive number of seconds")
+    if settings.publish and settings.follow:
+        raise ConfigError(
+            "RELATED_PUBLISH and RELATED_FOLLOW are exclusive: a primary publishes, a replica follows"
+        )
     if settings.options.k < 1 or settings.options.k > settings.max_k:
         raise ConfigError("RELATED_DEFAULT_K must be between 1 and RELATED_MAX_K")
     if settings.max_k > settings.neighbours:

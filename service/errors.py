@@ -84,6 +84,27 @@ class IndexMismatch(RelatedError):
     code = "index_mismatch"
 
 
+class EngineFailed(RelatedError):
+    """A distributed build lost workers beyond its retries (the served generation is untouched)."""
+
+    status = 500
+    code = "build_failed"
+
+
+class ReadOnlyReplica(RelatedError):
+    """A write (or a draft, which needs the model) sent to a read replica."""
+
+    status = 403
+    code = "read_only_replica"
+
+
+class PublishFailed(RelatedError):
+    """A generation could not be published to, or fetched from, a shared location."""
+
+    status = 502
+    code = "publish_failed"
+
+
 def error_body(
     status: int, code: str, message: str, details: list[Any] | None = None
 ) -> dict[str, Any]:

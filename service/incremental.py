@@ -192,6 +192,7 @@ def incremental_build(job: Job, read: ArticlesRead, plan: Carried) -> BuildRepor
         pairs_floor=DUPLICATE_FLOOR,
         exact=job.exact,
         candidates=settings.candidates,
+        ranker=job.engine.rank,
     )
     fit = previous.manifest.fit
     changes = int(plan.fresh.sum()) + plan.removed

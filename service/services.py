@@ -21,7 +21,10 @@ def make_encoder(settings: Settings) -> Encoder:
     if is_hashing_model(settings.model):
         return HashingEncoder.from_model_name(settings.model)
     return SentenceTransformerEncoder(
-        settings.model, max_seq_length=settings.max_seq_length, batch_size=settings.batch_size
+        settings.model,
+        max_seq_length=settings.max_seq_length,
+        batch_size=settings.batch_size,
+        device=settings.device,
     )
 
 

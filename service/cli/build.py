@@ -11,7 +11,7 @@ import click
 from tqdm import tqdm
 
 from service.cli.common import data_dir_option, progress_disabled, settings_for
-from service.config import Settings
+from service.config import ENGINES, Settings
 
 if TYPE_CHECKING:
     from service.build_steps import BuildReport
@@ -48,15 +48,25 @@ class PhaseBars:
 
 
 def run_build(settings: Settings, *, quiet: bool, full: bool = False) -> BuildReport:
+    """Build on the configured engine; then, with RELATED_PUBLISH, publish the generation."""
     from service.builder import build
+    from service.engines import make_engine
     from service.services import make_encoder
     from service.store import ArticleStore
 
     bars = PhaseBars(progress_disabled(quiet))
+    encoder = make_encoder(settings)
+    engine = make_engine(settings, encoder)
     try:
         with ArticleStore(settings.db_path) as store:
-            return build(settings, store, make_encoder(settings), progress=bars, full=full)
+            report = build(settings, store, encoder, progress=bars, full=full, engine=engine)
+            if settings.publish:
+                from service.publish import publish_all
+
+                publish_all(settings, store, progress=bars)
+            return report
     finally:
+        engine.close()
         bars.close()
 
 
@@ -74,14 +84,42 @@ def run_build(settings: Settings, *, quiet: bool, full: bool = False) -> BuildRe
     hidden=True,
     help="Build again while rebuilds were requested meanwhile (used by the API).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=None,
+    help="Where encoding and ranking run [default: $RELATED_ENGINE or local].",
+)
+@click.option(
+    "--ray-address",
+    default=None,
+    help="Ray cluster for --engine ray [default: $RELATED_RAY_ADDRESS, else a local Ray].",
+)
+@click.option(
+    "--publish",
+    "publish_to",
+    default=None,
+    metavar="LOCATION",
+    help="Also publish the generation for read replicas: a shared directory or fsspec URL "
+    "[default: $RELATED_PUBLISH].",
+)
 @data_dir_option
 def build_command(
-    as_json: bool, quiet: bool, full: bool, until_idle: bool, data_dir: Path | None
+    as_json: bool,
+    quiet: bool,
+    full: bool,
+    until_idle: bool,
+    engine: str | None,
+    ray_address: str | None,
+    publish_to: str | None,
+    data_dir: Path | None,
 ) -> None:
     """Encode new and changed articles, build the index and neighbour lists, publish them."""
     from service.rebuild import take_pending
 
-    settings = settings_for(data_dir=data_dir)
+    settings = settings_for(
+        data_dir=data_dir, engine=engine, ray_address=ray_address, publish=publish_to
+    )
     while True:
         take_pending(settings.data_dir)
         report = run_build(settings, quiet=quiet, full=full)
