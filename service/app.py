@@ -7,6 +7,7 @@ from flask import Flask
 from embeddings.encoder import Encoder
 from service.config import Settings, load_settings
 from service.errors import register_error_handlers
+from service.replica_serving import register_replica_gate
 from service.routes import api
 from service.services import Services
 
@@ -21,6 +22,9 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     app.extensions["related"] = services
     app.register_blueprint(api)
     register_error_handlers(app)
-    if settings.preload_model:
+    replica = services.replica_store
+    if replica is not None:
+        register_replica_gate(app, settings, services.generations, replica)
+    elif settings.preload_model:
         services.warm_up_in_background()
     return app

@@ -63,7 +63,10 @@ def run_build(settings: Settings, *, quiet: bool, full: bool = False) -> BuildRe
             if settings.publish:
                 from service.publish import publish_all
 
-                publish_all(settings, store, progress=bars)
+                published = publish_all(settings, store, progress=bars)
+                bars.close()
+                if not quiet:
+                    click.echo(published.summary(), err=True)
             return report
     finally:
         engine.close()
