@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import subprocess
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
@@ -16,6 +18,7 @@ from service.config import Settings
 from service.sample import sample_path
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("related")
 
 
 def serve_options(func: F) -> F:
@@ -26,24 +29,50 @@ def serve_options(func: F) -> F:
     return data_dir_option(func)
 
 
-@contextlib.contextmanager
-def sidecar(settings: Settings, *args: str) -> Iterator[None]:
-    """`related ARGS` beside the server, with the same settings; it ends with the server."""
-    from service.rebuild import entry_point, settings_environment
+class Sidecar:
+    """`related ARGS` beside the server, with the same settings: restarted if it dies (after a
+    pause that grows to a minute while it keeps dying), stopped with the server."""
 
-    command = [*entry_point(), *args, "--exit-with-parent", "--data-dir", str(settings.data_dir)]
-    process = subprocess.Popen(
-        command, env=settings_environment(settings), stdin=subprocess.DEVNULL
-    )
-    try:
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    def __init__(self, settings: Settings, *args: str) -> None:
+        from service.rebuild import entry_point, settings_environment
+
+        self.command = [
+            *entry_point(),
+            *args,
+            "--exit-with-parent",
+            "--data-dir",
+            str(settings.data_dir),
+        ]
+        self.env = settings_environment(settings)
+        self.stopping = threading.Event()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.thread = threading.Thread(target=self._supervise, name="sidecar", daemon=True)
+
+    def _supervise(self) -> None:
+        pause = 1.0
+        while not self.stopping.is_set():
+            started = time.monotonic()
+            self.process = subprocess.Popen(self.command, env=self.env, stdin=subprocess.DEVNULL)
+            code = self.process.wait()
+            if self.stopping.is_set():
+                return
+            pause = 1.0 if time.monotonic() - started > 60 else min(pause * 2, 60.0)
+            log.warning("%s exited with %s; restarting in %.0fs", self.command[1:3], code, pause)
+            self.stopping.wait(pause)
+
+    def __enter__(self) -> Sidecar:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.thread.join(timeout=15)
 
 
 @click.command()
@@ -80,9 +109,9 @@ def serve(**serve_args: Any) -> None:
     )
     with contextlib.ExitStack() as stack:
         if settings.follow:
-            stack.enter_context(sidecar(settings, "follow"))
+            stack.enter_context(Sidecar(settings, "follow"))
         elif settings.publish:
-            stack.enter_context(sidecar(settings, "publish", "--watch"))
+            stack.enter_context(Sidecar(settings, "publish", "--watch"))
         run_server(settings)
 
 

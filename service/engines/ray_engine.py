@@ -65,9 +65,10 @@ class RayEngine:
         self.identity = encoder.identity
         self.chunk = chunk
         self.retries = retries
-        self.encoders: dict[str, int] = {}
-        """Every worker that encoded a batch, with the models its process loaded."""
-        self.batches = 0
+        self.model_loads: dict[str, int] = {}
+        """Every worker that encoded a batch: the models its process loaded."""
+        self.batches: dict[str, int] = {}
+        """Every worker that encoded a batch: how many batches it encoded."""
         self._started = _connect(settings.ray_address)
         logging.getLogger("ray.data").setLevel(logging.WARNING)
         context = ray.data.DataContext.get_current()
@@ -116,9 +117,7 @@ class RayEngine:
             )
         try:
             for batch in encoded.iter_batches(batch_size=None, batch_format="numpy"):
-                for worker, loads in zip(batch["worker"], batch["loads"], strict=True):
-                    self.encoders[str(worker)] = max(int(loads), self.encoders.get(str(worker), 0))
-                self.batches += 1
+                self._count(batch)
                 vectors = np.asarray(np.stack(list(batch["vector"])), dtype=np.float32)
                 yield [str(digest) for digest in batch["hash"]], vectors
         except Exception as exc:
@@ -129,6 +128,13 @@ class RayEngine:
                 "the batches finished before it are cached, and the served generation is "
                 "unchanged: run the build again"
             ) from exc
+
+    def _count(self, batch: dict[str, npt.NDArray[Any]]) -> None:
+        rows = zip(batch["worker"], batch["loads"], batch["calls"], strict=True)
+        for worker, loads, calls in rows:
+            name = str(worker)
+            self.model_loads[name] = max(int(loads), self.model_loads.get(name, 0))
+            self.batches[name] = max(int(calls), self.batches.get(name, 0))
 
     # -- ranking ---------------------------------------------------------------------------
 

@@ -5,8 +5,9 @@ runs. Every node of the cluster needs this package installed (the same version a
 
 - `EncodeBatch` is the stateful class behind Ray Data's `map_batches`: Ray Data starts a pool of
   actors, each builds the configured encoder and loads its model once in `__init__`, then
-  encodes every batch it is sent. Each output row names the worker that encoded it and how many
-  times that process loaded a model, so a build (and its tests) can show one load per worker.
+  encodes every batch it is sent. Each output row names the worker that encoded it, how many
+  times that process loaded a model and how many batches the actor had encoded, so a build
+  (and its tests) can show one load per worker for many batches.
 - `rank_shard` ranks a shard of rows against the corpus, which the driver put in the object
   store once; a worker keeps the last corpus it deserialised, so the vector index is rebuilt
   from its bytes once per worker, not once per task.
@@ -59,9 +60,11 @@ class EncodeBatch:
             warm_up()
         MODEL_LOADS += 1
         self.name = worker_name()
+        self.calls = 0
 
     def __call__(self, batch: dict[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[Any]]:
         failpoint("ray-encode-batch")
+        self.calls += 1
         texts = [str(text) for text in batch["text"]]
         vectors = self.encoder.encode(texts)
         count = len(texts)
@@ -70,6 +73,7 @@ class EncodeBatch:
             "vector": np.asarray(vectors, dtype=np.float32),
             "worker": np.full(count, self.name),
             "loads": np.full(count, MODEL_LOADS, dtype=np.int64),
+            "calls": np.full(count, self.calls, dtype=np.int64),
         }
 
 
