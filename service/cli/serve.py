@@ -52,7 +52,10 @@ class Sidecar:
         pause = 1.0
         while not self.stopping.is_set():
             started = time.monotonic()
-            self.process = subprocess.Popen(self.command, env=self.env, stdin=subprocess.DEVNULL)
+            # Its own session: the signals gunicorn sends its workers are not for it.
+            self.process = subprocess.Popen(
+                self.command, env=self.env, stdin=subprocess.DEVNULL, start_new_session=True
+            )
             code = self.process.wait()
             if self.stopping.is_set():
                 return
@@ -67,11 +70,8 @@ class Sidecar:
     def __exit__(self, *exc: object) -> None:
         self.stopping.set()
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+            # Safe at any moment: everything it writes is written aside and renamed.
+            self.process.kill()
         self.thread.join(timeout=15)
 
 
