@@ -8,7 +8,9 @@ does, so a build that fails half way keeps what was encoded.
 
 Ranking puts the corpus (vectors, sparse matrices, basis, vector index) in the object store
 once and runs one task per shard of rows (`ray_workers.rank_shard`); each task ranks its rows
-with the same code as a local build, so the lists are the same.
+with the same code as a local build, on up to 8 threads, so the lists are the same. Arrays are
+read from the object store without a copy by every worker of a node; the vector index is
+deserialised once per worker process.
 
 Failures: a worker that dies is replaced and its batch or shard retried (`retries` times);
 beyond that the build stops with `EngineFailed`. Nothing is written before the engine returns,
@@ -43,7 +45,11 @@ log = logging.getLogger("related.ray")
 
 RETRIES = 3
 """Times a dead worker's batch or shard is retried before the build fails."""
-SHARDS_PER_CPU = 4
+SHARDS_PER_TASK = 4
+"""Shards per ranking task slot: enough that a slow or retried shard doesn't hold up the end."""
+TASK_THREADS = 8
+"""CPUs a ranking task reserves (at most a node's): it ranks its batches on that many threads,
+as a local build does, so a node holds one deserialised vector index per 8 cores, not per core."""
 SHARD_ALIGN = 512
 """Shards are multiples of the ranking's batch, so each ranks the same batches as a local build."""
 FORWARDED = ("RELATED_FAILPOINT", "RELATED_FAILPOINT_ONCE", "RELATED_LOG_LEVEL")
@@ -163,7 +169,7 @@ class RayEngine:
         shards = self._shards(rows)
         corpus_ref = ray.put(corpus)
         task = ray.remote(rank_shard).options(
-            num_cpus=1, max_retries=self.retries, runtime_env=_runtime_env()
+            num_cpus=_task_cpus(), max_retries=self.retries, runtime_env=_runtime_env()
         )
         pending = {
             task.remote([corpus_ref], shard, k, options): i for i, shard in enumerate(shards)
@@ -189,8 +195,8 @@ class RayEngine:
         return _concatenate([r for r in results if r is not None], k)
 
     def _shards(self, rows: npt.NDArray[np.int64]) -> list[npt.NDArray[np.int64]]:
-        cpus = max(1, int(_resources().get("CPU", 1)))
-        size = max(1, math.ceil(len(rows) / (SHARDS_PER_CPU * cpus)))
+        tasks = max(1, int(_resources().get("CPU", 1)) // _task_cpus())
+        size = max(1, math.ceil(len(rows) / (SHARDS_PER_TASK * tasks)))
         size = math.ceil(size / SHARD_ALIGN) * SHARD_ALIGN
         return [rows[start : start + size] for start in range(0, len(rows), size)]
 
@@ -212,6 +218,12 @@ def _connect(address: str) -> bool:
     log.info("connecting to Ray at %s", target or "a new local instance")
     ray.init(address=target, **options)
     return True
+
+
+def _task_cpus() -> int:
+    nodes = [n for n in ray.nodes() if n.get("Alive")]  # type: ignore[no-untyped-call]
+    smallest = min((int(n["Resources"].get("CPU", 1)) for n in nodes), default=1)
+    return max(1, min(TASK_THREADS, smallest))
 
 
 def _resources() -> dict[str, float]:
