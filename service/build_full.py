@@ -42,6 +42,8 @@ def full_build(job: Job, read: ArticlesRead, why: str) -> BuildReport:
             read.documents[signal.name], signal.vectorizer
         )
     corpus = Corpus.from_features(Features(vectors, matrices), keys, index=index)
+    ranking = job.counter("neighbours", len(keys))
+    ranking(0)  # the phase starts now, not when its first batch is done
     lists = job.engine.rank(
         corpus,
         np.arange(len(keys), dtype=np.int64),
@@ -49,7 +51,7 @@ def full_build(job: Job, read: ArticlesRead, why: str) -> BuildReport:
         weights=settings.weights,
         candidates=settings.candidates,
         exact=job.exact,
-        progress=job.counter("neighbours", len(keys)),
+        progress=ranking,
         pairs_floor=DUPLICATE_FLOOR,
     )
     return publish_generation(

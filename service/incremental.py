@@ -181,6 +181,8 @@ def incremental_build(job: Job, read: ArticlesRead, plan: Carried) -> BuildRepor
         for s in SPARSE_SIGNALS
     }
     corpus = Corpus(vectors, matrices, index=index, keys=keys, basis=previous.corpus.basis)
+    ranking = job.counter("neighbours", len(keys))
+    ranking(0)  # the phase starts now, not when its first batch is done
     lists, recomputed = update_lists(
         corpus,
         job.k,
@@ -188,7 +190,7 @@ def incremental_build(job: Job, read: ArticlesRead, plan: Carried) -> BuildRepor
         previous=plan.lists,
         lost=plan.lost,
         weights=settings.weights,
-        progress=job.counter("neighbours", len(keys)),
+        progress=ranking,
         pairs_floor=DUPLICATE_FLOOR,
         exact=job.exact,
         candidates=settings.candidates,

@@ -4,7 +4,7 @@
         CURRENT                   pointer to the newest complete generation (JSON, replaced whole)
         generations/<name>/       its files, manifest.json and catalogue.sqlite3
         EDITORIAL                 pointer to the current editorial snapshot (JSON, replaced whole)
-        editorial/<sha256>.json   editorial snapshots, named by their checksum
+        editorial/<time>-<sha>.json  editorial snapshots, by age and checksum
 
 The protocol, for the one publisher of a location (the primary; its publishes are serialised
 by a lock in its data directory): upload every file of a generation where no reader looks (a
@@ -37,7 +37,7 @@ from service.build_state import now_iso
 from service.checksums import FileDigest, digest_bytes, digest_file
 from service.config import Settings
 from service.errors import PublishFailed
-from service.generations import MANIFEST, current_name, read_manifest
+from service.generations import MANIFEST, current_name, new_generation_name, read_manifest
 from service.location import Location, open_location
 from service.store import ArticleStore
 from service.store.replica import CATALOGUE
@@ -235,7 +235,8 @@ def publish_editorial(location: Location, store: ArticleStore) -> bool:
     published = read_editorial_pointer(location)
     if published is not None and published.digest == digest:
         return False
-    path = f"{EDITORIAL_DIR}/{digest.sha256}.json"
+    # Named by time, then checksum: sorted by name is sorted by age.
+    path = f"{EDITORIAL_DIR}/{new_generation_name()}-{digest.sha256[:16]}.json"
     location.write_atomic(path, data)
     location.write_atomic(EDITORIAL_POINTER, EditorialPointer(path, digest, now_iso()).dumps())
     # Older snapshots go, but not the last few: a replica may be reading one right now.

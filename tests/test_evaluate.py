@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from service.cli import cli
 from service.errors import RelatedError
-from service.evaluate import read_links
+from service.links import read_links
 from tests.conftest import REAL_MODEL, SAMPLE_RELATED, load_sample_related
 
 METHODS = ["random", "most-recent", "bm25-mlt", "tfidf", "dense", "service"]
