@@ -150,12 +150,14 @@ def main() -> None:
     print(
         f"ray {ray.__version__}: local instance, {cpus} CPUs, up in {time.perf_counter() - started:.1f}s"
     )
-    if args.texts:
-        for line in encoding(settings, generated_texts(args.texts, settings)):
-            print(line, flush=True)
-    for size in (int(s) for s in args.sizes.split(",") if s):
-        print(builds(size, settings, args.workdir), flush=True)
-    ray.shutdown()
+    try:
+        if args.texts:
+            for line in encoding(settings, generated_texts(args.texts, settings)):
+                print(line, flush=True)
+        for size in (int(s) for s in args.sizes.split(",") if s):
+            print(builds(size, settings, args.workdir), flush=True)
+    finally:
+        ray.shutdown()
 
 
 if __name__ == "__main__":

@@ -117,7 +117,7 @@ def sync_once(settings: Settings, location: Location, state: SyncState) -> SyncS
         state.generation = current_name(settings.generations_dir)
         state.editorial = fetch_editorial(location, settings.data_dir) or state.editorial
         state.synced_at, state.error = state.checked_at, None
-    except (OSError, ValueError, KeyError, RelatedError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RelatedError) as exc:
         message = exc.message if isinstance(exc, RelatedError) else f"{type(exc).__name__}: {exc}"
         log.warning("sync from %s failed: %s", location.url, message)
         state.error = message
@@ -143,7 +143,7 @@ def fetch_generation(location: Location, pointer: Pointer, settings: Settings) -
         files = {**manifest.files, **pointer.extras}
         log.info("fetching generation %s (%d files) from %s", name, len(files), location.url)
         for count, (rel, expected) in enumerate(sorted(files.items())):
-            _download(location, f"{remote}/{rel}", work / rel, expected)
+            _download(location, f"{remote}/{rel}", _inside(work, rel), expected)
             if count == 0:
                 failpoint("replica-mid-download")
         (work / MANIFEST).write_bytes(manifest_bytes)  # last: Generation.load reads it first
@@ -213,6 +213,14 @@ def _download(location: Location, remote: str, target: Path, expected: FileDiges
         part.unlink(missing_ok=True)
         raise
     os.replace(part, target)
+
+
+def _inside(directory: Path, rel: str) -> Path:
+    """`directory / rel`, refusing a name that would leave it (a manifest is data, not trust)."""
+    target = (directory / rel).resolve()
+    if rel.startswith("/") or not target.is_relative_to(directory.resolve()):
+        raise PublishFailed(f"The manifest names a file outside its generation: {rel!r}")
+    return target
 
 
 def _check(found: FileDigest, expected: FileDigest, what: str) -> None:

@@ -9,8 +9,8 @@ does, so a build that fails half way keeps what was encoded.
 Ranking puts the corpus (vectors, sparse matrices, basis, vector index) in the object store
 once and runs one task per shard of rows (`ray_workers.rank_shard`); each task ranks its rows
 with the same code as a local build, on up to 8 threads, so the lists are the same. Arrays are
-read from the object store without a copy by every worker of a node; the vector index is
-deserialised once per worker process.
+read from the object store without a copy by every worker of a node; each task rebuilds the
+vector index from its bytes (a copy, a second or two per million vectors) and drops it when done.
 
 Failures: a worker that dies is replaced and its batch or shard retried (`retries` times);
 beyond that the build stops with `EngineFailed`. Nothing is written before the engine returns,
@@ -49,7 +49,7 @@ SHARDS_PER_TASK = 4
 """Shards per ranking task slot: enough that a slow or retried shard doesn't hold up the end."""
 TASK_THREADS = 8
 """CPUs a ranking task reserves (at most a node's): it ranks its batches on that many threads,
-as a local build does, so a node holds one deserialised vector index per 8 cores, not per core."""
+as a local build does, so a node holds one copy of the vector index per 8 cores, not per core."""
 SHARD_ALIGN = 512
 """Shards are multiples of the ranking's batch, so each ranks the same batches as a local build."""
 FORWARDED = ("RELATED_FAILPOINT", "RELATED_FAILPOINT_ONCE", "RELATED_LOG_LEVEL")
@@ -171,9 +171,7 @@ class RayEngine:
         task = ray.remote(rank_shard).options(
             num_cpus=_task_cpus(), max_retries=self.retries, runtime_env=_runtime_env()
         )
-        pending = {
-            task.remote([corpus_ref], shard, k, options): i for i, shard in enumerate(shards)
-        }
+        pending = {task.remote(corpus_ref, shard, k, options): i for i, shard in enumerate(shards)}
         results: list[NeighbourLists | None] = [None] * len(shards)
         try:
             while pending:

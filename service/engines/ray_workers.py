@@ -9,15 +9,13 @@ runs. Every node of the cluster needs this package installed (the same version a
   times that process loaded a model and how many batches the actor had encoded, so a build
   (and its tests) can show one load per worker for many batches.
 - `rank_shard` ranks a shard of rows against the corpus, which the driver put in the object
-  store once; a worker keeps the last corpus it deserialised, so the vector index is rebuilt
-  from its bytes once per worker, not once per task.
+  store once.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-import threading
 from typing import Any
 
 import numpy as np
@@ -30,9 +28,6 @@ from service.failpoints import failpoint
 
 MODEL_LOADS = 0
 """Models loaded by this process (one per encoding actor it hosts)."""
-
-_corpus_lock = threading.Lock()
-_corpus: tuple[str, Corpus] | None = None
 
 
 def worker_name() -> str:
@@ -84,21 +79,10 @@ def encode_batch_class(settings: Settings, identity: str) -> type[EncodeBatch]:
 
 
 def rank_shard(
-    corpus_ref: list[Any], rows: npt.NDArray[np.int64], k: int, options: dict[str, Any]
+    corpus: Corpus, rows: npt.NDArray[np.int64], k: int, options: dict[str, Any]
 ) -> NeighbourLists:
-    """The lists of `rows`. `corpus_ref` wraps the corpus's object reference in a list, so Ray
-    hands over the reference and this worker deserialises the corpus only when it changed."""
+    """The lists of `rows`. Ray hands over `corpus` from the object store: its arrays without a
+    copy (every worker of a node reads the same memory), its vector index rebuilt from bytes.
+    Nothing is kept once the task returns, so an idle worker holds no build's data."""
     failpoint("ray-rank-shard")
-    return ranked_lists(_corpus_of(corpus_ref[0]), rows, k, **options)
-
-
-def _corpus_of(ref: Any) -> Corpus:
-    global _corpus
-    import ray
-
-    key = ref.hex()
-    with _corpus_lock:
-        if _corpus is None or _corpus[0] != key:
-            _corpus = None  # drop the last build's corpus before loading this one
-            _corpus = (key, ray.get(ref))
-        return _corpus[1]
+    return ranked_lists(corpus, rows, k, **options)
