@@ -7,17 +7,20 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from embeddings.hashing import HashingEncoder
 from service.app import create_app
 from service.builder import build
 from service.checksums import digest_file
+from service.cli import cli
 from service.config import Settings
 from service.generations import MANIFEST, Generation, current_name
 from service.location import open_location
@@ -223,3 +226,39 @@ def test_a_data_directory_either_publishes_or_follows(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="exclusive"):
         make_settings(tmp_path, publish="/a", follow="/b")
+
+
+def test_a_follower_refuses_a_manifest_naming_files_outside_its_generation(
+    sample_copy: Settings, tmp_path: Path
+) -> None:
+    location = tmp_path / "published"
+    publish(sample_copy, str(location))
+    pointer = read_pointer(open_location(str(location)))
+    assert pointer is not None
+    manifest_path = location / "generations" / pointer.generation / MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    escape = "../../../escaped.npy"
+    manifest["files"][escape] = manifest["files"]["keys.npy"]
+    manifest_path.write_text(json.dumps(manifest))
+    forged = replace(pointer, manifest=digest_file(manifest_path))
+    (location / POINTER).write_bytes(forged.dumps())
+    replica = replica_settings(tmp_path, str(location))
+    state = follow(replica, once=True)
+    assert state.error is not None and "outside its generation" in state.error
+    assert not (tmp_path / "escaped.npy").exists() and current_name(replica.generations_dir) is None
+
+
+def test_the_publish_command_publishes_and_reports_the_location(
+    sample_copy: Settings, tmp_path: Path
+) -> None:
+    location = str(tmp_path / "published")
+    runner = CliRunner()
+    args = ["publish", location, "--data-dir", str(sample_copy.data_dir)]
+    result = runner.invoke(cli, args, env={"RELATED_MODEL": "hashing"})
+    assert result.exit_code == 0, result.output
+    generation = current_name(sample_copy.generations_dir)
+    assert f"generation {generation} published to {location}" in result.output
+    again = runner.invoke(cli, args, env={"RELATED_MODEL": "hashing"})
+    assert "already published" in again.output and "editorial unchanged" in again.output
+    status = json.loads(runner.invoke(cli, [*args, "--status"]).output)
+    assert status["generation"] == generation and status["generations"] == [generation]
