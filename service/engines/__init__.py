@@ -23,6 +23,7 @@ from embeddings.neighbours import NeighbourLists
 from embeddings.signals import Weights
 from service.config import Settings
 from service.engines.local import LocalEngine
+from service.errors import ConfigError
 
 __all__ = ["Encoded", "Engine", "LocalEngine", "make_engine"]
 
@@ -62,7 +63,11 @@ def make_engine(settings: Settings, encoder: Encoder) -> Engine:
     """The engine RELATED_ENGINE names; `encoder` is the build's (a Ray engine checks that its
     workers' model has the same identity)."""
     if settings.engine == "ray":
-        from service.engines.ray_engine import RayEngine
-
+        try:
+            from service.engines.ray_engine import RayEngine
+        except ImportError as exc:
+            raise ConfigError(
+                f"RELATED_ENGINE=ray needs Ray ({exc}): pip install 'related-articles[ray]'"
+            ) from None
         return RayEngine(settings, encoder)
     return LocalEngine(encoder)
