@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -66,6 +67,10 @@ class VectorIndex:
             raise ValueError(f"{len(rows)} row numbers for {len(self)} stored vectors")
         self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
         return VectorIndex(self._index, np.concatenate([rows, new_rows]).astype(np.int64))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Picklable (FAISS indexes are not), so a distributed build can ship it to its workers.
+        return (_from_serialized, (faiss.serialize_index(self._index), self.rows))
 
     @property
     def retired(self) -> int:
@@ -125,6 +130,12 @@ class VectorIndex:
         scores = np.take_along_axis(scores, order, axis=1).astype(np.float32)
         rows = np.take_along_axis(rows, order, axis=1)
         return scores, np.where(np.isfinite(scores), rows, -1).astype(np.int64)
+
+
+def _from_serialized(
+    data: npt.NDArray[np.uint8], rows: npt.NDArray[np.int64] | None
+) -> VectorIndex:
+    return VectorIndex(faiss.deserialize_index(data), rows)
 
 
 def _rows_path(index_path: Path) -> Path:

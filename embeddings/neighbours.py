@@ -134,6 +134,7 @@ def update_lists(
     pairs_floor: float = 0.5,
     exact: bool = True,
     candidates: int = 100,
+    ranker: Callable[..., NeighbourLists] = ranked_lists,
 ) -> tuple[NeighbourLists, int]:
     """Lists of every item after a change, recomputing only what the change touched.
 
@@ -145,13 +146,15 @@ def update_lists(
     one (rows x fresh) block of pair scores (the basis is frozen, so a pair's score depends on
     the pair alone). With `exact` False (collections above exact search) lists are ranked from
     candidates, and only the rows among each fresh item's own candidates are offered it, which is
-    what a full approximate build would consider. Returns the lists and how many were recomputed.
+    what a full approximate build would consider. `ranker` ranks the recomputed rows (same
+    signature as `ranked_lists`; a distributed build passes its own). Returns the lists and how
+    many were recomputed.
     """
     weights = weights or Weights()
     keys = np.asarray(corpus.keys)
     recompute = fresh | lost
     redo = np.nonzero(recompute)[0].astype(np.int64)
-    redone = ranked_lists(
+    redone = ranker(
         corpus,
         redo,
         k,

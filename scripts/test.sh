@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
-scripts/install.sh
+# The `ray` extra too: the Ray engine's tests run in CI (they skip where Ray is not installed).
+EXTRAS=${EXTRAS-dev,ray} scripts/install.sh
 set +e
 "$VENV/bin/python" -m pytest "$@"
 status=$?

@@ -13,6 +13,7 @@ from service.errors import register_error_handlers
 from service.metrics import Metrics, metrics_routes
 from service.openapi.docs import docs
 from service.related_view import EXTENSION, CachedAnswers, RelatedHTTP
+from service.replica_serving import register_replica_gate
 from service.routes import api
 from service.services import Services
 from service.ui import ui
@@ -49,6 +50,9 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     app.wsgi_app = Observed(  # type: ignore[method-assign]
         CachedAnswers(app.wsgi_app, app), settings.access_log, metrics
     )
-    if settings.preload_model:
+    replica = services.replica_store
+    if replica is not None:
+        register_replica_gate(app, settings, services.generations, replica)
+    elif settings.preload_model:
         services.warm_up_in_background()
     return app

@@ -12,7 +12,6 @@ from embeddings.chrome import Chrome
 from embeddings.features import Corpus, Features
 from embeddings.index import VectorIndex
 from embeddings.lexical import LexicalModel
-from embeddings.neighbours import all_ranked_neighbours
 from embeddings.signals import SPARSE_SIGNALS, effective_weights
 from service.build_state import now_iso
 from service.build_steps import (
@@ -48,13 +47,16 @@ def full_build(job: Job, read: ArticlesRead, why: str, chrome: Chrome) -> BuildR
     scalars = {"age": published, "popularity": job.popularity(read.ids)}
     corpus = Corpus.from_features(Features(vectors, matrices, scalars), keys, index=index)
     weights = effective_weights(job.weights, published)
-    lists = all_ranked_neighbours(
+    ranking = job.counter("neighbours", len(keys))
+    ranking(0)  # the phase starts now, not when its first batch is done
+    lists = job.engine.rank(
         corpus,
+        np.arange(len(keys), dtype=np.int64),
         job.k,
         weights=weights,
         candidates=job.settings.candidates,
         exact=job.exact,
-        progress=job.counter("neighbours", len(keys)),
+        progress=ranking,
         pairs_floor=DUPLICATE_FLOOR,
     )
     return publish_generation(

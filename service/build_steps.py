@@ -26,6 +26,7 @@ from embeddings.signals import RANKING_VERSION, SCALAR_SIGNALS, SIGNALS, SPARSE_
 from service.articles import Article, embedding_text, item_text, text_hash
 from service.build_state import now_iso
 from service.config import Settings
+from service.engines import Engine
 from service.errors import RelatedError
 from service.failpoints import failpoint
 from service.generation_files import Parts
@@ -92,6 +93,8 @@ class Job:
     """The store revision read: the generation holds every write up to it."""
     keys: npt.NDArray[np.int64]
     """Every article's key, ascending: the new generation's rows."""
+    engine: Engine
+    """Where encoding and ranking run (`service.engines`)."""
     profile: Profile | None = None
     """The ranking profile learned by `related tune`, if one is active."""
     started: float = field(default_factory=time.monotonic)
@@ -203,21 +206,16 @@ def read_articles(job: Job, keys: npt.NDArray[np.int64], chrome: Chrome) -> Arti
 
 
 def encode_missing(job: Job, read: ArticlesRead) -> int:
-    """Encode the texts the cache lacks, caching each encoder batch as soon as it is done.
-
-    A chunk is one batch of the encoder (RELATED_BATCH_SIZE texts, about a second of the real
-    model's work on two cores), so a build killed at any moment loses at most the batch it was
-    encoding: with chunks of 256 (13 s), builds killed more often than that cached nothing."""
+    """Encode the texts the cache lacks (on the job's engine), caching each chunk as soon as it
+    is done: locally a chunk is one encoder batch (RELATED_BATCH_SIZE texts, about a second of
+    the real model's work on two cores), so a killed build loses at most that batch."""
     todo = list(read.missing.items())
     job.progress("encoding", 0, len(todo))
-    size = job.settings.batch_size
-    for start in range(0, len(todo), size):
-        chunk = todo[start : start + size]
-        vectors = job.encoder.encode([text for _, text in chunk])
-        job.store.cache_vectors(
-            job.encoder.identity, zip((digest for digest, _ in chunk), vectors, strict=True)
-        )
-        job.progress("encoding", start + len(chunk), len(todo))
+    done = 0
+    for digests, vectors in job.engine.encode(todo):
+        job.store.cache_vectors(job.encoder.identity, zip(digests, vectors, strict=True))
+        done += len(digests)
+        job.progress("encoding", done, len(todo))
         failpoint("after-first-encoded-chunk")
     return len(todo)
 

@@ -22,6 +22,7 @@ from service.build_steps import (
     read_articles,
 )
 from service.config import Settings
+from service.engines import Engine, LocalEngine
 from service.errors import IndexMismatch
 from service.generations import Generation, clean_up, current_name
 from service.incremental import Carried, FullBuild, incremental_build, plan_build
@@ -38,11 +39,13 @@ def build(
     *,
     progress: Progress | None = None,
     full: bool = False,
+    engine: Engine | None = None,
 ) -> BuildReport:
     """Build and publish a new generation from the store's current articles.
 
     Incremental when the last generation can be carried over; `full` refits the lexical models
-    and statistics basis and ranks every list anew.
+    and statistics basis and ranks every list anew. `engine` runs encoding and ranking (default:
+    in this process); the caller closes it.
     """
     with BuildLock(settings.data_dir):
         # Leftovers of failed or killed builds go first: on a disk that was full, their space
@@ -57,7 +60,14 @@ def build(
                 progress(phase, done, total)
 
         try:
-            result = _build_locked(settings, store, encoder, report_progress, full=full)
+            result = _build_locked(
+                settings,
+                store,
+                encoder,
+                engine or LocalEngine(encoder),
+                report_progress,
+                full=full,
+            )
         except BaseException as exc:
             status.fail(exc)
             raise
@@ -66,7 +76,13 @@ def build(
 
 
 def _build_locked(
-    settings: Settings, store: ArticleStore, encoder: Encoder, progress: Progress, *, full: bool
+    settings: Settings,
+    store: ArticleStore,
+    encoder: Encoder,
+    engine: Engine,
+    progress: Progress,
+    *,
+    full: bool,
 ) -> BuildReport:
     root = settings.generations_dir
     profile = active_profile(settings.data_dir)
@@ -86,7 +102,7 @@ def _build_locked(
         )
         if isinstance(plan, FullBuild) and why_not and not full:
             plan = FullBuild(why_not)
-        job = Job(settings, store, encoder, progress, previous, revision, keys, profile)
+        job = Job(settings, store, encoder, progress, previous, revision, keys, engine, profile)
         # The chrome is fitted by full builds and kept by incremental ones, like the models.
         chrome = plan.previous.parts.chrome if isinstance(plan, Carried) else fit_chrome(job)
         read = read_articles(job, keys[plan.rows_to_read(len(keys))], chrome)

@@ -19,10 +19,13 @@ from typing import Any
 from embeddings.signals import SIGNALS, Weights
 from service.errors import ConfigError
 from service.options import DECLARATIONS, Declaration, RelatedOptions, parse_value
+from service.setting_groups import ClusterSettings, ServerSettings
 from service.values import parse_bool, parse_float, parse_int
 
 ENV_PREFIX = "RELATED_"
 ACCESS_LOG_FORMATS = ("text", "json", "off")
+ENGINES = ("local", "ray")
+"""Values of RELATED_ENGINE (see `service.engines`)."""
 
 
 def _doc(text: str) -> dict[str, str]:
@@ -30,7 +33,7 @@ def _doc(text: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(ServerSettings, ClusterSettings):
     data_dir: Path = field(
         default=Path("data"), metadata=_doc("Where the SQLite store and index generations live.")
     )
@@ -86,82 +89,6 @@ class Settings:
     )
     keep_generations: int = field(
         default=2, metadata=_doc("Index generations kept on disk (the current one included).")
-    )
-    host: str = field(default="127.0.0.1", metadata=_doc("Address `related serve` binds to."))
-    port: int = field(default=8000, metadata=_doc("Port `related serve` listens on."))
-    workers: int = field(default=2, metadata=_doc("Server worker processes."))
-    threads: int = field(default=4, metadata=_doc("Threads per server worker."))
-    api_token: str = field(
-        default="", metadata=_doc("When set, write endpoints need `Authorization: Bearer <token>`.")
-    )
-    max_body_bytes: int = field(
-        default=16 * 1024 * 1024,
-        metadata=_doc("Largest request body accepted (bytes); larger gets 413."),
-    )
-    preload_model: bool = field(
-        default=True,
-        metadata=_doc(
-            "Load the model in the background when a server worker starts, so live answers are fast."
-        ),
-    )
-    live_encodings: int = field(
-        default=2,
-        metadata=_doc(
-            "Encodings of articles newer than the index (and drafts) that may run at once per server worker; more get 503 `live_busy` with `Retry-After`."
-        ),
-    )
-    log_level: str = field(default="INFO", metadata=_doc("Logging level of the server and CLI."))
-    access_log: str = field(
-        default="text",
-        metadata=_doc(
-            "One line per request on the server's log: text, json (one JSON object a line) or off."
-        ),
-    )
-    header_timeout: float = field(
-        default=10.0,
-        metadata=_doc(
-            "Seconds a client has to send a request's line and headers (from connecting, or from its first byte on a kept-alive connection); then 408."
-        ),
-    )
-    body_timeout: float = field(
-        default=30.0,
-        metadata=_doc(
-            "Seconds a client has to send a request's body once its headers arrived, and to read an answer; then 408 or the connection is dropped."
-        ),
-    )
-    keepalive: float = field(
-        default=5.0,
-        metadata=_doc(
-            "Seconds an idle kept-alive connection stays open (0: close after each answer)."
-        ),
-    )
-    max_connections: int = field(
-        default=1000,
-        metadata=_doc("Open connections per server worker; more are answered 503 at once."),
-    )
-    cache_seconds: int = field(
-        default=60,
-        metadata=_doc(
-            "max-age of `Cache-Control` on related lists: how long browsers and CDNs may reuse an answer before revalidating it with its ETag (0: always revalidate)."
-        ),
-    )
-    cors_origins: str = field(
-        default="",
-        metadata=_doc(
-            "Comma-separated origins allowed to call the API from a browser (CORS), or `*` for any; empty: CORS off."
-        ),
-    )
-    article_cache: int = field(
-        default=50_000,
-        metadata=_doc(
-            "Articles (without their body) each server worker keeps in memory for related lists; changes in the store reach it at once."
-        ),
-    )
-    response_cache: int = field(
-        default=10_000,
-        metadata=_doc(
-            "Related-list answers each server worker keeps, per URL, until the index or the store changes (0: off)."
-        ),
     )
     options: RelatedOptions = field(
         default_factory=RelatedOptions, metadata={"doc": "", "derived": True}
@@ -337,6 +264,18 @@ def _validate(settings: Settings) -> None:
     for name in ("keepalive", "cache_seconds", "article_cache", "response_cache"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{env_name(name)} must not be negative")
+    if settings.engine not in ENGINES:
+        raise ConfigError(
+            f"RELATED_ENGINE must be one of {', '.join(ENGINES)}, got {settings.engine!r}"
+        )
+    if settings.ray_workers < 0:
+        raise ConfigError("RELATED_RAY_WORKERS must be 0 (one per CPU or GPU) or more")
+    if settings.sync_interval <= 0:
+        raise ConfigError("RELATED_SYNC_INTERVAL must be a positive number of seconds")
+    if settings.publish and settings.follow:
+        raise ConfigError(
+            "RELATED_PUBLISH and RELATED_FOLLOW are exclusive: a primary publishes, a replica follows"
+        )
     if settings.options.k < 1 or settings.options.k > settings.max_k:
         raise ConfigError("RELATED_DEFAULT_K must be between 1 and RELATED_MAX_K")
     if settings.max_k > settings.neighbours:

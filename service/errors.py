@@ -139,6 +139,27 @@ class IndexMismatch(RelatedError):
     code = "index_mismatch"
 
 
+class EngineFailed(RelatedError):
+    """A distributed build lost workers beyond its retries (the served generation is untouched)."""
+
+    status = 500
+    code = "build_failed"
+
+
+class ReadOnlyReplica(RelatedError):
+    """A write (or a draft, which needs the model) sent to a read replica."""
+
+    status = 403
+    code = "read_only_replica"
+
+
+class PublishFailed(RelatedError):
+    """A generation could not be published to, or fetched from, a shared location."""
+
+    status = 502
+    code = "publish_failed"
+
+
 ERROR_CODES: tuple[tuple[int, str, str], ...] = (
     (400, "invalid_parameter", "a bad parameter, option or field: the message names it"),
     (
@@ -157,6 +178,7 @@ ERROR_CODES: tuple[tuple[int, str, str], ...] = (
     (400, "bad_request", "a request the HTTP layer could not read"),
     (401, "unauthorized", "a write without `Authorization: Bearer <token>`"),
     (403, "forbidden", "a write with a wrong token"),
+    (403, "read_only_replica", "a write or a draft sent to a read replica (names the primary)"),
     (404, "article_not_found", "no stored article has this id"),
     (404, "not_found", "no such route"),
     (404, "no_store", "(CLI) the data directory holds no article store"),
@@ -166,6 +188,12 @@ ERROR_CODES: tuple[tuple[int, str, str], ...] = (
     (413, "payload_too_large", "a body over `RELATED_MAX_BODY_BYTES`, chunked or not"),
     (500, "internal_error", "a bug: the traceback is logged, never sent"),
     (500, "invalid_configuration", "a bad RELATED_* value (the message names it)"),
+    (500, "build_failed", "a Ray build lost workers beyond its retries (nothing was published)"),
+    (
+        502,
+        "publish_failed",
+        "publishing or fetching a generation failed, or a checksum did not match",
+    ),
     (503, "index_not_ready", "nothing built yet"),
     (503, "index_mismatch", "the index was built with another model or format: rebuild"),
     (503, "store_busy", "another write held the store too long; `Retry-After` says when to retry"),

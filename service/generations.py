@@ -12,6 +12,7 @@ build removes; readers only ever follow CURRENT to a complete generation.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -27,6 +28,7 @@ import numpy.typing as npt
 from embeddings.features import Corpus
 from embeddings.lexical import LexicalModel, Terms
 from embeddings.signals import LABEL_SIGNAL, TEXT_SIGNAL, Weights
+from service.checksums import digest_tree
 from service.errors import IndexMismatch
 from service.failpoints import failpoint
 from service.generation_files import (
@@ -51,7 +53,8 @@ def new_generation_name() -> str:
 
 
 def write_generation(root: Path, manifest: Manifest, parts: Parts) -> None:
-    """Write a complete generation named `manifest.generation` under `root` (not published)."""
+    """Write a complete generation named `manifest.generation` under `root` (not published),
+    its manifest listing every file's size and checksum."""
     root.mkdir(parents=True, exist_ok=True)
     name = manifest.generation
     tmp = root / f"{TMP_PREFIX}{name}"
@@ -59,6 +62,7 @@ def write_generation(root: Path, manifest: Manifest, parts: Parts) -> None:
     try:
         write_parts(tmp, parts)
         failpoint("mid-generation-write")
+        manifest = dataclasses.replace(manifest, files=digest_tree(tmp))
         (tmp / MANIFEST).write_text(manifest.dumps(), encoding="utf-8")
         fsync_tree(tmp)
         os.rename(tmp, root / name)

@@ -186,6 +186,8 @@ def incremental_build(job: Job, read: ArticlesRead, plan: Carried) -> BuildRepor
     scalars = {"age": published, "popularity": popularity}
     corpus = Corpus(vectors, matrices, scalars, index=index, keys=keys, basis=previous.corpus.basis)
     weights = Weights(previous.manifest.ranking.weights)  # frozen with the basis
+    ranking = job.counter("neighbours", len(keys))
+    ranking(0)  # the phase starts now, not when its first batch is done
     lists, recomputed = update_lists(
         corpus,
         job.k,
@@ -193,10 +195,11 @@ def incremental_build(job: Job, read: ArticlesRead, plan: Carried) -> BuildRepor
         previous=plan.lists,
         lost=plan.lost,
         weights=weights,
-        progress=job.counter("neighbours", len(keys)),
+        progress=ranking,
         pairs_floor=DUPLICATE_FLOOR,
         exact=job.exact,
         candidates=settings.candidates,
+        ranker=job.engine.rank,
     )
     fit = previous.manifest.fit
     changes = int(plan.fresh.sum()) + plan.removed

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from importlib import metadata
 from typing import Any
 
+from service.checksums import FileDigest
 from service.errors import IndexMismatch
 
 GENERATION_FORMAT = 6
@@ -74,6 +75,9 @@ class Manifest:
     ranking: Ranking
     settings: dict[str, Any]
     versions: dict[str, str] = field(default_factory=dict)
+    files: dict[str, FileDigest] = field(default_factory=dict)
+    """Size and sha256 of every other file of the generation, checked by replicas (empty in
+    generations written before checksums were recorded)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -96,6 +100,9 @@ class Manifest:
             values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
             values["fit"] = Fit(**data["fit"])
             values["ranking"] = Ranking(**data["ranking"])
+            values["files"] = {
+                name: FileDigest(**digest) for name, digest in data.get("files", {}).items()
+            }
             return cls(**values)
         except (KeyError, TypeError) as exc:
             raise ValueError(f"{where}: the manifest is incomplete ({exc})") from None

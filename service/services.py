@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
 
 from embeddings.encoder import Encoder, SentenceTransformerEncoder
 from embeddings.hashing import HashingEncoder, is_hashing_model
@@ -12,7 +14,9 @@ from service.config import Settings
 from service.generations import CurrentGeneration
 from service.live import LiveEncoder
 from service.recommender import Recommender
+from service.replica_serving import PublishedEncoder, primary_hint
 from service.store import ArticleStore
+from service.store.replica import CATALOGUE, ReplicaStore
 
 log = logging.getLogger("related")
 
@@ -22,7 +26,10 @@ def make_encoder(settings: Settings) -> Encoder:
     if is_hashing_model(settings.model):
         return HashingEncoder.from_model_name(settings.model)
     return SentenceTransformerEncoder(
-        settings.model, max_seq_length=settings.max_seq_length, batch_size=settings.batch_size
+        settings.model,
+        max_seq_length=settings.max_seq_length,
+        batch_size=settings.batch_size,
+        device=settings.device,
     )
 
 
@@ -36,8 +43,10 @@ class Services:
 
     @classmethod
     def open(cls, settings: Settings, *, encoder: Encoder | None = None) -> Services:
-        store = ArticleStore(settings.db_path)
         generations = CurrentGeneration(settings.generations_dir, ef_search=settings.hnsw_ef_search)
+        if settings.follow:
+            return cls.open_replica(settings, generations)
+        store = ArticleStore(settings.db_path)
         encoder = encoder or make_encoder(settings)
         # Requests encode through the bounded, caching LiveEncoder (see service.live).
         live = LiveEncoder(encoder, store, settings.live_encodings)
@@ -48,6 +57,32 @@ class Services:
             encoder,
             Recommender(settings, store, generations, live),
         )
+
+    @classmethod
+    def open_replica(cls, settings: Settings, generations: CurrentGeneration) -> Services:
+        """A read replica's parts: published data instead of a store, no model."""
+
+        def catalogue() -> Path | None:
+            generation = generations.get()
+            return None if generation is None else generation.path / CATALOGUE
+
+        replica = ReplicaStore(settings.data_dir, catalogue)
+        encoder = PublishedEncoder(generations, primary_hint(settings))
+        # Typed as the store: the replica gate (service.replica_serving) lets only the reads
+        # that ReplicaStore answers (StoreReads) reach the routes and the recommender.
+        store = cast(ArticleStore, replica)
+        return cls(
+            settings,
+            store,
+            generations,
+            encoder,
+            Recommender(settings, store, generations, encoder),
+        )
+
+    @property
+    def replica_store(self) -> ReplicaStore | None:
+        store: object = self.store
+        return store if isinstance(store, ReplicaStore) else None
 
     def warm_up_in_background(self) -> None:
         """Load the model off the request path, so the first live answer isn't slowed by it."""

@@ -20,6 +20,7 @@ from service.cli.curated import curated
 from service.cli.editorial import blocks, pins
 from service.cli.evaluate import evaluate_command
 from service.cli.lists import export, related_command
+from service.cli.replicas import follow_command, publish_command
 from service.cli.serve import demo, serve
 
 
@@ -45,6 +46,8 @@ for command in (
     blocks,
     evaluate_command,
     curated,
+    publish_command,
+    follow_command,
     demo,
 ):
     cli.add_command(command)

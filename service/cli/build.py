@@ -14,7 +14,7 @@ import click
 from tqdm import tqdm
 
 from service.cli.common import data_dir_option, progress_disabled, settings_for
-from service.config import Settings
+from service.config import ENGINES, Settings
 
 if TYPE_CHECKING:
     from service.build_steps import BuildReport
@@ -92,19 +92,31 @@ def progress_for(quiet: bool) -> PhaseBars | PhaseLines:
 
 
 def run_build(settings: Settings, *, quiet: bool, full: bool = False) -> BuildReport:
+    """Build on the configured engine; then, with RELATED_PUBLISH, publish the generation."""
     from service.builder import build
+    from service.engines import make_engine
     from service.services import make_encoder
     from service.store import ArticleStore
 
     bars = progress_for(quiet)
     started = time.monotonic()
     outcome, mode = "failed", "unknown"
+    encoder = make_encoder(settings)
+    engine = make_engine(settings, encoder)
     try:
         with ArticleStore(settings.db_path) as store:
-            report = build(settings, store, make_encoder(settings), progress=bars, full=full)
+            report = build(settings, store, encoder, progress=bars, full=full, engine=engine)
+            if settings.publish:
+                from service.publish import publish_all
+
+                published = publish_all(settings, store, progress=bars)
+                bars.close()
+                if not quiet:
+                    click.echo(published.summary(), err=True)
         outcome, mode = "succeeded", report.mode
         return report
     finally:
+        engine.close()
         bars.close()
         record_build(time.monotonic() - started, outcome, mode)
 
@@ -131,16 +143,44 @@ def record_build(seconds: float, outcome: str, mode: str) -> None:
     hidden=True,
     help="Build again while rebuilds were requested meanwhile (used by the API).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=None,
+    help="Where encoding and ranking run [default: $RELATED_ENGINE or local].",
+)
+@click.option(
+    "--ray-address",
+    default=None,
+    help="Ray cluster for --engine ray [default: $RELATED_RAY_ADDRESS, else a local Ray].",
+)
+@click.option(
+    "--publish",
+    "publish_to",
+    default=None,
+    metavar="LOCATION",
+    help="Also publish the generation for read replicas: a shared directory or fsspec URL "
+    "[default: $RELATED_PUBLISH].",
+)
 @data_dir_option
 def build_command(
-    as_json: bool, quiet: bool, full: bool, until_idle: bool, data_dir: Path | None
+    as_json: bool,
+    quiet: bool,
+    full: bool,
+    until_idle: bool,
+    engine: str | None,
+    ray_address: str | None,
+    publish_to: str | None,
+    data_dir: Path | None,
 ) -> None:
     """Encode new and changed articles, build the index and neighbour lists, publish them."""
     from service.build_state import BuildLock
     from service.errors import RebuildInProgress
     from service.rebuild import take_pending
 
-    settings = settings_for(data_dir=data_dir)
+    settings = settings_for(
+        data_dir=data_dir, engine=engine, ray_address=ray_address, publish=publish_to
+    )
     while True:
         if until_idle:  # asked for by the API: wait for a running build rather than fail
             BuildLock.wait_free(settings.data_dir)

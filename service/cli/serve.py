@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import logging
 import socket
+import subprocess
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -12,10 +16,12 @@ import click
 
 from service.cli.build import run_build
 from service.cli.common import data_dir_option, settings_for
+from service.config import Settings
 from service.errors import ConfigError
 from service.sample import sample_path
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("related")
 
 
 def serve_options(func: F) -> F:
@@ -49,21 +55,92 @@ def check_port_free(host: str, port: int) -> None:
             ) from None
 
 
+class Sidecar:
+    """`related ARGS` beside the server, with the same settings: restarted if it dies (after a
+    pause that grows to a minute while it keeps dying), stopped with the server."""
+
+    def __init__(self, settings: Settings, *args: str) -> None:
+        from service.rebuild import entry_point, settings_environment
+
+        self.command = [
+            *entry_point(),
+            *args,
+            "--exit-with-parent",
+            "--data-dir",
+            str(settings.data_dir),
+        ]
+        self.env = settings_environment(settings)
+        self.stopping = threading.Event()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.thread = threading.Thread(target=self._supervise, name="sidecar", daemon=True)
+
+    def _supervise(self) -> None:
+        pause = 1.0
+        while not self.stopping.is_set():
+            started = time.monotonic()
+            # Its own session: the signals gunicorn sends its workers are not for it.
+            self.process = subprocess.Popen(
+                self.command, env=self.env, stdin=subprocess.DEVNULL, start_new_session=True
+            )
+            code = self.process.wait()
+            if self.stopping.is_set():
+                return
+            pause = 1.0 if time.monotonic() - started > 60 else min(pause * 2, 60.0)
+            log.warning("%s exited with %s; restarting in %.0fs", self.command[1:3], code, pause)
+            self.stopping.wait(pause)
+
+    def __enter__(self) -> Sidecar:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        if self.process is not None and self.process.poll() is None:
+            # Safe at any moment: everything it writes is written aside and renamed.
+            self.process.kill()
+        self.thread.join(timeout=15)
+
+
 @click.command()
 @serve_options
+@click.option(
+    "--follow",
+    default=None,
+    metavar="LOCATION",
+    help="Serve as a read replica of what a primary publishes to LOCATION "
+    "[default: $RELATED_FOLLOW].",
+)
+@click.option(
+    "--primary-url",
+    default=None,
+    help="On a replica, the primary's URL, named when writes are refused.",
+)
+@click.option(
+    "--publish",
+    default=None,
+    metavar="LOCATION",
+    help="On the primary, keep pins and blocks (and each new generation) published to "
+    "LOCATION [default: $RELATED_PUBLISH].",
+)
 def serve(**serve_args: Any) -> None:
-    """Serve the HTTP API with gunicorn."""
+    """Serve the HTTP API with gunicorn (as a primary, or a read replica with --follow)."""
     from service.server import serve as run_server
 
     settings = settings_for(**serve_args)
     check_port_free(settings.host, settings.port)
     base = f"http://{settings.host}:{settings.port}"
+    role = f"a read replica of {settings.follow}" if settings.follow else "the primary"
     click.echo(
-        f"serving {settings.data_dir} on {base} ({settings.workers} workers); "
+        f"serving {settings.data_dir} on {base} ({settings.workers} workers) as {role}; "
         f"the editors' page is {base}/ui/",
         err=True,
     )
-    run_server(settings)
+    with contextlib.ExitStack() as stack:
+        if settings.follow:
+            stack.enter_context(Sidecar(settings, "follow"))
+        elif settings.publish:
+            stack.enter_context(Sidecar(settings, "publish", "--watch"))
+        run_server(settings)
 
 
 @click.command()

@@ -2,7 +2,9 @@
 
 It keeps the articles (`articles`, written in bulk through `staging`), the editors' pins and
 blocks (`overrides`), the site's curated links (`curated`) and the embedding cache (`vectors`),
-each in a module of its own over one connection per thread (`base`).
+each in a module of its own over one connection per thread (`base`); `catalog` finds articles
+for the editors' page; `published` writes what read replicas get of them, and `replica` is a
+replica's read-only stand-in for the whole store.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from service.store.articles import ArticleWriter, StoredArticle, UpsertOutcome
 from service.store.catalog import Catalog, CatalogEntry
 from service.store.curated import CuratedLinks, Links
 from service.store.overrides import GLOBAL_BLOCKS, Editorial, Overrides
+from service.store.published import EditorialSnapshot, Publishing
 from service.store.staging import Published, Stage, StagedWrites
 from service.store.vectors import VectorCache
 
@@ -23,6 +26,7 @@ __all__ = [
     "ArticleWriter",
     "CatalogEntry",
     "Editorial",
+    "EditorialSnapshot",
     "Links",
     "Published",
     "Stage",
@@ -31,8 +35,9 @@ __all__ = [
 ]
 
 
-class ArticleStore(StagedWrites, Catalog, Overrides, CuratedLinks, VectorCache):
-    """Articles, editorial overrides, curated links and the embedding cache in one SQLite file."""
+class ArticleStore(StagedWrites, Catalog, Overrides, CuratedLinks, VectorCache, Publishing):
+    """Articles, editorial overrides, curated links and the embedding cache in one SQLite file
+    (and what a primary publishes of them for read replicas)."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
