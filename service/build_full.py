@@ -46,7 +46,9 @@ def full_build(job: Job, read: ArticlesRead, why: str, chrome: Chrome) -> BuildR
     published = np.asarray(read.published, dtype=np.float64)
     scalars = {"age": published, "popularity": job.popularity(read.ids)}
     corpus = Corpus.from_features(Features(vectors, matrices, scalars), keys, index=index)
-    weights = effective_weights(job.weights, published)
+    # The defaults count a conditional signal only where the collection meets its condition;
+    # a learned profile's weights stand as learned.
+    weights = job.weights if job.profile else effective_weights(job.weights, published)
     ranking = job.counter("neighbours", len(keys))
     ranking(0)  # the phase starts now, not when its first batch is done
     lists = job.engine.rank(

@@ -97,9 +97,8 @@ def _build_locked(
             raise EmptyStore(
                 "There are no articles to index: ingest some first (`related ingest FILE`)"
             )
-        plan = plan_build(
-            settings, previous, keys, set(keys[revisions > since].tolist()), full=full
-        )
+        changed = set(keys[revisions > since].tolist())
+        plan = plan_build(settings, previous, keys, changed, full=full, profile=profile)
         if isinstance(plan, FullBuild) and why_not and not full:
             plan = FullBuild(why_not)
         job = Job(settings, store, encoder, progress, previous, revision, keys, engine, profile)

@@ -26,12 +26,17 @@ from embeddings.baselines import (
     top_k,
 )
 from embeddings.metrics import coverage, evaluate_rankings, ndcg_at_k, recall_at_k
+from embeddings.signals import effective_weights
 from service.articles import Article
 from service.errors import InvalidParameter
+from service.generations import Generation
 from service.links import Links
 from service.services import Services
+from service.tuning import CrossValidation, collect, cross_validate
 
 SERVICE = "service"
+DEFAULTS = "defaults"
+"""With a learned profile active: the default ranking over the same candidates."""
 CURVE_DEPTH = 20
 
 
@@ -86,6 +91,8 @@ class Evaluation:
             )
             + f"; {counts['candidates']} candidates. * = best."
         )
+        if counts.get("service_ranking", "").startswith("profile"):
+            lines.append(f"service: {counts['service_ranking']}; defaults: the default ranking.")
         return "\n".join(lines)
 
 
@@ -151,6 +158,12 @@ def evaluate(
     ]
     rankings: dict[str, dict[str, list[str]]] = {b.name: {} for b in baselines}
     rankings[SERVICE] = {}
+    # A learned profile saw the stored links: its own lists would be scored in sample. Score it
+    # out of fold instead, next to the defaults, each over the same candidates.
+    profile = generation.manifest.ranking.profile
+    learned = out_of_fold(services, generation, relevant, published) if profile else None
+    if learned is not None:
+        rankings[DEFAULTS] = {}
     for source in relevant:
         where = position[source]
         allowed = (
@@ -162,8 +175,13 @@ def evaluate(
             found = top_k(baseline.scores(where), depth, exclude=where, allowed=allowed)
             # `allowed` holds stored articles only, so every position found has an id.
             rankings[baseline.name][source] = [ids[p] for p in found]
-        result = services.recommender.related(source, options=service_options)
-        rankings[SERVICE][source] = [item.article.id for item in result.items]
+        if learned is None:
+            result = services.recommender.related(source, options=service_options)
+            rankings[SERVICE][source] = [item.article.id for item in result.items]
+        else:
+            keep = {ids[p] for p in np.nonzero(allowed)[0]}
+            for name, lists in ((SERVICE, learned.tuned_lists), (DEFAULTS, learned.defaults_lists)):
+                rankings[name][source] = [i for i in lists.get(source, []) if i in keep][:depth]
         if progress is not None:
             progress(1)
 
@@ -215,10 +233,25 @@ def evaluate(
         "links_set_aside": links_set_aside,
         "candidates": int(in_store.sum()),
         "generation": generation.name,
+        "service_ranking": (
+            f"profile {profile}, scored out of fold ({learned.folds} folds grouped by source)"
+            if learned is not None
+            else "the lists the service serves"
+        ),
     }
     return Evaluation(
         cutoffs, past_only, methods, curves, counts, per_source, service_options.to_json()
     )
+
+
+def out_of_fold(
+    services: Services, generation: Generation, relevant: Links, published: Any
+) -> CrossValidation:
+    """The learned ranking scored out of fold on `relevant`, and the defaults beside it."""
+    ids = {stored.key: stored.article.id for stored in services.store.iter_articles()}
+    defaults = effective_weights(services.settings.weights, published)
+    data = collect(generation, relevant, ids, defaults, candidates=services.settings.candidates)
+    return cross_validate(data, relevant, defaults)
 
 
 def baseline_document(article: Article) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from service.checksums import FileDigest
 from service.errors import IndexMismatch
 
-GENERATION_FORMAT = 6
+GENERATION_FORMAT = 7
 """Bumped whenever a generation's files or manifest change; a server refuses other formats."""
 
 

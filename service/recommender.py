@@ -123,6 +123,7 @@ class Recommender:
         self.store = store
         self.generations = generations
         self.encoder = encoder
+        self._stale: tuple[tuple[str, int], frozenset[int]] | None = None
         self.catalog = ArticleCache(store, settings.article_cache)
 
     def generation(self) -> Generation:
@@ -155,8 +156,9 @@ class Recommender:
             raise ArticleNotFound(article_id)
         key, article = entry
         generation = generation or self.generation()
-        if options.wants_body or generation.position(key) is None:
-            # The body: asked for, or the text of an article stored after the build.
+        stale = key in self._written_since_build(generation, versions)
+        if options.wants_body or stale or generation.position(key) is None:
+            # The body: asked for, or the text of an article written after the build.
             stored = self.store.get(article_id)
             if stored is None:
                 raise ArticleNotFound(article_id)
@@ -165,7 +167,20 @@ class Recommender:
             raise InvalidParameter(
                 f"past_only needs a 'published' date, and {article_id!r} has none"
             )
-        return self._recommend(article, key, options, generation, versions)
+        return self._recommend(article, key, options, generation, versions, stale=stale)
+
+    def _written_since_build(self, generation: Generation, versions: Versions) -> frozenset[int]:
+        """Keys of articles written after `generation` was built (their stored lists and rows
+        are stale: they are answered live). No statement while the store has not moved."""
+        built = generation.manifest.store_revision
+        if versions[0] == built:
+            return frozenset()
+        cached = self._stale
+        if cached is not None and cached[0] == (generation.name, versions[0]):
+            return cached[1]
+        keys = self.store.changed_keys(built)
+        self._stale = ((generation.name, versions[0]), keys)
+        return keys
 
     def related_to_draft(self, draft: Article, options: RelatedOptions) -> RelatedResult:
         """Related articles for text that is not stored (an article being written)."""
@@ -183,9 +198,17 @@ class Recommender:
         options: RelatedOptions,
         generation: Generation,
         versions: Versions,
+        *,
+        stale: bool = False,
     ) -> RelatedResult:
         source = Source(
-            article, key, generation, self.encoder, self.store, self.settings.max_text_chars
+            article,
+            key,
+            generation,
+            self.encoder,
+            self.store,
+            self.settings.max_text_chars,
+            stale=stale,
         )
         k = options.k
         editorial = self.catalog.editorial(None if key is None else article.id, versions)
@@ -207,7 +230,7 @@ class Recommender:
         # Room for near-duplicates to be skipped, and a deeper pool when order can change.
         pool_size = wanted + 5 if not options.reorders else max(3 * wanted, wanted + 20)
 
-        listed = generation.neighbours(key) if key is not None else None
+        listed = generation.neighbours(key) if key is not None and not stale else None
         origin: Origin
         chosen = None
         if listed is not None:

@@ -71,9 +71,14 @@ class RelatedServer(BaseApplication):  # type: ignore[misc]
             return self.app_factory()
         from service.access_log import configure_access_log
         from service.app import create_app
+        from service.auto_rebuild import AutoRebuild
 
         configure_access_log(self.settings.access_log)
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        services = app.extensions["related"]
+        if services.replica_store is None:  # a replica rebuilds nothing: it follows
+            AutoRebuild(self.settings, services.store, services.generations).start()
+        return app
 
 
 def _child_exit(server: Any, worker: Any) -> None:

@@ -93,6 +93,12 @@ class ServerSettings:
             "Related-list answers each server worker keeps, per URL, until the index or the store changes (0: off)."
         ),
     )
+    auto_rebuild: float = field(
+        default=60.0,
+        metadata=_doc(
+            "Seconds without article writes after which the server rebuilds the index by itself when articles changed since the last build (0: never; then `related build` or POST /index/rebuild)."
+        ),
+    )
 
 
 @dataclass(frozen=True)

@@ -59,11 +59,15 @@ class Source:
     encoder: Encoder
     store: ArticleStore
     max_text_chars: int
+    stale: bool = False
+    """Written since the build: its row (if any) holds old text, so it is ranked live."""
 
     @computed_once
     def position(self) -> int | None:
-        """Its row in the generation; None when it is not indexed (new, or a draft)."""
-        return self.generation.position(self.key) if self.key is not None else None
+        """Its row in the generation; None when it is not indexed (new, a draft, or stale)."""
+        if self.key is None or self.stale:
+            return None
+        return self.generation.position(self.key)
 
     @computed_once
     def text(self) -> Article:

@@ -242,7 +242,12 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
         env: dict[str, str] | None = None,
     ) -> Server:
         log = tmp_path / f"server-{len(servers)}.log"
-        environment = {"RELATED_MODEL": model, "RELATED_PRELOAD_MODEL": "0", **(env or {})}
+        environment = {
+            "RELATED_MODEL": model,
+            "RELATED_PRELOAD_MODEL": "0",
+            "RELATED_AUTO_REBUILD": "0",  # tests that want it say so
+            **(env or {}),
+        }
         process, base = spawn(data_dir, workers=workers, env=environment, log=log)
         server = Server(process, base, log)
         servers.append(server)

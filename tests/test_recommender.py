@@ -118,3 +118,27 @@ def test_a_request_reads_its_editorial_data_in_one_store_call(
     assert "2026-03-09-grid-operator-demand-response" not in found
     assert "2026-03-04-heat-health-warning-elderly" not in found
     assert calls == ["editorial"]
+
+
+def test_an_article_edited_after_the_build_is_answered_live_until_the_next_build(
+    client: FlaskClient, settings: Settings, hashing: HashingEncoder
+) -> None:
+    before = related(client, k=5)
+    assert before["source"] == "index"
+    article = client.get(f"/articles/{HEATWAVE}").get_json()["article"]
+    edited = {
+        **article,
+        "title": "Northport FC win the league title after a late goal",
+        "body": "The football club won the league with a late goal; fans celebrated in the city.",
+        "tags": ["football"],
+        "section": "Sport",
+    }
+    assert client.put(f"/articles/{HEATWAVE}", json=edited).status_code == 200
+    after = related(client, k=5)
+    assert after["source"] == "live"  # never its stale list
+    assert "2026-05-11-northport-fc-win-league" in ids(after)
+    assert HEATWAVE not in ids(after) and ids(after) != ids(before)
+    with ArticleStore(settings.db_path) as store:
+        build(settings, store, hashing)
+    rebuilt = related(client, k=5)
+    assert rebuilt["source"] == "index" and ids(rebuilt) == ids(after)

@@ -22,6 +22,7 @@ from service.cli.evaluate import evaluate_command
 from service.cli.lists import export, related_command
 from service.cli.replicas import follow_command, publish_command
 from service.cli.serve import demo, serve
+from service.cli.tune import tune_command
 
 
 @click.group(cls=RelatedGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,6 +47,7 @@ for command in (
     blocks,
     evaluate_command,
     curated,
+    tune_command,
     publish_command,
     follow_command,
     demo,

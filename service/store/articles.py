@@ -94,6 +94,11 @@ class Articles(Database):
             row = conn.execute("SELECT value FROM meta WHERE name = 'revision'").fetchone()
             revision = int(row[0]) + 1
             conn.execute("UPDATE meta SET value = ? WHERE name = 'revision'", (str(revision),))
+            # When articles were last written: automatic rebuilds wait for a quiet period.
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (name, value) VALUES ('written_at', ?)",
+                (repr(time.time()),),
+            )
             yield ArticleWriter(conn, revision)
 
     def versions(self) -> tuple[int, int]:
@@ -121,6 +126,22 @@ class Articles(Database):
         if len(rows) > limit or len(deleted) > limit:
             return None
         return [StoredArticle(key, _join_body(data, "")) for key, data in rows], deleted
+
+    def changed_keys(self, revision: int) -> frozenset[int]:
+        """Keys of the articles written (added or changed) after store revision `revision`."""
+        rows = self._connection().execute(
+            "SELECT key FROM articles WHERE revision > ?", (revision,)
+        )
+        return frozenset(int(row[0]) for row in rows)
+
+    def written_at(self) -> float | None:
+        """When articles were last written (epoch seconds), None if never since this version."""
+        row = (
+            self._connection()
+            .execute("SELECT value FROM meta WHERE name = 'written_at'")
+            .fetchone()
+        )
+        return float(row[0]) if row else None
 
     def revision(self) -> int:
         row = (

@@ -43,6 +43,8 @@ class StoreReads(Protocol):
 
     def versions(self) -> tuple[int, int]: ...
 
+    def changed_keys(self, revision: int) -> frozenset[int]: ...
+
     def changed_since(
         self, revision: int, limit: int
     ) -> tuple[list[StoredArticle], list[tuple[str, int]]] | None: ...
@@ -136,6 +138,10 @@ class ReplicaStore:
     ) -> tuple[list[StoredArticle], list[tuple[str, int]]] | None:
         """A replica can't tell what changed between two versions: None (start afresh)."""
         return None
+
+    def changed_keys(self, revision: int) -> frozenset[int]:
+        """None: a replica serves the published lists (edits reach it with the next build)."""
+        return frozenset()
 
     def get(self, article_id: str, *, with_body: bool = True) -> StoredArticle | None:
         """The article (bodies are never published: `with_body` changes nothing)."""

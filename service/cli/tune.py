@@ -1,0 +1,84 @@
+"""`related tune`: learn the ranking from the site's stored curated links."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from service.cli.common import data_dir_option, progress_disabled, settings_for
+
+
+@click.command("tune")
+@click.option("--folds", type=int, default=5, show_default=True, help="Cross-validation folds.")
+@click.option(
+    "--pool",
+    type=int,
+    default=200,
+    show_default=True,
+    help="Candidates per source (by the default ranking) that the learned ranking reorders.",
+)
+@click.option("--reset", is_flag=True, help="Go back to the default ranking.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@data_dir_option
+def tune_command(folds: int, pool: int, reset: bool, quiet: bool, data_dir: Path | None) -> None:
+    """Learn the ranking from the curated links stored with `related curated import`.
+
+    Prints nDCG@10 of the defaults and of the learned ranking out of fold (each source ranked
+    by weights learned without its links), saves the learned profile in the data directory and
+    makes it active: the next `related build` (a full one) ranks with it.
+    """
+    from embeddings.signals import effective_weights
+    from service.errors import InvalidParameter
+    from service.profiles import reset_profile, save_profile
+    from service.services import Services
+    from service.tuning import collect, learn
+
+    settings = settings_for(data_dir=data_dir)
+    if reset:
+        name = reset_profile(settings.data_dir)
+        click.echo(
+            f"profile {name} is no longer active: the next build uses the defaults"
+            if name
+            else "no profile was active: builds use the defaults"
+        )
+        return
+    if folds < 2:
+        raise InvalidParameter("Option '--folds' must be at least 2")
+    services = Services.open(settings)
+    links = services.store.all_curated()
+    if not links:
+        raise InvalidParameter(
+            "No curated links are stored: store them first with `related curated import FILE`"
+        )
+    generation = services.recommender.generation()
+    # The defaults as a default build ranks (whatever profile built the served generation).
+    defaults = effective_weights(settings.weights, generation.parts.published)
+    ids = {stored.key: stored.article.id for stored in services.store.iter_articles()}
+    with tqdm(
+        desc="tune", total=len(links), unit=" sources", disable=progress_disabled(quiet),
+        file=sys.stderr,
+    ) as bar:  # fmt: skip
+        data = collect(
+            generation, links, ids, defaults, pool=pool,
+            candidates=settings.candidates, progress=bar.update,
+        )  # fmt: skip
+    try:
+        profile, check = learn(data, links, defaults, folds=folds)
+    except ValueError as exc:
+        raise InvalidParameter(f"Can't learn from these links: {exc}") from None
+    click.echo(
+        f"learned from {len(data.sources)} sources ({profile.learned['links']} links), "
+        f"{folds}-fold cross-validation grouped by source:"
+    )
+    click.echo(f"  nDCG@10 defaults                 {check.defaults:.4f}")
+    click.echo(f"  nDCG@10 learned, out of fold     {check.tuned:.4f}")
+    click.echo(f"learned: {profile.learned['choice']}")
+    if profile.weights == dict(defaults):
+        click.echo("nothing learned from these links beat the defaults: builds keep using them")
+        return
+    click.echo("weights:  " + "  ".join(f"{k} {v:g}" for k, v in profile.weights.items()))
+    path = save_profile(settings.data_dir, profile)
+    click.echo(f"profile {profile.name} saved ({path}) and active: run `related build`")

@@ -1,0 +1,56 @@
+"""Rebuilds that follow ingestion (`service.auto_rebuild`): after a quiet period, on their own."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import requests
+
+from service.auto_rebuild import decide
+from service.config import Settings
+from service.generations import CurrentGeneration
+from service.store import ArticleStore
+from tests.conftest import Server
+
+
+def test_a_rebuild_is_due_only_after_a_quiet_period_and_only_when_articles_changed(
+    sample_copy: Settings,
+) -> None:
+    settings = sample_copy.replace(auto_rebuild=30)
+    store = ArticleStore(settings.db_path)
+    generations = CurrentGeneration(settings.generations_dir)
+    now = time.time()
+    assert not decide(settings, store, generations, now).rebuild  # nothing changed
+    store.set_pins("2026-03-02-heatwave-grid-record", [])  # editorial: no rebuild needed
+    assert not decide(settings, store, generations, now).rebuild
+    from service.articles import Article
+
+    with store.write() as writer:
+        writer.upsert(Article(id="fresh", title="A fresh article", body="Trams at night."))
+    written = store.written_at() or 0.0
+    soon = decide(settings, store, generations, written + 5)
+    assert not soon.rebuild and "written" in soon.why
+    later = decide(settings, store, generations, written + 31)
+    assert later.rebuild and "1 articles changed" in later.why
+    assert not decide(settings.replace(auto_rebuild=0), store, generations, written + 99).rebuild
+
+
+def test_the_server_rebuilds_by_itself_after_an_ingest(
+    sample_copy: Settings, start_server: Callable[..., Server]
+) -> None:
+    server = start_server(sample_copy.data_dir, env={"RELATED_AUTO_REBUILD": "1"})
+    before = requests.get(server.url("/index"), timeout=5).json()["generation"]
+    article = {"title": "Night trams extended to Sundays", "body": "Trams run all night."}
+    assert requests.put(server.url("/articles/sunday-trams"), json=article, timeout=10).ok
+    live = requests.get(server.url("/articles/sunday-trams/related"), timeout=10).json()
+    assert live["source"] == "live"
+    deadline, state = time.monotonic() + 60, {}
+    while time.monotonic() < deadline:
+        state = requests.get(server.url("/index"), timeout=5).json()
+        if state["generation"] != before and state["changed_since_build"] == 0:
+            break
+        time.sleep(0.5)
+    assert state["generation"] != before, state
+    body = requests.get(server.url("/articles/sunday-trams/related"), timeout=10).json()
+    assert body["source"] == "index"
