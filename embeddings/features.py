@@ -62,6 +62,15 @@ class Features:
         """The full-text signal's rows (near-duplicates, lexical candidates)."""
         return self.sparse[TEXT_SIGNAL]
 
+    def transposed(self, signal: Signal) -> sp.csr_matrix:
+        """A sparse signal's matrix transposed, as CSR, made once: what a product with every
+        row needs (scipy would convert `matrix.T` on every product: a copy of the matrix)."""
+        cache = self.__dict__.setdefault("_transposed", {})
+        found: sp.csr_matrix | None = cache.get(signal.name)
+        if found is None:
+            found = cache[signal.name] = sp.csr_matrix(self.sparse[signal.name].T)
+        return found
+
     def take(self, rows: PositionArray | slice | int) -> Features:
         """The features of `rows` (a copy for arrays of rows, a view for slices)."""
         if isinstance(rows, int | np.integer):
@@ -145,6 +154,10 @@ class Corpus(Features):
             return self.stored_postings
         return sp.csr_matrix(self.text.T, dtype=np.float32)
 
+    def transposed(self, signal: Signal) -> sp.csr_matrix:
+        """The text signal's is its stored postings; the others are made once."""
+        return self.postings if signal.name == TEXT_SIGNAL else super().transposed(signal)
+
     def queries(self, rows: PositionArray) -> Queries:
         """Items of this corpus as queries (their own keys left out of their statistics)."""
         taken = self.take(rows)
@@ -171,7 +184,7 @@ def cross(signal: Signal, a: Features, b: Features) -> FloatArray:
     left, right = a.of(signal), b.of(signal)
     if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
         return np.asarray(np.asarray(left) @ np.asarray(right).T, dtype=np.float32)
-    return np.asarray((left @ right.T).todense(), dtype=np.float32)
+    return np.asarray((left @ b.transposed(signal)).todense(), dtype=np.float32)
 
 
 def gathered(signal: Signal, a: Features, b: Features, positions: PositionArray) -> FloatArray:

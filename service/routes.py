@@ -127,6 +127,8 @@ def index_state() -> Response:
         mode=manifest.mode,
         neighbours=manifest.neighbours,
         changed_since_build=s.store.changes_since(manifest.store_revision),
+        profile=manifest.ranking.profile,
+        weights=manifest.ranking.weights,
     )
     return jsonify(body)
 
