@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sqlite3
 import subprocess
 import sys
@@ -33,27 +32,12 @@ from bench.common import describe_machine, machine, percentiles, start_server  #
 from embeddings.hashing import HashingEncoder  # noqa: E402
 from service.rebuild import entry_point  # noqa: E402
 from tests.conftest import built_sample  # noqa: E402
-
-WORDS = [
-    "grid",
-    "harbour",
-    "tram",
-    "council",
-    "budget",
-    "vaccine",
-    "league",
-    "festival",
-    "drought",
-    "bridge",
-]
+from tests.corpora import synthetic_articles  # noqa: E402
 
 
 def write_corpus(path: Path, count: int) -> None:
-    rng = random.Random(0)
     with path.open("w", encoding="utf-8") as out:
-        for i in range(count):
-            body = " ".join(rng.choices(WORDS, k=150))
-            record = {"id": f"bulk-{i}", "title": " ".join(rng.choices(WORDS, k=6)), "body": body}
+        for record in synthetic_articles(count, "bulk", body_words=150):
             out.write(json.dumps(record) + "\n")
 
 

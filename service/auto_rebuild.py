@@ -13,9 +13,7 @@ Until the rebuild, articles written since the build are answered live, so nothin
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from datetime import datetime
 from service.build_state import BuildLock, read_status
 from service.config import Settings
 from service.errors import RelatedError
+from service.file_lock import FileLock
 from service.generations import CurrentGeneration
 from service.rebuild import is_pending, request_rebuild
 from service.store import ArticleStore
@@ -92,7 +91,7 @@ class AutoRebuild:
         self.store = store
         self.generations = generations
         self.interval = max(0.5, min(5.0, settings.auto_rebuild / 4))
-        self._lock_fd: int | None = None
+        self._leader = FileLock(settings.data_dir / LOCK_FILE)
         self._stop = threading.Event()
 
     def start(self) -> None:
@@ -102,23 +101,10 @@ class AutoRebuild:
     def stop(self) -> None:
         self._stop.set()
 
-    def _leader(self) -> bool:
-        if self._lock_fd is not None:
-            return True
-        path = self.settings.data_dir / LOCK_FILE
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._lock_fd = fd
-        return True
-
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                if not self._leader():
+                if not self._leader.acquire():  # kept for as long as this worker lives
                     continue
                 decision = decide(self.settings, self.store, self.generations, time.time())
                 if decision.rebuild:

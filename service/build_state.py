@@ -9,7 +9,6 @@ reads 'starting' from the moment it is asked for until its process takes over.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from service.errors import RebuildInProgress
+from service.file_lock import FileLock
 from service.generation_files import atomic_write_text
 
 LOCK_FILE = "build.lock"
@@ -40,35 +40,20 @@ class BuildLock:
 
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / LOCK_FILE
-        self._fd: int | None = None
+        self._lock = FileLock(self.path)
 
     def __enter__(self) -> BuildLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise RebuildInProgress("Another build of this data directory is running") from None
-        self._fd = fd
+        if not self._lock.acquire():
+            raise RebuildInProgress("Another build of this data directory is running")
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+        self._lock.release()
 
     @staticmethod
     def wait_free(data_dir: Path) -> None:
         """Block until no build holds the lock (it is not taken: the caller's build takes it)."""
-        data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+        FileLock(data_dir / LOCK_FILE).wait_free()
 
     @staticmethod
     def is_held(data_dir: Path) -> bool:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -154,6 +155,24 @@ class Generation:
     def text_terms(self) -> Terms:
         """The text vocabulary by column, memory-mapped (the model itself loads a dictionary)."""
         return load_terms(self.path, TEXT_SIGNAL)
+
+    def summary(self) -> dict[str, Any]:
+        """What `GET /index` tells of the generation served (a primary's and a replica's)."""
+        manifest = self.manifest
+        return {
+            "generation": self.name,
+            "built_at": manifest.built_at,
+            "articles": manifest.count,
+            "model": manifest.model,
+            "encoder": manifest.encoder,
+            "dimension": manifest.dimension,
+            "index_kind": manifest.index_kind,
+            "index_retired": manifest.index_retired,
+            "mode": manifest.mode,
+            "neighbours": manifest.neighbours,
+            "profile": manifest.ranking.profile,
+            "weights": manifest.ranking.weights,
+        }
 
     def neighbour_positions(self) -> npt.NDArray[np.int64]:
         """The neighbour lists as rows of this generation (-1 pads)."""

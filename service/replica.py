@@ -20,7 +20,6 @@ the next round tries again; the replica serves what it has meanwhile.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -36,6 +35,7 @@ from service.checksums import BLOCK, Digester, FileDigest, digest_bytes, digest_
 from service.config import Settings
 from service.errors import PublishFailed, RelatedError
 from service.failpoints import failpoint
+from service.file_lock import FileLock
 from service.generation_files import atomic_write_text, fsync_dir
 from service.generations import MANIFEST, clean_up, current_name, publish
 from service.location import Location, open_location
@@ -87,23 +87,15 @@ class FollowLock:
 
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / LOCK_FILE
-        self._fd: int | None = None
+        self._lock = FileLock(self.path)
 
     def __enter__(self) -> FollowLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise RelatedError(f"Another follower is running for {self.path.parent}") from None
-        self._fd = fd
+        if not self._lock.acquire():
+            raise RelatedError(f"Another follower is running for {self.path.parent}")
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        self._lock.release()
 
 
 def sync_once(settings: Settings, location: Location, state: SyncState) -> SyncState:

@@ -107,18 +107,5 @@ def replica_index(
     if generation is None:
         body.update(generation=None)
         return body
-    manifest = generation.manifest
-    body.update(
-        generation=generation.name,
-        built_at=manifest.built_at,
-        articles=manifest.count,
-        articles_shown=store.count(),
-        model=manifest.model,
-        encoder=manifest.encoder,
-        dimension=manifest.dimension,
-        index_kind=manifest.index_kind,
-        index_retired=manifest.index_retired,
-        mode=manifest.mode,
-        neighbours=manifest.neighbours,
-    )
+    body.update(generation.summary(), articles_shown=store.count())
     return body

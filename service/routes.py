@@ -114,21 +114,9 @@ def index_state() -> Response:
     if generation is None:
         body.update(generation=None, changed_since_build=None)
         return jsonify(body)
-    manifest = generation.manifest
     body.update(
-        generation=generation.name,
-        built_at=manifest.built_at,
-        articles=manifest.count,
-        model=manifest.model,
-        encoder=manifest.encoder,
-        dimension=manifest.dimension,
-        index_kind=manifest.index_kind,
-        index_retired=manifest.index_retired,
-        mode=manifest.mode,
-        neighbours=manifest.neighbours,
-        changed_since_build=s.store.changes_since(manifest.store_revision),
-        profile=manifest.ranking.profile,
-        weights=manifest.ranking.weights,
+        generation.summary(),
+        changed_since_build=s.store.changes_since(generation.manifest.store_revision),
     )
     return jsonify(body)
 

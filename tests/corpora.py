@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -44,3 +47,43 @@ def query_of(corpus: Corpus, row: int) -> Queries:
     """Row `row` of `corpus` as a query from outside the collection (no own key)."""
     taken = corpus.take(np.asarray([row]))
     return Queries(taken.vectors, taken.sparse)
+
+
+WORDS = [
+    "grid",
+    "harbour",
+    "tram",
+    "council",
+    "budget",
+    "vaccine",
+    "league",
+    "festival",
+    "drought",
+    "satellite",
+    "bridge",
+    "election",
+    "housing",
+    "museum",
+    "strike",
+    "wind",
+    "battery",
+    "ferry",
+    "school",
+    "market",
+]
+
+
+def synthetic_articles(
+    count: int, prefix: str, seed: int = 0, *, body_words: int = 40
+) -> list[dict[str, Any]]:
+    """Articles of random words from a small vocabulary: enough to rank, cheap to make."""
+    rng = random.Random(seed)
+    return [
+        {
+            "id": f"{prefix}-{i}",
+            "title": " ".join(rng.choices(WORDS, k=6)).capitalize(),
+            "body": " ".join(rng.choices(WORDS, k=body_words)),
+            "published": f"2025-{1 + i % 12:02d}-01",
+        }
+        for i in range(count)
+    ]

@@ -22,42 +22,7 @@ from service.generations import MANIFEST, Generation, current_name
 from service.services import Services
 from service.store import ArticleStore
 from tests.conftest import CountingEncoder, ingest_file
-
-WORDS = [
-    "grid",
-    "harbour",
-    "tram",
-    "council",
-    "budget",
-    "vaccine",
-    "league",
-    "festival",
-    "drought",
-    "satellite",
-    "bridge",
-    "election",
-    "housing",
-    "museum",
-    "strike",
-    "wind",
-    "battery",
-    "ferry",
-    "school",
-    "market",
-]
-
-
-def synthetic_articles(count: int, prefix: str, seed: int = 0) -> list[dict[str, Any]]:
-    rng = random.Random(seed)
-    return [
-        {
-            "id": f"{prefix}-{i}",
-            "title": " ".join(rng.choices(WORDS, k=6)).capitalize(),
-            "body": " ".join(rng.choices(WORDS, k=40)),
-            "published": f"2025-{1 + i % 12:02d}-01",
-        }
-        for i in range(count)
-    ]
+from tests.corpora import synthetic_articles
 
 
 def write_jsonl(path: Path, articles: list[dict[str, Any]]) -> Path:
