@@ -54,26 +54,282 @@ LANG_SUFFIX = re.compile(
     re.I,
 )
 STOPWORDS = set(
-    ["the", "and", "of", "to", "a", "in", "is", "for", "that", "this", "with", "on", "be", "it", "as", "are", "you", "can", "by", "or", "not", "from", "if", "your", "an", "will", "at", "which", "use", "should", "have", "using", "also", "all", "more", "when", "then", "may", "has", "these", "there", "any", "but", "their", "other", "its", "only", "one", "some", "need"]
+    [
+        "the",
+        "and",
+        "of",
+        "to",
+        "a",
+        "in",
+        "is",
+        "for",
+        "that",
+        "this",
+        "with",
+        "on",
+        "be",
+        "it",
+        "as",
+        "are",
+        "you",
+        "can",
+        "by",
+        "or",
+        "not",
+        "from",
+        "if",
+        "your",
+        "an",
+        "will",
+        "at",
+        "which",
+        "use",
+        "should",
+        "have",
+        "using",
+        "also",
+        "all",
+        "more",
+        "when",
+        "then",
+        "may",
+        "has",
+        "these",
+        "there",
+        "any",
+        "but",
+        "their",
+        "other",
+        "its",
+        "only",
+        "one",
+        "some",
+        "need",
+    ]
 )
 FOREIGN_STOPWORDS = {
     "es": set(
-        ["el", "la", "los", "las", "de", "del", "que", "y", "en", "un", "una", "por", "para", "con", "no", "se", "es", "su", "al", "lo", "como", "más", "pero", "sus", "le", "ya", "o", "este", "si", "porque", "esta", "entre", "cuando", "muy", "sin", "sobre", "también"]
+        [
+            "el",
+            "la",
+            "los",
+            "las",
+            "de",
+            "del",
+            "que",
+            "y",
+            "en",
+            "un",
+            "una",
+            "por",
+            "para",
+            "con",
+            "no",
+            "se",
+            "es",
+            "su",
+            "al",
+            "lo",
+            "como",
+            "más",
+            "pero",
+            "sus",
+            "le",
+            "ya",
+            "o",
+            "este",
+            "si",
+            "porque",
+            "esta",
+            "entre",
+            "cuando",
+            "muy",
+            "sin",
+            "sobre",
+            "también",
+        ]
     ),
     "pt": set(
-        ["o", "a", "os", "as", "de", "do", "da", "dos", "das", "que", "e", "em", "um", "uma", "para", "com", "não", "se", "é", "por", "mais", "como", "mas", "ao", "ele", "das", "à", "seu", "sua", "ou", "quando", "muito", "nos", "já", "eu", "também", "só", "pelo", "pela", "até", "isso"]
+        [
+            "o",
+            "a",
+            "os",
+            "as",
+            "de",
+            "do",
+            "da",
+            "dos",
+            "das",
+            "que",
+            "e",
+            "em",
+            "um",
+            "uma",
+            "para",
+            "com",
+            "não",
+            "se",
+            "é",
+            "por",
+            "mais",
+            "como",
+            "mas",
+            "ao",
+            "ele",
+            "das",
+            "à",
+            "seu",
+            "sua",
+            "ou",
+            "quando",
+            "muito",
+            "nos",
+            "já",
+            "eu",
+            "também",
+            "só",
+            "pelo",
+            "pela",
+            "até",
+            "isso",
+        ]
     ),
     "it": set(
-        ["il", "lo", "la", "i", "gli", "le", "di", "del", "della", "che", "e", "è", "un", "una", "per", "con", "non", "si", "sono", "come", "più", "ma", "anche", "nel", "nella", "al", "alla", "questo", "questa", "se"]
+        [
+            "il",
+            "lo",
+            "la",
+            "i",
+            "gli",
+            "le",
+            "di",
+            "del",
+            "della",
+            "che",
+            "e",
+            "è",
+            "un",
+            "una",
+            "per",
+            "con",
+            "non",
+            "si",
+            "sono",
+            "come",
+            "più",
+            "ma",
+            "anche",
+            "nel",
+            "nella",
+            "al",
+            "alla",
+            "questo",
+            "questa",
+            "se",
+        ]
     ),
     "de": set(
-        ["der", "die", "das", "und", "ist", "in", "den", "von", "zu", "mit", "sich", "des", "auf", "für", "ein", "eine", "nicht", "als", "auch", "es", "an", "werden", "aus", "er", "hat", "dass", "sie", "nach", "wird", "bei", "einer", "um", "am", "sind", "noch", "wie", "einem", "über", "einen", "so", "zum"]
+        [
+            "der",
+            "die",
+            "das",
+            "und",
+            "ist",
+            "in",
+            "den",
+            "von",
+            "zu",
+            "mit",
+            "sich",
+            "des",
+            "auf",
+            "für",
+            "ein",
+            "eine",
+            "nicht",
+            "als",
+            "auch",
+            "es",
+            "an",
+            "werden",
+            "aus",
+            "er",
+            "hat",
+            "dass",
+            "sie",
+            "nach",
+            "wird",
+            "bei",
+            "einer",
+            "um",
+            "am",
+            "sind",
+            "noch",
+            "wie",
+            "einem",
+            "über",
+            "einen",
+            "so",
+            "zum",
+        ]
     ),
     "fr": set(
-        ["le", "la", "les", "de", "des", "du", "et", "est", "un", "une", "pour", "dans", "que", "qui", "en", "pas", "sur", "au", "par", "ce", "il", "plus", "ne", "se", "vous", "avec", "sont", "ou", "mais"]
+        [
+            "le",
+            "la",
+            "les",
+            "de",
+            "des",
+            "du",
+            "et",
+            "est",
+            "un",
+            "une",
+            "pour",
+            "dans",
+            "que",
+            "qui",
+            "en",
+            "pas",
+            "sur",
+            "au",
+            "par",
+            "ce",
+            "il",
+            "plus",
+            "ne",
+            "se",
+            "vous",
+            "avec",
+            "sont",
+            "ou",
+            "mais",
+        ]
     ),
     "pl": set(
-        ["i", "w", "na", "z", "do", "nie", "się", "że", "to", "jest", "o", "jak", "po", "od", "przez", "dla", "lub", "oraz", "tak", "może", "jeśli"]
+        [
+            "i",
+            "w",
+            "na",
+            "z",
+            "do",
+            "nie",
+            "się",
+            "że",
+            "to",
+            "jest",
+            "o",
+            "jak",
+            "po",
+            "od",
+            "przez",
+            "dla",
+            "lub",
+            "oraz",
+            "tak",
+            "może",
+            "jeśli",
+        ]
     ),
 }
 
@@ -370,7 +626,7 @@ def main():
         if nonlatin > 0.2 or sw < args.min_stopword_ratio or fw > sw:
             drop["not_english"] += 1
             dropped_rows.append(
-                (stem, "not_english en=%.3f foreign=%.3f nonlatin=%.2f" % (sw, fw, nonlatin))
+                (stem, f"not_english en={sw:.3f} foreign={fw:.3f} nonlatin={nonlatin:.2f}")
             )
             continue
         pages[stem] = {"title": title, "box": box, "body": body, "raw": rest}
@@ -383,7 +639,7 @@ def main():
         for h in hs:
             inv[h].append(s)
     pair_counts = collections.Counter()
-    for h, ss in inv.items():
+    for _, ss in inv.items():
         if 1 < len(ss) <= 30:
             for i in range(len(ss)):
                 for j in range(i + 1, len(ss)):
@@ -411,15 +667,15 @@ def main():
             elif jac >= args.dup_jaccard_strict and la != lb:
                 old, new = (a, b) if la < lb else (b, a)
             else:
-                dup_rows.append((a, b, "%.2f" % jac, "kept both"))
+                dup_rows.append((a, b, f"{jac:.2f}", "kept both"))
                 continue
         else:
             if inlinks[a] == inlinks[b]:
-                dup_rows.append((a, b, "%.2f" % jac, "kept both"))
+                dup_rows.append((a, b, f"{jac:.2f}", "kept both"))
                 continue
             old, new = (a, b) if inlinks[a] < inlinks[b] else (b, a)
         stale[old] = new
-        dup_rows.append((old, new, "%.2f" % jac, "dropped first (stale copy)"))
+        dup_rows.append((old, new, f"{jac:.2f}", "dropped first (stale copy)"))
     for s in stale:
         if s in pages:
             del pages[s]
@@ -487,14 +743,8 @@ def main():
                 continue
             if r not in pages:
                 link_stats["dropped_target"] += 1
-                unresolved.append(
-                    (
-                        ids[s],
-                        t,
-                        "target dropped (%s)"
-                        % next((why for st, why in dropped_rows if st == r), "?"),
-                    )
-                )
+                why_dropped = next((why for st, why in dropped_rows if st == r), "?")
+                unresolved.append((ids[s], t, f"target dropped ({why_dropped})"))
                 continue
             if r == s:
                 link_stats["self"] += 1
@@ -536,7 +786,7 @@ def main():
         title_of = {ids[s]: p["title"] for s, p in pages.items()}
         for t, c in indeg.most_common():
             if t in generic:
-                fh.write("%s\t%d\t%d\t%s\n" % (t, c, opens[t], title_of[t]))
+                fh.write(f"{t}\t{c:d}\t{opens[t]:d}\t{title_of[t]}\n")
     with open(os.path.join(args.out, "unresolved_related.tsv"), "w", encoding="utf-8") as fh:
         fh.write("source_id\traw_entry\treason\n")
         for row in unresolved:
@@ -554,14 +804,8 @@ def main():
             fh.write("file_stem\tfirst_commit\tlast_commit\tid\tin_links\n")
             for stem in sorted(raw):
                 fh.write(
-                    "%s\t%s\t%s\t%s\t%d\n"
-                    % (
-                        stem,
-                        first.get(stem, ""),
-                        last.get(stem, ""),
-                        ids.get(stem, ""),
-                        inlinks[stem] if stem in ids else 0,
-                    )
+                    f"{stem}\t{first.get(stem, '')}\t{last.get(stem, '')}\t"
+                    f"{ids.get(stem, '')}\t{(inlinks[stem] if stem in ids else 0):d}\n"
                 )
 
     # counts
@@ -573,7 +817,7 @@ def main():
     stats["mean_links"] = round(sum(nl) / max(1, len(nl)), 2)
     stats["median_links"] = statistics.median(nl) if nl else 0
     stats["distinct_targets"] = len(indeg)
-    pairs = {(a, b) for a, l in related.items() for b in l}
+    pairs = {(a, b) for a, lst in related.items() for b in lst}
     stats["reciprocal_links"] = sum(1 for a, b in pairs if (b, a) in pairs)
     stats["generic_targets"] = len(generic)
     stats["generic_links"] = sum(indeg[t] for t in generic)

@@ -539,15 +539,15 @@ def main():
             )
         for name, sec in refs:
             ls["entries"] += 1
-            target = "man%s/%s.%s" % (sec[0], name, sec)
+            target = f"man{sec[0]}/{name}.{sec}"
             r = resolve(target)
             if r is None:
                 ls["outside_project"] += 1
-                unresolved.append((p["id"], "%s(%s)" % (name, sec), "no such page in man-pages"))
+                unresolved.append((p["id"], f"{name}({sec})", "no such page in man-pages"))
                 continue
             if r not in pages:
                 ls["dropped_target"] += 1
-                unresolved.append((p["id"], "%s(%s)" % (name, sec), "target dropped (short)"))
+                unresolved.append((p["id"], f"{name}({sec})", "target dropped (short)"))
                 continue
             if r == path:
                 ls["self"] += 1
@@ -565,13 +565,13 @@ def main():
             ls["no_resolvable_link"] += 1
     stats["links"] = dict(ls)
 
-    indeg = collections.Counter(t for l in related.values() for t in l)
+    indeg = collections.Counter(t for lst in related.values() for t in lst)
     generic = {t for t, c in indeg.items() if c >= args.generic_min_indegree}
-    spec = {s: [t for t in l if t not in generic] for s, l in related.items()}
-    spec = {s: l for s, l in spec.items() if l}
+    spec = {s: [t for t in lst if t not in generic] for s, lst in related.items()}
+    spec = {s: lst for s, lst in spec.items() if lst}
 
     with open(os.path.join(args.out, "articles.jsonl"), "w", encoding="utf-8") as fh:
-        for path, p in sorted(pages.items(), key=lambda kv: kv[1]["id"]):
+        for _, p in sorted(pages.items(), key=lambda kv: kv[1]["id"]):
             rec = {"id": p["id"], "title": p["title"], "body": p["body"], "url": p["url"]}
             if p["published"]:
                 rec["published"] = p["published"]
@@ -584,13 +584,13 @@ def main():
     with open(os.path.join(args.out, "related_specific.jsonl"), "w", encoding="utf-8") as fh:
         for s in sorted(spec):
             fh.write(json.dumps({"id": s, "related": spec[s]}, ensure_ascii=False) + "\n")
-    opens = collections.Counter(l[0] for l in related.values())
+    opens = collections.Counter(lst[0] for lst in related.values())
     with open(os.path.join(args.out, "generic_targets.tsv"), "w", encoding="utf-8") as fh:
         fh.write("id\tin_degree\topens_lists\ttitle\n")
         title_of = {p["id"]: p["title"] for p in pages.values()}
         for t, c in indeg.most_common():
             if t in generic:
-                fh.write("%s\t%d\t%d\t%s\n" % (t, c, opens[t], title_of[t]))
+                fh.write(f"{t}\t{c:d}\t{opens[t]:d}\t{title_of[t]}\n")
     with open(os.path.join(args.out, "unresolved_related.tsv"), "w", encoding="utf-8") as fh:
         fh.write("source_id\traw_entry\treason\n")
         for row in unresolved:
@@ -598,14 +598,12 @@ def main():
 
     lens = sorted(len(p["body"]) for p in pages.values())
     nl = [len(v) for v in related.values()]
-    pairs = {(a, b) for a, l in related.items() for b in l}
+    pairs = {(a, b) for a, lst in related.items() for b in lst}
     stats["articles"] = len(pages)
     stats["articles_by_section"] = dict(collections.Counter(p["section"] for p in pages.values()))
     stats["sources"] = len(related)
     stats["sources_by_section"] = dict(
-        collections.Counter(
-            pages["man%s/%s" % (s.rsplit(".", 1)[1][0], s)]["section"] for s in related
-        )
+        collections.Counter(pages[f"man{s.rsplit('.', 1)[1][0]}/{s}"]["section"] for s in related)
     )
     stats["links_kept"] = sum(nl)
     stats["mean_links"] = round(sum(nl) / max(1, len(nl)), 2)
@@ -614,8 +612,10 @@ def main():
     stats["reciprocal_links"] = sum(1 for a, b in pairs if (b, a) in pairs)
     stats["generic_targets"] = len(generic)
     stats["generic_links"] = sum(indeg[t] for t in generic)
-    stats["lists_opening_with_generic"] = sum(1 for l in related.values() if l[0] in generic)
-    stats["lists_with_generic"] = sum(1 for l in related.values() if any(t in generic for t in l))
+    stats["lists_opening_with_generic"] = sum(1 for lst in related.values() if lst[0] in generic)
+    stats["lists_with_generic"] = sum(
+        1 for lst in related.values() if any(t in generic for t in lst)
+    )
     stats["specific_sources"] = len(spec)
     stats["specific_links"] = sum(len(v) for v in spec.values())
     stats["body_len_median"] = statistics.median(lens)
