@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import describe_machine, machine, percentiles, start_server  # noqa: E402
 from bench.load import LoadResult, run_wrk  # noqa: E402
-from embeddings.neighbours import ranked_lists  # noqa: E402
+from embeddings.neighbours import ListOptions, ranked_lists  # noqa: E402
 from service.articles import Article, embedding_text, text_hash  # noqa: E402
 from service.builder import build  # noqa: E402
 from service.config import Settings, load_settings  # noqa: E402
@@ -145,7 +145,7 @@ def encoding_rate(settings: Settings, count: int = 128) -> float:
 
 def lists_recall(generation: Generation, settings: Settings, rows: npt.NDArray[np.int64]) -> float:
     """recall@10 of the stored lists of `rows` against ranking them exactly."""
-    exact = ranked_lists(generation.corpus, rows, 10, weights=settings.weights, exact=True)
+    exact = ranked_lists(generation.corpus, rows, 10, ListOptions(settings.weights, exact=True))
     keys = np.asarray(generation.parts.keys)
     expected = np.where(exact.positions >= 0, keys[np.maximum(exact.positions, 0)], -1)
     stored = np.asarray(generation.parts.neighbour_keys)[rows, :10]

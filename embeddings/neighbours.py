@@ -40,6 +40,18 @@ class NeighbourLists:
     pair_sims: npt.NDArray[np.float32]
 
 
+@dataclass(frozen=True)
+class ListOptions:
+    """How lists are ranked: the signal weights; exact search over every row or an approximate
+    pool of `candidates` per signal; and the full-text cosine from which a pair is recorded as a
+    possible duplicate. One value travels from the build to whichever engine ranks."""
+
+    weights: Weights | None = None
+    candidates: int = 100
+    exact: bool = True
+    pairs_floor: float = 0.5
+
+
 def _batch_size(n: int) -> int:
     # Each batch holds a few (batch, n) score arrays: keep them near 20M cells.
     return max(1, min(512, 20_000_000 // max(n, 1)))
@@ -54,12 +66,8 @@ def ranked_lists(
     corpus: Corpus,
     rows: PositionArray,
     k: int,
-    *,
-    weights: Weights | None = None,
-    candidates: int = 100,
-    exact: bool = True,
+    options: ListOptions = ListOptions(),
     progress: Callable[[int], None] | None = None,
-    pairs_floor: float = 0.5,
 ) -> NeighbourLists:
     """Top-k fused neighbours (see embeddings.ranking) of the items at `rows` of `corpus`."""
     count = len(rows)
@@ -67,8 +75,8 @@ def ranked_lists(
     positions = np.full((count, k), -1, dtype=np.int64)
     stats = np.zeros((count, STATS_WIDTH), dtype=np.float32)
     pairs: list[tuple[PositionArray, PositionArray, npt.NDArray[np.float32]]] = []
-    step = _batch_size(len(corpus)) if exact else CANDIDATE_BATCH
-    if not exact:
+    step = _batch_size(len(corpus)) if options.exact else CANDIDATE_BATCH
+    if not options.exact:
         _ = corpus.postings  # computed once here, not by two threads at once
 
     def rank_batch(start: int) -> Ranked:
@@ -77,11 +85,11 @@ def ranked_lists(
             corpus,
             corpus.queries(batch),
             k,
-            weights=weights,
-            candidates=candidates,
+            weights=options.weights,
+            candidates=options.candidates,
             exclude=batch,
-            exact=exact,
-            pairs_floor=pairs_floor,
+            exact=options.exact,
+            pairs_floor=options.pairs_floor,
         )
 
     # Batches run on every core: the sparse products, sorts and FAISS searches release the GIL.
@@ -118,8 +126,8 @@ def _join_pairs(
 
 
 def all_ranked_neighbours(corpus: Corpus, k: int, **options: Any) -> NeighbourLists:
-    """Top-k fused neighbours of every item of `corpus`."""
-    return ranked_lists(corpus, np.arange(len(corpus), dtype=np.int64), k, **options)
+    """Top-k fused neighbours of every item of `corpus` (`options`: the fields of ListOptions)."""
+    return ranked_lists(corpus, np.arange(len(corpus), dtype=np.int64), k, ListOptions(**options))
 
 
 def update_lists(
@@ -129,11 +137,8 @@ def update_lists(
     fresh: npt.NDArray[np.bool_],
     previous: NeighbourLists,
     lost: npt.NDArray[np.bool_],
-    weights: Weights | None = None,
+    options: ListOptions = ListOptions(),
     progress: Callable[[int], None] | None = None,
-    pairs_floor: float = 0.5,
-    exact: bool = True,
-    candidates: int = 100,
     ranker: Callable[..., NeighbourLists] = ranked_lists,
 ) -> tuple[NeighbourLists, int]:
     """Lists of every item after a change, recomputing only what the change touched.
@@ -150,20 +155,12 @@ def update_lists(
     signature as `ranked_lists`; a distributed build passes its own). Returns the lists and how
     many were recomputed.
     """
-    weights = weights or Weights()
+    weights = options.weights or Weights()
+    exact, candidates = options.exact, options.candidates
     keys = np.asarray(corpus.keys)
     recompute = fresh | lost
     redo = np.nonzero(recompute)[0].astype(np.int64)
-    redone = ranker(
-        corpus,
-        redo,
-        k,
-        weights=weights,
-        exact=exact,
-        candidates=candidates,
-        pairs_floor=pairs_floor,
-        progress=progress,
-    )
+    redone = ranker(corpus, redo, k, options, progress=progress)
     scores = previous.scores.copy()
     positions = previous.positions.copy()
     stats = previous.stats.copy()

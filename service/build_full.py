@@ -12,6 +12,7 @@ from embeddings.chrome import Chrome
 from embeddings.features import Corpus, Features
 from embeddings.index import VectorIndex
 from embeddings.lexical import LexicalModel
+from embeddings.neighbours import ListOptions
 from embeddings.signals import SPARSE_SIGNALS, effective_weights
 from service.build_state import now_iso
 from service.build_steps import (
@@ -55,11 +56,8 @@ def full_build(job: Job, read: ArticlesRead, why: str, chrome: Chrome) -> BuildR
         corpus,
         np.arange(len(keys), dtype=np.int64),
         job.k,
-        weights=weights,
-        candidates=job.settings.candidates,
-        exact=job.exact,
+        ListOptions(weights, job.settings.candidates, job.exact, DUPLICATE_FLOOR),
         progress=ranking,
-        pairs_floor=DUPLICATE_FLOOR,
     )
     return publish_generation(
         job,

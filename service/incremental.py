@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from embeddings.features import Corpus
 from embeddings.index import VectorIndex
-from embeddings.neighbours import NeighbourLists, update_lists
+from embeddings.neighbours import ListOptions, NeighbourLists, update_lists
 from embeddings.signals import SPARSE_SIGNALS, STATS_WIDTH, Weights
 from service.build_steps import (
     DUPLICATE_FLOOR,
@@ -194,11 +194,8 @@ def incremental_build(job: Job, read: ArticlesRead, plan: Carried) -> BuildRepor
         fresh=plan.fresh,
         previous=plan.lists,
         lost=plan.lost,
-        weights=weights,
+        options=ListOptions(weights, settings.candidates, job.exact, DUPLICATE_FLOOR),
         progress=ranking,
-        pairs_floor=DUPLICATE_FLOOR,
-        exact=job.exact,
-        candidates=settings.candidates,
         ranker=job.engine.rank,
     )
     fit = previous.manifest.fit

@@ -19,8 +19,7 @@ import numpy.typing as npt
 
 from embeddings.encoder import Encoder
 from embeddings.features import Corpus
-from embeddings.neighbours import NeighbourLists
-from embeddings.signals import Weights
+from embeddings.neighbours import ListOptions, NeighbourLists
 from service.config import Settings
 from service.engines.local import LocalEngine
 from service.errors import ConfigError
@@ -46,12 +45,8 @@ class Engine(Protocol):
         corpus: Corpus,
         rows: npt.NDArray[np.int64],
         k: int,
-        *,
-        weights: Weights | None = None,
-        candidates: int = 100,
-        exact: bool = True,
+        options: ListOptions,
         progress: Callable[[int], None] | None = None,
-        pairs_floor: float = 0.5,
     ) -> NeighbourLists:
         """The lists of `rows` of `corpus`, as `embeddings.neighbours.ranked_lists` ranks them."""
         ...

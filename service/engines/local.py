@@ -9,8 +9,7 @@ import numpy.typing as npt
 
 from embeddings.encoder import Encoder
 from embeddings.features import Corpus
-from embeddings.neighbours import NeighbourLists, ranked_lists
-from embeddings.signals import Weights
+from embeddings.neighbours import ListOptions, NeighbourLists, ranked_lists
 
 ENCODE_CHUNK = 256
 """Texts per encoded chunk: each is cached as soon as it is done."""
@@ -35,23 +34,10 @@ class LocalEngine:
         corpus: Corpus,
         rows: npt.NDArray[np.int64],
         k: int,
-        *,
-        weights: Weights | None = None,
-        candidates: int = 100,
-        exact: bool = True,
+        options: ListOptions,
         progress: Callable[[int], None] | None = None,
-        pairs_floor: float = 0.5,
     ) -> NeighbourLists:
-        return ranked_lists(
-            corpus,
-            rows,
-            k,
-            weights=weights,
-            candidates=candidates,
-            exact=exact,
-            progress=progress,
-            pairs_floor=pairs_floor,
-        )
+        return ranked_lists(corpus, rows, k, options, progress)
 
     def close(self) -> None:
         """Nothing to release."""

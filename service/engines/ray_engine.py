@@ -34,8 +34,7 @@ import ray.exceptions
 
 from embeddings.encoder import Encoder
 from embeddings.features import Corpus
-from embeddings.neighbours import NeighbourLists, ranked_lists
-from embeddings.signals import Weights
+from embeddings.neighbours import ListOptions, NeighbourLists, ranked_lists
 from service.config import Settings
 from service.engines.local import ENCODE_CHUNK
 from service.engines.ray_workers import encode_batch_class, rank_shard
@@ -149,22 +148,12 @@ class RayEngine:
         corpus: Corpus,
         rows: npt.NDArray[np.int64],
         k: int,
-        *,
-        weights: Weights | None = None,
-        candidates: int = 100,
-        exact: bool = True,
+        options: ListOptions,
         progress: Callable[[int], None] | None = None,
-        pairs_floor: float = 0.5,
     ) -> NeighbourLists:
-        options: dict[str, Any] = {
-            "weights": weights,
-            "candidates": candidates,
-            "exact": exact,
-            "pairs_floor": pairs_floor,
-        }
         if not len(rows):
-            return ranked_lists(corpus, rows, k, **options)
-        if not exact:
+            return ranked_lists(corpus, rows, k, options)
+        if not options.exact:
             _ = corpus.postings  # computed once here and shipped, not once per worker
         shards = self._shards(rows)
         corpus_ref = ray.put(corpus)

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.features import Corpus
-from embeddings.neighbours import NeighbourLists, ranked_lists
+from embeddings.neighbours import ListOptions, NeighbourLists, ranked_lists
 from service.config import Settings
 from service.failpoints import failpoint
 
@@ -79,10 +79,10 @@ def encode_batch_class(settings: Settings, identity: str) -> type[EncodeBatch]:
 
 
 def rank_shard(
-    corpus: Corpus, rows: npt.NDArray[np.int64], k: int, options: dict[str, Any]
+    corpus: Corpus, rows: npt.NDArray[np.int64], k: int, options: ListOptions
 ) -> NeighbourLists:
     """The lists of `rows`. Ray hands over `corpus` from the object store: its arrays without a
     copy (every worker of a node reads the same memory), its vector index rebuilt from bytes.
     Nothing is kept once the task returns, so an idle worker holds no build's data."""
     failpoint("ray-rank-shard")
-    return ranked_lists(corpus, rows, k, **options)
+    return ranked_lists(corpus, rows, k, options)
