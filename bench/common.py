@@ -12,8 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from service.server import free_port, spawn, start_and_wait
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -38,10 +36,15 @@ def machine() -> dict[str, Any]:
         "memory": memory,
         "python": platform.python_version(),
         "platform": platform.platform(),
-        **{
-            p: metadata.version(p) for p in ("torch", "faiss-cpu", "sentence-transformers", "numpy")
-        },
+        **{p: _version(p) for p in ("torch", "faiss-cpu", "sentence-transformers", "numpy")},
     }
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:  # e.g. a GPU machine that runs only bench_encode
+        return "not installed"
 
 
 def describe_machine(m: dict[str, Any]) -> str:
@@ -70,6 +73,8 @@ def start_server(
     env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """`related serve` on a free loopback port, ignoring the caller's RELATED_* variables."""
+    from service.server import spawn  # the server stack (gunicorn) only where a bench serves
+
     environment = {"RELATED_PRELOAD_MODEL": "1" if preload_model else "0", **(env or {})}
     return spawn(data_dir, workers=workers, env=environment)
 
@@ -79,6 +84,8 @@ def start_gthread(
 ) -> tuple[subprocess.Popen[bytes], str]:
     """`app` ("module:factory()") under gunicorn's own threaded worker (gthread), as
     `related serve` ran before its event-loop worker: the reference the benchmarks compare to."""
+    from service.server import free_port, start_and_wait
+
     port = free_port()
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "-k", "gthread", "-w", str(workers), "--threads", str(threads)]
