@@ -86,7 +86,11 @@ class SentenceTransformerEncoder:
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                # On a CPU the model's threads already use every core: tokenize serially. A GPU
+                # waits on the tokenizer instead, and parallel tokenizing feeds it about 3x
+                # faster (bench/bench_encode.py on an H200: 594 -> 1,736 articles/s).
+                parallel = "false" if self.device == "cpu" else "true"
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", parallel)
                 from sentence_transformers import SentenceTransformer
                 from transformers.utils import logging as transformers_logging
 
