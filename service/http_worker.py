@@ -15,15 +15,22 @@ JSON error shape, then the connection is closed gracefully (the rest of the requ
 and dropped for a moment, so the client gets the answer rather than a reset).
 
 gunicorn still runs the processes: the master forks RELATED_WORKERS workers, restarts any that
-die or miss its heartbeat, and stops them gracefully on SIGTERM.
+die or miss its heartbeat, and stops them gracefully on SIGTERM. The workers share the listening
+socket, and each accepts one connection per wake-up: asyncio's own server accepts everything
+queued at once, so a burst of keep-alive connections (a load balancer's pool, a renderer's) all
+went to whichever worker woke first, and the other cores idled (bench/bench_http.py: half the
+requests/s in such runs). One at a time, every woken worker takes its share, and a busy worker,
+slower back to its loop, takes fewer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +41,8 @@ from gunicorn.workers.base import Worker
 from service.config import Settings
 from service.http_connection import Connection, Limits, Reply
 
+ACCEPT_RETRY_S = 1.0
+
 
 class AsyncWorker(Worker):  # type: ignore[misc]
     """A gunicorn worker: one asyncio loop for the connections, a thread pool for the app."""
@@ -42,6 +51,7 @@ class AsyncWorker(Worker):  # type: ignore[misc]
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
         self.connections: set[Connection] = set()
+        self.accepting: set[asyncio.Task[Any]] = set()
         self.stopping = asyncio.Event()
         self.quick = False
         settings = getattr(self.app, "settings", None)
@@ -79,12 +89,9 @@ class AsyncWorker(Worker):  # type: ignore[misc]
             self.loop.close()
 
     async def serve(self) -> None:
-        servers = [
-            await self.loop.create_server(
-                lambda: Connection(self), sock=listener.sock, backlog=self.cfg.backlog
-            )
-            for listener in self.sockets
-        ]
+        listeners = [listener.sock for listener in self.sockets]
+        for sock in listeners:
+            self.listen(sock)
         while self.alive:
             self.notify()  # the master's heartbeat: a worker that stops notifying is replaced
             if self.ppid != os.getppid():
@@ -92,8 +99,8 @@ class AsyncWorker(Worker):  # type: ignore[misc]
                 break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), timeout=1.0)
-        for server in servers:
-            server.close()
+        for sock in listeners:
+            self.loop.remove_reader(sock.fileno())
         deadline = self.loop.time() + self.cfg.graceful_timeout
         for connection in list(self.connections):
             connection.close_when_idle()
@@ -102,6 +109,37 @@ class AsyncWorker(Worker):  # type: ignore[misc]
             await asyncio.sleep(0.05)
         for connection in list(self.connections):
             connection.abort()
+
+    def listen(self, sock: socket.socket) -> None:
+        sock.setblocking(False)
+        self.loop.add_reader(sock.fileno(), self.accept_one, sock)
+
+    def accept_one(self, sock: socket.socket) -> None:
+        """Take one queued connection, if another worker has not: the rest wait for the next
+        turn of the loop, where every worker that was woken competes for them again."""
+        try:
+            conn, _ = sock.accept()
+        except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+            return  # another worker took it, or the client gave up
+        except OSError as exc:
+            if exc.errno not in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                raise
+            # Out of descriptors or memory: stop accepting for a moment, as asyncio does.
+            self.log.error("Cannot accept a connection (%s); retrying in 1 s", exc)
+            self.loop.remove_reader(sock.fileno())
+            self.loop.call_later(ACCEPT_RETRY_S, self.listen, sock)
+            return
+        conn.setblocking(False)
+        task = self.loop.create_task(
+            self.loop.connect_accepted_socket(lambda: Connection(self), conn)
+        )
+        self.accepting.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self.accepted)
+
+    def accepted(self, task: asyncio.Task[Any]) -> None:
+        self.accepting.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.log.warning("A connection failed as it opened: %s", task.exception())
 
     def call_app(self, environ: dict[str, Any]) -> Reply:
         """Run the WSGI app on one request (in a pool thread) and collect its answer."""

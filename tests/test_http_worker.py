@@ -4,7 +4,9 @@ and metrics and the access log across workers."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import re
 import socket
 import time
@@ -17,6 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from service.http_worker import AsyncWorker
 from service.server import spawn
 from tests.conftest import HEATWAVE, Server
 
@@ -173,3 +176,34 @@ def test_metrics_count_every_worker_and_each_request_is_logged_with_its_id(
     log = server.log.read_text()
     assert all(f"id={request_id}" in log for request_id in ids)
     assert f'"GET /articles/{HEATWAVE}/related HTTP/1.1" 200' in log
+
+
+def test_a_worker_takes_one_queued_connection_per_wake_up() -> None:
+    """Workers share the listening socket: each takes one connection when woken and leaves the
+    rest queued, so a burst of connections is spread over every woken worker rather than all
+    taken by the first."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    clients = [socket.create_connection(listener.getsockname()) for _ in range(3)]
+    loop = asyncio.new_event_loop()
+    taken: list[socket.socket] = []
+    left: list[socket.socket] = []
+
+    async def record(factory: Callable[[], Any], sock: socket.socket) -> tuple[None, None]:
+        taken.append(sock)
+        return None, None
+
+    worker = AsyncWorker.__new__(AsyncWorker)  # no gunicorn: only the accepting part
+    worker.loop, worker.accepting, worker.log = loop, set(), logging.getLogger(__name__)
+    loop.connect_accepted_socket = record  # type: ignore[method-assign,assignment]
+    try:
+        listener.setblocking(False)
+        worker.accept_one(listener)
+        loop.run_until_complete(asyncio.sleep(0))
+        assert len(taken) == 1 and not worker.accepting
+        left = [listener.accept()[0] for _ in range(2)]  # the other two are still queued
+        worker.accept_one(listener)  # nothing queued: another worker took it; no error
+        assert len(taken) == 1
+    finally:
+        for sock in [*taken, *left, *clients, listener]:
+            sock.close()
+        loop.close()
