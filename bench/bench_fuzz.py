@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 from bench.common import describe_machine, machine, start_server  # noqa: E402
-from tests.conftest import built_sample  # noqa: E402
+from tests.conftest import built_sample, wait_until_idle  # noqa: E402
 from tests.fuzzing import Tally, fuzz  # noqa: E402
 
 TOKEN = "bench-fuzz-token"
@@ -63,12 +62,7 @@ def main() -> int:
                 total.seconds += tally.seconds
                 print(f"round {seed - args.seed + 1}: {tally.summary()}", flush=True)
                 seed += 1
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                state = requests.get(f"{base}/index", timeout=10).json()
-                if not state["rebuild_running"] and not state["rebuild_queued"]:
-                    break
-                time.sleep(0.5)
+            wait_until_idle(lambda: requests.get(f"{base}/index", timeout=10).json())
         finally:
             process.terminate()
             process.wait(timeout=30)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import describe_machine, machine, percentiles, start_server  # noqa: E402
 from embeddings.hashing import HashingEncoder  # noqa: E402
 from service.rebuild import entry_point  # noqa: E402
-from tests.conftest import built_sample  # noqa: E402
+from tests.conftest import built_sample, wait_until_idle  # noqa: E402
 from tests.corpora import synthetic_articles  # noqa: E402
 
 
@@ -120,13 +120,9 @@ def main() -> None:
             rebuild = requests.post(f"{base}/index/rebuild", timeout=60).json()
             output = ingest.communicate()[0].decode().strip()
             ingest_seconds = time.monotonic() - started
-            deadline = time.monotonic() + 600
-            state: dict[str, object] = {}
-            while time.monotonic() < deadline:
-                state = requests.get(f"{base}/index", timeout=60).json()
-                if not state["rebuild_running"] and not state["rebuild_queued"]:
-                    break
-                time.sleep(0.5)
+            state = wait_until_idle(
+                lambda: requests.get(f"{base}/index", timeout=60).json(), seconds=600
+            )
         finally:
             stop.set()
             for thread in threads:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,19 @@ class CountingEncoder:
         self.texts.extend(texts)
         result: npt.NDArray[np.float32] = self.inner.encode(texts, progress=progress)
         return result
+
+
+def wait_until_idle(
+    read_index: Callable[[], dict[str, Any]], seconds: float = 120, every: float = 0.5
+) -> dict[str, Any]:
+    """Read `GET /index` until no rebuild runs or waits, or `seconds` pass; the last state."""
+    deadline = time.monotonic() + seconds
+    while True:
+        state = read_index()
+        idle = not state["rebuild_running"] and not state["rebuild_queued"]
+        if idle or time.monotonic() >= deadline:
+            return state
+        time.sleep(every)
 
 
 def load_sample_articles() -> list[dict[str, Any]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import errno
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from service.generations import TMP_PREFIX
 from service.ingest import ingest
 from service.store import ArticleStore
 from service.store import base as store_base
-from tests.conftest import HEATWAVE
+from tests.conftest import HEATWAVE, wait_until_idle
 
 
 def fill_the_disk(client: FlaskClient) -> None:
@@ -89,17 +88,6 @@ def test_a_disk_full_error_from_a_file_write_is_507(
     assert StorageFull.status == 507
 
 
-def wait_until_idle(client: FlaskClient) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    state: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        state = client.get("/index").get_json()
-        if not state["rebuild_running"] and not state["rebuild_queued"]:
-            return state
-        time.sleep(0.2)
-    raise AssertionError(f"rebuilds did not finish: {state}")
-
-
 def test_quick_rebuild_requests_start_one_build_and_queue_the_rest(
     sample_copy: Settings, hashing: HashingEncoder
 ) -> None:
@@ -110,7 +98,8 @@ def test_quick_rebuild_requests_start_one_build_and_queue_the_rest(
     state = client.get("/index").get_json()
     assert answers == ["started", "queued", "queued"]
     assert state["rebuild"]["state"] in ("starting", "running") and state["rebuild_running"]
-    state = wait_until_idle(client)
+    state = wait_until_idle(lambda: client.get("/index").get_json(), every=0.2)
+    assert not state["rebuild_running"] and not state["rebuild_queued"], state
     assert state["rebuild"]["state"] == "succeeded", state
     assert state["articles"] == 67 and state["changed_since_build"] == 0
     log = (sample_copy.data_dir / "build.log").read_text()

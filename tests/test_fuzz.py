@@ -4,28 +4,17 @@ contract. `bench/bench_fuzz.py` runs the same for ten thousand and more."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import requests
 
 from service.config import Settings
-from tests.conftest import Server
+from tests.conftest import Server, wait_until_idle
 from tests.fuzzing import fuzz
 
 TOKEN = "fuzz-token"
 PER_OPERATION = 32
 """Generated requests per operation and mode; with every operation this makes over 1,000."""
-
-
-def wait_for_builds(server: Server) -> None:
-    """Rebuilds the fuzzer asked for run as child processes: let them finish."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        state = requests.get(server.url("/index"), timeout=10).json()
-        if not state["rebuild_running"] and not state["rebuild_queued"]:
-            return
-        time.sleep(0.5)
 
 
 def test_a_thousand_generated_requests_get_no_5xx_and_no_answer_outside_the_contract(
@@ -35,7 +24,8 @@ def test_a_thousand_generated_requests_get_no_5xx_and_no_answer_outside_the_cont
     try:
         tally = fuzz(server.base, token=TOKEN, per_operation=PER_OPERATION)
     finally:
-        wait_for_builds(server)
+        # Rebuilds the fuzzer asked for run as child processes: let them finish.
+        wait_until_idle(lambda: requests.get(server.url("/index"), timeout=10).json())
     assert tally.requests >= 1000, tally.summary()
     assert tally.failures == [], tally.summary()
     assert {400, 401, 404} <= set(tally.statuses), "the fuzzer should reach errors of each kind"
