@@ -19,11 +19,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import describe_machine, machine
-from service.builder import build
-from service.config import load_settings
-from service.generations import Generation, current_name
-from service.ingest import ingest
-from service.readers import read_records
+from service.build.builder import build
+from service.config.settings import load_settings
+from service.generations.generation import Generation, current_name
+from service.ingest.files import read_records
+from service.ingest.load import ingest
 from service.services import make_encoder
 from service.store import ArticleStore
 from tests.chrome import wrap

@@ -37,14 +37,14 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import describe_machine, machine, start_gthread  # noqa: E402
 from bench.load import LoadResult, require_wrk, run_wrk  # noqa: E402
-from service.builder import build  # noqa: E402
-from service.config import load_settings  # noqa: E402
-from service.generations import current_name  # noqa: E402
-from service.ingest import ingest  # noqa: E402
-from service.readers import read_records  # noqa: E402
-from service.server import free_port, spawn, start_and_wait  # noqa: E402
+from service.build.builder import build  # noqa: E402
+from service.config.settings import load_settings  # noqa: E402
+from service.generations.generation import current_name  # noqa: E402
+from service.ingest.files import read_records  # noqa: E402
+from service.ingest.load import ingest  # noqa: E402
 from service.services import make_encoder  # noqa: E402
 from service.store import ArticleStore  # noqa: E402
+from service.web.server import free_port, spawn, start_and_wait  # noqa: E402
 
 MAX_SPREAD = 5000
 """Articles in the 'every article in turn' target (a random sample above this)."""
@@ -108,7 +108,7 @@ def servers(
     try:
         if gthread:
             started["service"] = start_gthread(
-                "service.app:create_app()", data_dir, workers=workers, threads=threads
+                "service.web.app:create_app()", data_dir, workers=workers, threads=threads
             )
             started["floor"] = start_gthread(
                 "bench.floor_app:create_floor_app()", workers=workers, threads=threads

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import describe_machine, machine  # noqa: E402
-from service.config import load_settings  # noqa: E402
+from service.config.settings import load_settings  # noqa: E402
 from service.services import make_encoder  # noqa: E402
 
 PASSAGE_CHARS = 250

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import describe_machine, machine, percentiles, start_server  # noqa: E402
-from service.config import load_settings  # noqa: E402
+from service.config.settings import load_settings  # noqa: E402
 from service.services import make_encoder  # noqa: E402
 from tests.conftest import built_sample  # noqa: E402
 

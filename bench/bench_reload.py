@@ -26,10 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import describe_machine, machine, percentiles, start_server  # noqa: E402
-from service.builder import build  # noqa: E402
-from service.config import load_settings  # noqa: E402
-from service.ingest import ingest  # noqa: E402
-from service.readers import read_records  # noqa: E402
+from service.build.builder import build  # noqa: E402
+from service.config.settings import load_settings  # noqa: E402
+from service.ingest.files import read_records  # noqa: E402
+from service.ingest.load import ingest  # noqa: E402
 from service.sample import sample_path  # noqa: E402
 from service.services import make_encoder  # noqa: E402
 from service.store import ArticleStore  # noqa: E402

@@ -135,7 +135,7 @@ def main() -> None:
     paths = ["/healthz", f"/articles/{quote(article, safe='')}/related"]
     print(describe_machine(machine()))
     if args.gthread:
-        process, base = start_gthread("service.app:create_app()", args.data_dir)
+        process, base = start_gthread("service.web.app:create_app()", args.data_dir)
     else:
         process, base = start_server(args.data_dir, env={})  # the defaults of `related serve`
     parts = urlsplit(base)

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import describe_machine, machine, percentiles, start_server  # noqa: E402
 from embeddings.hashing import HashingEncoder  # noqa: E402
-from service.rebuild import entry_point  # noqa: E402
+from service.build.rebuild import entry_point  # noqa: E402
 from tests.conftest import built_sample, wait_until_idle  # noqa: E402
 from tests.corpora import synthetic_articles  # noqa: E402
 

@@ -73,7 +73,7 @@ def start_server(
     env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """`related serve` on a free loopback port, ignoring the caller's RELATED_* variables."""
-    from service.server import spawn  # the server stack (gunicorn) only where a bench serves
+    from service.web.server import spawn  # the server stack (gunicorn) only where a bench serves
 
     environment = {"RELATED_PRELOAD_MODEL": "1" if preload_model else "0", **(env or {})}
     return spawn(data_dir, workers=workers, env=environment)
@@ -84,7 +84,7 @@ def start_gthread(
 ) -> tuple[subprocess.Popen[bytes], str]:
     """`app` ("module:factory()") under gunicorn's own threaded worker (gthread), as
     `related serve` ran before its event-loop worker: the reference the benchmarks compare to."""
-    from service.server import free_port, start_and_wait
+    from service.web.server import free_port, start_and_wait
 
     port = free_port()
     gunicorn = Path(sys.executable).with_name("gunicorn")

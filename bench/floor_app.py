@@ -3,7 +3,7 @@
     .venv/bin/python bench/floor_app.py --port 8001 [--workers 2] [--threads 4]
 
 Every path but /healthz answers a fixed list of 5 related items, shaped like the service's
-items; /healthz answers `{"ok": true}`. It runs under `service.server` with the same settings
+items; /healthz answers `{"ok": true}`. It runs under `service.web.server` with the same settings
 (worker model, workers, threads, timeouts), so the difference between the two is the work a
 request of the service does, not the web stack.
 """
@@ -20,8 +20,8 @@ from flask import Flask, Response, jsonify
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.config import load_settings  # noqa: E402
-from service.server import serve  # noqa: E402
+from service.config.settings import load_settings  # noqa: E402
+from service.web.server import serve  # noqa: E402
 
 ITEMS: list[dict[str, Any]] = [
     {

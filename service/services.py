@@ -10,11 +10,11 @@ from typing import cast
 
 from embeddings.encoder import Encoder, SentenceTransformerEncoder
 from embeddings.hashing import HashingEncoder, is_hashing_model
-from service.config import Settings
-from service.generations import CurrentGeneration
-from service.live import LiveEncoder
-from service.recommender import Recommender
-from service.replica_serving import PublishedEncoder, primary_hint
+from service.config.settings import Settings
+from service.generations.generation import CurrentGeneration
+from service.related.live import LiveEncoder
+from service.related.recommender import Recommender
+from service.replicas.serving import PublishedEncoder, primary_hint
 from service.store import ArticleStore
 from service.store.replica import CATALOGUE, ReplicaStore
 
@@ -48,7 +48,7 @@ class Services:
             return cls.open_replica(settings, generations)
         store = ArticleStore(settings.db_path)
         encoder = encoder or make_encoder(settings)
-        # Requests encode through the bounded, caching LiveEncoder (see service.live).
+        # Requests encode through the bounded, caching LiveEncoder (see service.related.live).
         live = LiveEncoder(encoder, store, settings.live_encodings)
         return cls(
             settings,
@@ -68,7 +68,7 @@ class Services:
 
         replica = ReplicaStore(settings.data_dir, catalogue)
         encoder = PublishedEncoder(generations, primary_hint(settings))
-        # Typed as the store: the replica gate (service.replica_serving) lets only the reads
+        # Typed as the store: the replica gate (service.replicas.serving) lets only the reads
         # that ReplicaStore answers (StoreReads) reach the routes and the recommender.
         store = cast(ArticleStore, replica)
         return cls(

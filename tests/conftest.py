@@ -33,14 +33,14 @@ from flask.testing import FlaskClient
 
 from embeddings.encoder import Encoder, SentenceTransformerEncoder
 from embeddings.hashing import HashingEncoder
-from service.app import create_app
-from service.builder import build
-from service.config import Settings, load_settings
-from service.ingest import ingest
-from service.readers import read_records
+from service.build.builder import build
+from service.config.settings import Settings, load_settings
+from service.ingest.files import read_records
+from service.ingest.load import ingest
 from service.sample import sample_path
-from service.server import spawn
 from service.store import ArticleStore
+from service.web.app import create_app
+from service.web.server import spawn
 
 SAMPLE_ARTICLES = sample_path("articles.jsonl")
 SAMPLE_RELATED = sample_path("related.jsonl")

@@ -1,13 +1,13 @@
-"""Each process's copy of what related lists show (`service.article_cache`): bounded, and current with
+"""Each process's copy of what related lists show (`service.related.article_cache`): bounded, and current with
 every write of any process."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from service.article_cache import ArticleCache
-from service.articles import Article
-from service.config import Settings
+from service.config.settings import Settings
+from service.ingest.records import Article
+from service.related.article_cache import ArticleCache
 from service.store import ArticleStore
 
 

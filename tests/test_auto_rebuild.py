@@ -1,4 +1,4 @@
-"""Rebuilds that follow ingestion (`service.auto_rebuild`): after a quiet period, on their own."""
+"""Rebuilds that follow ingestion (`service.build.auto_rebuild`): after a quiet period, on their own."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import requests
 
-from service.auto_rebuild import decide
-from service.config import Settings
-from service.generations import CurrentGeneration
+from service.build.auto_rebuild import decide
+from service.config.settings import Settings
+from service.generations.generation import CurrentGeneration
 from service.store import ArticleStore
 from tests.conftest import Server
 
@@ -24,7 +24,7 @@ def test_a_rebuild_is_due_only_after_a_quiet_period_and_only_when_articles_chang
     assert not decide(settings, store, generations, now).rebuild  # nothing changed
     store.set_pins("2026-03-02-heatwave-grid-record", [])  # editorial: no rebuild needed
     assert not decide(settings, store, generations, now).rebuild
-    from service.articles import Article
+    from service.ingest.records import Article
 
     with store.write() as writer:
         writer.upsert(Article(id="fresh", title="A fresh article", body="Trams at night."))

@@ -1,4 +1,4 @@
-"""Builds (`service.builder`): the embedding cache, generations on disk, and what a failed build
+"""Builds (`service.build.builder`): the embedding cache, generations on disk, and what a failed build
 leaves behind."""
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import pytest
 
 from embeddings.hashing import HashingEncoder
 from embeddings.signals import SIGNALS, SPARSE_SIGNALS
-from service.articles import Article
-from service.builder import BuildReport, EmptyStore, build
-from service.config import Settings
-from service.generation_files import Parts
-from service.generations import Generation, current_name
-from service.manifest import Manifest
+from service.build.builder import BuildReport, EmptyStore, build
+from service.config.settings import Settings
+from service.generations.generation import Generation, current_name
+from service.generations.manifest import Manifest
+from service.generations.parts import Parts
+from service.ingest.records import Article
 from service.store import ArticleStore
 from tests.conftest import REAL_MODEL, CountingEncoder, ingest_file
 

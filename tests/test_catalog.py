@@ -1,4 +1,4 @@
-"""`service.catalog` (the editors' page's own JSON) and the `/ui/` pages, over HTTP in process."""
+"""`service.web.editors` (the editors' page's own JSON) and the `/ui/` pages, over HTTP in process."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from embeddings.hashing import HashingEncoder
-from service.app import create_app
+from service.web.app import create_app
 from tests.conftest import COPY, GERMAN, HEATWAVE, UNDATED, ingest_file, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,8 +10,8 @@ import numpy as np
 
 from embeddings.chrome import Chrome
 from embeddings.encoder import Encoder
-from service.builder import build
-from service.generations import Generation, current_name
+from service.build.builder import build
+from service.generations.generation import Generation, current_name
 from service.store import ArticleStore
 from tests.chrome import wrap
 from tests.conftest import REAL_MODEL, ingest_file, load_sample_articles, make_settings

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from service.cli import cli
 from service.cli.common import SIGPIPE_EXIT
-from service.config import Settings
-from service.options import DECLARATIONS
+from service.config.options import DECLARATIONS
+from service.config.settings import Settings
 
 COMMANDS = [
     "ingest",

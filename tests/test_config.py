@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from service.config import documented_settings, load_settings
+from service.config.options import DECLARATIONS
+from service.config.settings import documented_settings, load_settings
 from service.errors import ConfigError
-from service.options import DECLARATIONS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.hashing import HashingEncoder
-from service.builder import build
-from service.config import Settings
-from service.failpoints import FAILPOINTS
-from service.generations import MANIFEST, Generation, current_name
+from service.build.builder import build
+from service.config.settings import Settings
+from service.disk.failpoints import FAILPOINTS
+from service.generations.generation import MANIFEST, Generation, current_name
 from service.services import Services
 from service.store import ArticleStore
 from tests.conftest import CountingEncoder, ingest_file

@@ -1,4 +1,4 @@
-"""Curated links stored in the service (`service.curated`): import, HTTP, and evaluation from
+"""Curated links stored in the service (`service.editorial.curated`): import, HTTP, and evaluation from
 the stored copy."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from service.cli import cli
-from service.config import Settings
-from service.links import InvalidLinks
+from service.config.settings import Settings
+from service.editorial.link_files import InvalidLinks
 from service.store import ArticleStore
 from tests.conftest import HEATWAVE, SAMPLE_RELATED, load_sample_related
 
@@ -75,7 +75,7 @@ def test_a_bad_file_stores_nothing_and_names_the_line(settings: Settings, tmp_pa
     grades = tmp_path / "grades.jsonl"
     grades.write_text('{"id": "a", "related": ["b"], "grades": [NaN]}\n')
     with pytest.raises(InvalidLinks, match="grades"):
-        from service.links import read_links
+        from service.editorial.link_files import read_links
 
         read_links(grades)
 

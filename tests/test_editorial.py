@@ -1,4 +1,4 @@
-"""Pins and blocks (`service.editorial`) over HTTP and the CLI."""
+"""Pins and blocks (`service.editorial.overrides`) over HTTP and the CLI."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from service.cli import cli
-from service.config import Settings
+from service.config.settings import Settings
 from tests.conftest import HEATWAVE
 from tests.lists import ids, related
 

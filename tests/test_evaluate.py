@@ -1,4 +1,4 @@
-"""`related evaluate` (`service.evaluate`) on the bundled sample and its curated links, through
+"""`related evaluate` (`service.quality.evaluate`) on the bundled sample and its curated links, through
 the CLI, with the real model."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from service.cli import cli
+from service.editorial.link_files import read_links
 from service.errors import RelatedError
-from service.links import read_links
 from tests.conftest import REAL_MODEL, SAMPLE_RELATED, load_sample_related
 
 METHODS = ["random", "most-recent", "bm25-mlt", "tfidf", "dense", "service"]

@@ -1,5 +1,5 @@
-"""The latest evaluation kept for the editors' page (`service.evaluations`), the editor's report
-(`service.report`) and `GET /catalog/evaluation`, on the sample with the hashing encoder."""
+"""The latest evaluation kept for the editors' page (`service.quality.latest`), the editor's report
+(`service.quality.report`) and `GET /catalog/evaluation`, on the sample with the hashing encoder."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from embeddings.hashing import HashingEncoder
-from service.app import create_app
 from service.cli import cli
-from service.config import Settings
-from service.evaluation_terms import METHODS, METRICS
-from service.evaluations import latest_path, read_latest, worst_first
+from service.config.settings import Settings
+from service.quality.glossary import METHODS, METRICS
+from service.quality.latest import latest_path, read_latest, worst_first
+from service.web.app import create_app
 from tests.conftest import SAMPLE_RELATED
 
 HASHING = {"RELATED_MODEL": "hashing"}

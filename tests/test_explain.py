@@ -1,4 +1,4 @@
-"""Explanations (`service.explain`): shared labels and terms, and the parts of the score."""
+"""Explanations (`service.related.explain`): shared labels and terms, and the parts of the score."""
 
 from __future__ import annotations
 

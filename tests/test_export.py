@@ -1,4 +1,4 @@
-"""`related export` (`service.export`): every list, streamed, as JSONL or CSV."""
+"""`related export` (`service.related.export`): every list, streamed, as JSONL or CSV."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from service.cli import cli
-from service.config import Settings
+from service.config.settings import Settings
 from tests.conftest import HEATWAVE
 from tests.lists import ids, related
 

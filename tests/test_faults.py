@@ -1,4 +1,4 @@
-"""Faults (`service.store.base`, `service.generations`, `service.rebuild`): a full disk gets a
+"""Faults (`service.store.base`, `service.generations.generation`, `service.build.rebuild`): a full disk gets a
 clear 507 and cleans up after itself, rebuild requests never fail each other, and the
 write-ahead log shrinks back while the store stays open."""
 
@@ -12,17 +12,17 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-import service.generations
+import service.generations.generation
 from embeddings.hashing import HashingEncoder
-from service.app import create_app
-from service.build_state import read_status
-from service.builder import build
-from service.config import Settings
+from service.build.builder import build
+from service.build.state import read_status
+from service.config.settings import Settings
 from service.errors import StorageFull
-from service.generations import TMP_PREFIX
-from service.ingest import ingest
+from service.generations.generation import TMP_PREFIX
+from service.ingest.load import ingest
 from service.store import ArticleStore
 from service.store import base as store_base
+from service.web.app import create_app
 from tests.conftest import HEATWAVE, wait_until_idle
 
 
@@ -53,13 +53,13 @@ def test_a_build_that_runs_out_of_space_cleans_up_and_the_next_one_succeeds(
 ) -> None:
     with ArticleStore(sample_copy.db_path) as store:
         ingest(store, [("x", {"id": "fresh", "title": "A new article about the grid"})])
-    real_write_parts = service.generations.write_parts
+    real_write_parts = service.generations.generation.write_parts
 
     def write_until_full(directory: Path, parts: Any) -> None:
         real_write_parts(directory, parts)
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(service.generations, "write_parts", write_until_full)
+    monkeypatch.setattr(service.generations.generation, "write_parts", write_until_full)
     with ArticleStore(sample_copy.db_path) as store, pytest.raises(OSError):
         build(sample_copy, store, hashing)
     assert not list(sample_copy.generations_dir.glob(f"{TMP_PREFIX}*"))  # space freed at once
@@ -67,7 +67,7 @@ def test_a_build_that_runs_out_of_space_cleans_up_and_the_next_one_succeeds(
     assert status is not None and status["state"] == "failed"
     assert "No space left" in status["error"]
 
-    monkeypatch.setattr(service.generations, "write_parts", real_write_parts)
+    monkeypatch.setattr(service.generations.generation, "write_parts", real_write_parts)
     with ArticleStore(sample_copy.db_path) as store:
         report = build(sample_copy, store, hashing)  # no person needed
     assert report.articles == 67
@@ -133,7 +133,7 @@ def test_the_write_ahead_log_is_truncated_after_a_large_write(
 def test_rebuild_status_of_a_build_that_never_started_is_failed(
     sample_copy: Settings, hashing: HashingEncoder
 ) -> None:
-    from service.build_state import record_requested, record_start_failure
+    from service.build.state import record_requested, record_start_failure
 
     record_requested(sample_copy.data_dir)
     assert read_status(sample_copy.data_dir)["state"] == "starting"  # type: ignore[index]

@@ -1,4 +1,4 @@
-"""Filters (`service.filters`) over HTTP: applied before the cut, so a list holds every related
+"""Filters (`service.related.filters`) over HTTP: applied before the cut, so a list holds every related
 article that matches, up to k; it is short only when fewer match or stand above a typical
 article (`cut["typical"]` counts those)."""
 

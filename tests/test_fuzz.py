@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import requests
 
-from service.config import Settings
+from service.config.settings import Settings
 from tests.conftest import Server, wait_until_idle
 from tests.fuzzing import fuzz
 

@@ -1,5 +1,5 @@
-"""HTTP caching of related lists (`service.related_view`, `service.http_cache`), lean answers,
-CORS (`service.cors`), and answers that follow every change of the store at once."""
+"""HTTP caching of related lists (`service.web.related_view`, `service.web.caching`), lean answers,
+CORS (`service.web.cors`), and answers that follow every change of the store at once."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from embeddings.hashing import HashingEncoder
-from service.app import create_app
-from service.config import Settings
+from service.config.settings import Settings
+from service.web.app import create_app
 from tests.conftest import COPY, HEATWAVE
 
 RELATED = f"/articles/{HEATWAVE}/related?k=3"

@@ -1,4 +1,4 @@
-"""The server's worker (`service.http_worker`, `service.http_connection`) over real sockets:
+"""The server's worker (`service.web.worker`, `service.web.connection`) over real sockets:
 slow clients hold no thread, protocol errors are JSON, timeouts, keep-alive and pipelining,
 and metrics and the access log across workers."""
 
@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from service.http_worker import AsyncWorker
-from service.server import spawn
+from service.web.server import spawn
+from service.web.worker import AsyncWorker
 from tests.conftest import HEATWAVE, Server
 
 

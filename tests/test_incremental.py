@@ -1,4 +1,4 @@
-"""Incremental builds (`service.incremental`): after random adds, edits and deletes, the lists equal ranking every list
+"""Incremental builds (`service.build.incremental`): after random adds, edits and deletes, the lists equal ranking every list
 from scratch with the same frozen basis (ties tolerated), at a fraction of the work."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import pytest
 from embeddings import signals
 from embeddings.hashing import HashingEncoder
 from embeddings.neighbours import all_ranked_neighbours
-from service import build_steps
-from service.articles import Article
-from service.builder import BuildReport, build
-from service.config import Settings
-from service.generations import Generation, current_name
+from service.build import steps as build_steps
+from service.build.builder import BuildReport, build
+from service.config.settings import Settings
+from service.generations.generation import Generation, current_name
+from service.ingest.records import Article
 from service.store import ArticleStore
 from tests.conftest import CountingEncoder, ingest_file
 

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from service.cli import cli
 from service.errors import InvalidArticles
-from service.ingest import ingest
-from service.readers import read_records
+from service.ingest.files import read_records
+from service.ingest.load import ingest
 from service.store import ArticleStore
 
 GOOD = {"id": "a1", "title": "First", "body": "Text.", "published": "2024-05-01"}

@@ -1,4 +1,4 @@
-"""Hostile input over HTTP (`service.json_input`, `service.routes`, `service.options`): every
+"""Hostile input over HTTP (`service.ingest.json_input`, `service.web.routes`, `service.config.options`): every
 bad body or parameter is a 400 naming the problem, never a 500, and stores nothing."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from service.articles import validate_record
-from service.config import Settings
-from service.ingest import ingest
-from service.readers import read_records
+from service.config.settings import Settings
+from service.ingest.files import read_records
+from service.ingest.load import ingest
+from service.ingest.records import validate_record
 from service.store import ArticleStore
 from tests.conftest import HEATWAVE, Server
 
@@ -137,7 +137,7 @@ def test_long_exclude_lists_go_in_a_post_body(client: FlaskClient) -> None:
 
 
 def test_reads_with_a_body_need_no_token(sample_dir: Path, hashing: Any) -> None:
-    from service.app import create_app
+    from service.web.app import create_app
     from tests.conftest import make_settings
 
     client = create_app(
@@ -177,7 +177,7 @@ def test_a_chunked_body_over_the_limit_is_413(
 def test_a_put_racing_a_delete_of_the_same_article_never_answers_500(
     settings: Settings, hashing: Any
 ) -> None:
-    from service.app import create_app
+    from service.web.app import create_app
 
     app = create_app(settings, encoder=hashing)
     statuses: list[int] = []

@@ -1,4 +1,4 @@
-"""Answers for articles newer than the index (`service.live`): the text is cut, the vector is
+"""Answers for articles newer than the index (`service.related.live`): the text is cut, the vector is
 cached until the article changes, and concurrent encodings are bounded with a quick 503."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.hashing import HashingEncoder
-from service.app import create_app
-from service.articles import Article
-from service.builder import build
-from service.config import Settings
-from service.live import LIVE_TEXT_CHARS, live_item_text
+from service.build.builder import build
+from service.config.settings import Settings
+from service.ingest.records import Article
+from service.related.live import LIVE_TEXT_CHARS, live_item_text
 from service.store import ArticleStore
+from service.web.app import create_app
 from tests.conftest import CountingEncoder, copy_data_dir
 
 NEW = {

@@ -1,4 +1,4 @@
-"""The contract (`service.openapi`): a valid OpenAPI 3.1 document that describes every route of
+"""The contract (`service.web.openapi`): a valid OpenAPI 3.1 document that describes every route of
 the app and nothing else, every error code, the token rule, and a /docs page that loads nothing
 from outside the package."""
 
@@ -14,9 +14,9 @@ from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
 from embeddings.hashing import HashingEncoder
-from service.app import create_app
 from service.errors import ERROR_CODES, RelatedError
-from service.openapi.operations import ASSETS, OPERATIONS
+from service.web.app import create_app
+from service.web.openapi.operations import ASSETS, OPERATIONS
 from tests.conftest import HEATWAVE, make_settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -66,7 +66,7 @@ def test_every_route_of_the_app_is_in_the_document_and_nothing_else(app: Flask) 
         for method in operations
     }
     routes = app_routes(app)
-    assert routes - documented == set(), "routes missing from service/openapi/operations.py"
+    assert routes - documented == set(), "routes missing from service/web/openapi/operations.py"
     assert documented - routes == set(), "documented operations the app does not have"
 
 
@@ -82,7 +82,7 @@ def test_every_error_code_is_declared_documented_and_in_the_readme() -> None:
 
     # Every module that defines errors is imported by the app or the CLI.
     import service.cli
-    import service.links
+    import service.editorial.link_files
 
     declared = {(status, code) for status, code, _ in ERROR_CODES}
     raised = {(cls.status, cls.code) for cls in subclasses(RelatedError)}
@@ -120,7 +120,7 @@ def test_the_docs_page_loads_only_files_shipped_with_the_package(app: Flask) -> 
 
 
 def test_option_parameters_come_from_the_declarations(app: Flask) -> None:
-    from service.options import DECLARATIONS
+    from service.config.options import DECLARATIONS
 
     document = app.test_client().get("/openapi.json").get_json()
     get = document["paths"]["/articles/{article_id}/related"]["get"]

@@ -1,4 +1,4 @@
-"""Related-list options (`service.options`): declared once, parsed the same everywhere."""
+"""Related-list options (`service.config.options`): declared once, parsed the same everywhere."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Path-like article ids (`2024/05/title`, `Web/API/Fetch`): accepted everywhere an id goes,
-written as a path or percent-encoded, over HTTP and on the CLI (`service.articles`)."""
+written as a path or percent-encoded, over HTTP and on the CLI (`service.ingest.records`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from service.cli import cli
-from service.config import Settings
+from service.config.settings import Settings
 from tests.conftest import HEATWAVE
 
 SLUG = "2024/05/heatwave-grid-record"

@@ -17,16 +17,16 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from embeddings.hashing import HashingEncoder
-from service.app import create_app
-from service.builder import build
-from service.checksums import digest_file
+from service.build.builder import build
 from service.cli import cli
-from service.config import Settings
-from service.generations import MANIFEST, Generation, current_name
-from service.location import open_location
-from service.publish import POINTER, publish_all, read_pointer
-from service.replica import follow
+from service.config.settings import Settings
+from service.generations.checksums import digest_file
+from service.generations.generation import MANIFEST, Generation, current_name
+from service.replicas.follower import follow
+from service.replicas.location import open_location
+from service.replicas.publish import POINTER, publish_all, read_pointer
 from service.store import ArticleStore
+from service.web.app import create_app
 from tests.conftest import HEATWAVE, make_settings
 
 OTHER = "2026-03-09-grid-operator-demand-response"

@@ -18,13 +18,13 @@ from click.testing import CliRunner
 
 from embeddings.encoder import SentenceTransformerEncoder
 from embeddings.hashing import HashingEncoder
-from service.articles import embedding_text, text_hash
-from service.build_state import read_status
-from service.builder import build
+from service.build.builder import build
+from service.build.state import read_status
 from service.cli import cli
-from service.config import Settings
+from service.config.settings import Settings
 from service.errors import EngineFailed
-from service.generations import Generation, current_name
+from service.generations.generation import Generation, current_name
+from service.ingest.records import embedding_text, text_hash
 from service.store import ArticleStore
 from tests.conftest import (
     REAL_MODEL,
@@ -36,7 +36,7 @@ from tests.conftest import (
 
 ray = pytest.importorskip("ray", reason="the `ray` extra is not installed")
 
-from service.engines.ray_engine import RayEngine  # noqa: E402
+from service.build.engines.ray_engine import RayEngine  # noqa: E402
 
 RAY_BUILD = ["build", "--engine", "ray"]
 
@@ -77,7 +77,7 @@ def change_articles(settings: Settings) -> None:
     """Three new articles, one edited, one deleted: an incremental build's work."""
     articles = load_sample_articles()
     with ArticleStore(settings.db_path) as store, store.write() as writer:
-        from service.articles import validate_record
+        from service.ingest.records import validate_record
 
         for i, original in enumerate(articles[:3]):
             record = {
@@ -210,7 +210,7 @@ def cache_every_vector(settings: Settings, encoder: HashingEncoder) -> None:
 
 
 def _article(record: dict[str, Any]) -> Any:
-    from service.articles import validate_record
+    from service.ingest.records import validate_record
 
     article = validate_record(record, "test")
     assert not isinstance(article, list)

@@ -1,4 +1,4 @@
-"""The recommender's pipeline (`service.recommender`, `service.source`): drafts, live
+"""The recommender's pipeline (`service.related.recommender`, `service.related.source`): drafts, live
 articles, past-only lists, one encoding per request."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from embeddings.hashing import HashingEncoder
-from service.articles import Article
-from service.builder import build
-from service.config import Settings
+from service.build.builder import build
+from service.config.settings import Settings
 from service.errors import InvalidParameter
-from service.recommender import Recommender
+from service.ingest.records import Article
+from service.related.recommender import Recommender
 from service.services import Services
 from service.store import ArticleStore
 from tests.conftest import HEATWAVE, CountingEncoder, ingest_file

@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from service.config import Settings
+from service.config.settings import Settings
 from tests.conftest import HEATWAVE, Server
 
 BOUND = 120.0

@@ -1,4 +1,4 @@
-"""The HTTP routes (`service.routes`) in process: responses, writes, auth, and one JSON shape for
+"""The HTTP routes (`service.web.routes`) in process: responses, writes, auth, and one JSON shape for
 every error."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from embeddings.hashing import HashingEncoder
-from service.app import create_app
-from service.config import Settings
+from service.config.settings import Settings
+from service.web.app import create_app
 from tests.conftest import CountingEncoder, make_settings
 
 HEATWAVE = "2026-03-02-heatwave-grid-record"
@@ -188,7 +188,7 @@ def test_a_generation_of_another_format_or_model_is_refused_with_a_clear_503(
 ) -> None:
     import json
 
-    from service.generations import current_name
+    from service.generations.generation import current_name
 
     root = sample_copy.generations_dir
     manifest = root / (current_name(root) or "") / "manifest.json"

@@ -1,4 +1,4 @@
-"""Choosing the list from the pool (`service.selection`): thresholds, near-duplicates,
+"""Choosing the list from the pool (`service.related.selection`): thresholds, near-duplicates,
 diversity, recency."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from flask.testing import FlaskClient
 
-from service.config import Settings
+from service.config.settings import Settings
 from service.store import ArticleStore
 from tests.conftest import COPY, HEATWAVE
 from tests.lists import ids, related
@@ -32,7 +32,7 @@ def test_republished_copy_is_suppressed_as_a_near_duplicate(client: FlaskClient)
 
 
 def test_diversity_spreads_the_list(client: FlaskClient, settings: Settings) -> None:
-    from service.generations import Generation, current_name
+    from service.generations.generation import Generation, current_name
 
     generation = Generation.load(
         settings.generations_dir, current_name(settings.generations_dir) or ""

@@ -1,4 +1,4 @@
-"""End to end over real HTTP (`service.server`): a `related serve` process on the built sample."""
+"""End to end over real HTTP (`service.web.server`): a `related serve` process on the built sample."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import requests
 from click.testing import CliRunner
 
 from service.cli import cli
-from service.config import Settings
+from service.config.settings import Settings
 from tests.conftest import REAL_MODEL, Server, load_sample_related
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from service.errors import InvalidArticles
-from service.ingest import ingest
+from service.ingest.load import ingest
 from service.store import ArticleStore
 from service.store import staging as staging_module
 

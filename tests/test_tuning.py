@@ -1,4 +1,4 @@
-"""Learning the ranking from curated links (`service.tuning`, `related tune`): out-of-fold
+"""Learning the ranking from curated links (`service.quality.tuning`, `related tune`): out-of-fold
 scores, the profile, and builds and evaluations that use it."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from service.cli import cli
-from service.config import Settings
-from service.generations import Generation, current_name
-from service.profiles import active_profile
+from service.config.settings import Settings
+from service.generations.generation import Generation, current_name
+from service.quality.profiles import active_profile
 from tests.conftest import SAMPLE_RELATED
 
 HASHING = {"RELATED_MODEL": "hashing"}
@@ -101,8 +101,8 @@ def test_out_of_fold_never_scores_a_source_with_weights_that_saw_its_links(
     the other fold) stay the same; only the other fold's weights move."""
     import numpy as np
 
+    from service.quality.tuning import collect, cross_validate
     from service.services import Services
-    from service.tuning import collect, cross_validate
 
     services = Services.open(sample_copy)
     ids = {stored.key: stored.article.id for stored in services.store.iter_articles()}

@@ -18,11 +18,11 @@ import pytest
 import requests
 
 from embeddings.hashing import HashingEncoder
-from service.curated import import_links
-from service.evaluate import evaluate
-from service.evaluations import evaluation_document, latest_path, save_latest, worst_first
-from service.server import spawn
+from service.editorial.curated import import_links
+from service.quality.evaluate import evaluate
+from service.quality.latest import evaluation_document, latest_path, save_latest, worst_first
 from service.services import Services
+from service.web.server import spawn
 from tests.browser import (
     ARGS,
     CHROMIUM,

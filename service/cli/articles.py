@@ -43,8 +43,8 @@ def ingest(
     data_dir: Path | None,
 ) -> None:
     """Upsert the articles in FILE (JSONL, JSON array or CSV). A file is one transaction."""
-    from service.ingest import ingest as run_ingest
-    from service.readers import detect_format, read_records
+    from service.ingest.files import detect_format, read_records
+    from service.ingest.load import ingest as run_ingest
     from service.store import ArticleStore
 
     settings = settings_for(data_dir=data_dir)

@@ -14,10 +14,10 @@ import click
 from tqdm import tqdm
 
 from service.cli.common import data_dir_option, progress_disabled, settings_for
-from service.config import ENGINES, Settings
+from service.config.settings import ENGINES, Settings
 
 if TYPE_CHECKING:
-    from service.build_steps import BuildReport
+    from service.build.steps import BuildReport
 
 
 class PhaseBars:
@@ -93,8 +93,8 @@ def progress_for(quiet: bool) -> PhaseBars | PhaseLines:
 
 def run_build(settings: Settings, *, quiet: bool, full: bool = False) -> BuildReport:
     """Build on the configured engine; then, with RELATED_PUBLISH, publish the generation."""
-    from service.builder import build
-    from service.engines import make_engine
+    from service.build.builder import build
+    from service.build.engines import make_engine
     from service.services import make_encoder
     from service.store import ArticleStore
 
@@ -107,7 +107,7 @@ def run_build(settings: Settings, *, quiet: bool, full: bool = False) -> BuildRe
         with ArticleStore(settings.db_path) as store:
             report = build(settings, store, encoder, progress=bars, full=full, engine=engine)
             if settings.publish:
-                from service.publish import publish_all
+                from service.replicas.publish import publish_all
 
                 published = publish_all(settings, store, progress=bars)
                 bars.close()
@@ -124,7 +124,7 @@ def run_build(settings: Settings, *, quiet: bool, full: bool = False) -> BuildRe
 def record_build(seconds: float, outcome: str, mode: str) -> None:
     """Count the build in the metrics of the server that started it (if one did)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from service.metrics import record_build as record
+        from service.web.prometheus import record_build as record
 
         record(seconds, outcome, mode)
 
@@ -174,9 +174,9 @@ def build_command(
     data_dir: Path | None,
 ) -> None:
     """Encode new and changed articles, build the index and neighbour lists, publish them."""
-    from service.build_state import BuildLock
+    from service.build.rebuild import take_pending
+    from service.build.state import BuildLock
     from service.errors import RebuildInProgress
-    from service.rebuild import take_pending
 
     settings = settings_for(
         data_dir=data_dir, engine=engine, ray_address=ray_address, publish=publish_to

@@ -1,5 +1,5 @@
 """What every `related` subcommand shares: one-line errors, --data-dir, and the option flags
-derived from the declarations in `service.options`."""
+derived from the declarations in `service.config.options`."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 
 import click
 
-from service.config import Settings, load_settings
+from service.config.options import DECLARATIONS, Group
+from service.config.settings import Settings, load_settings
 from service.errors import RelatedError
-from service.options import DECLARATIONS, Group
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -26,7 +26,7 @@ def curated() -> None:
 def import_links(file: Path, replace: bool, as_json: bool, data_dir: Path | None) -> None:
     """Store the links in FILE (the formats `related evaluate` reads). Each source's list
     replaces the one stored; one transaction."""
-    from service.curated import import_links as run_import
+    from service.editorial.curated import import_links as run_import
     from service.store import ArticleStore
 
     store = ArticleStore(settings_for(data_dir=data_dir).db_path)
@@ -39,7 +39,7 @@ def import_links(file: Path, replace: bool, as_json: bool, data_dir: Path | None
 @data_dir_option
 def show(article_id: str, data_dir: Path | None) -> None:
     """Print the links curated under ARTICLE_ID, in order (id and grade)."""
-    from service.curated import read_curated
+    from service.editorial.curated import read_curated
     from service.store import ArticleStore
 
     store = ArticleStore.existing(settings_for(data_dir=data_dir).db_path)

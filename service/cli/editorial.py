@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from service.cli.common import data_dir_option, settings_for
-from service.editorial import Kind, read_list, write_list
+from service.editorial.overrides import Kind, read_list, write_list
 from service.errors import InvalidParameter
 
 

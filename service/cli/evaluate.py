@@ -20,7 +20,7 @@ from service.cli.common import (
 
 
 def stored_links(store: Any) -> dict[str, dict[str, float]]:
-    from service.links import InvalidLinks
+    from service.editorial.link_files import InvalidLinks
 
     links: dict[str, dict[str, float]] = store.all_curated()
     if not links:
@@ -93,9 +93,9 @@ def evaluate_command(
     LINKS is JSONL ({"id": ..., "related": [ids in curated order], "grades": [...]?}) or CSV
     (source_id,target_id[,grade]); without it, the links stored with `related curated import`.
     """
-    from service.evaluate import evaluate, write_per_article
-    from service.evaluations import evaluation_document, save_latest
-    from service.links import read_links
+    from service.editorial.link_files import read_links
+    from service.quality.evaluate import evaluate, write_per_article
+    from service.quality.latest import evaluation_document, save_latest
     from service.services import Services
 
     settings = reading_settings(data_dir)
@@ -132,7 +132,7 @@ def evaluate_command(
             f"Warning: the evaluation could not be saved for the editors' page: {exc}", err=True
         )
     if report is not None:
-        from service.report import write_report
+        from service.quality.report import write_report
 
         write_report(document, report)
     if as_json:

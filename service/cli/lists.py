@@ -73,7 +73,7 @@ def export(
     fmt: str, output: Path | None, quiet: bool, data_dir: Path | None, **options: Any
 ) -> None:
     """Write every article's related list, for static sites and CDN caches (streamed)."""
-    from service.export import export_related
+    from service.related.export import export_related
     from service.services import Services
 
     settings = reading_settings(data_dir)

@@ -54,8 +54,8 @@ def publish_command(
 
     LOCATION is a shared directory or an fsspec URL [default: $RELATED_PUBLISH].
     """
-    from service.location import open_location
-    from service.publish import publish_all, status
+    from service.replicas.location import open_location
+    from service.replicas.publish import publish_all, status
     from service.store import ArticleStore
 
     settings = settings_for(data_dir=data_dir, publish=location)
@@ -98,7 +98,7 @@ def follow_command(
     LOCATION is what the primary publishes to [default: $RELATED_FOLLOW]. `related serve
     --follow LOCATION` runs this beside the server.
     """
-    from service.replica import follow
+    from service.replicas.follower import follow
 
     settings = settings_for(data_dir=data_dir, follow=location)
     if not settings.follow:

@@ -16,7 +16,7 @@ import click
 
 from service.cli.build import run_build
 from service.cli.common import data_dir_option, settings_for
-from service.config import Settings
+from service.config.settings import Settings
 from service.errors import ConfigError
 from service.sample import sample_path
 
@@ -60,7 +60,7 @@ class Sidecar:
     pause that grows to a minute while it keeps dying), stopped with the server."""
 
     def __init__(self, settings: Settings, *args: str) -> None:
-        from service.rebuild import entry_point, settings_environment
+        from service.build.rebuild import entry_point, settings_environment
 
         self.command = [
             *entry_point(),
@@ -124,7 +124,7 @@ class Sidecar:
 )
 def serve(**serve_args: Any) -> None:
     """Serve the HTTP API with gunicorn (as a primary, or a read replica with --follow)."""
-    from service.server import serve as run_server
+    from service.web.server import serve as run_server
 
     settings = settings_for(**serve_args)
     check_port_free(settings.host, settings.port)
@@ -147,11 +147,11 @@ def serve(**serve_args: Any) -> None:
 @serve_options
 def demo(**serve_args: Any) -> None:
     """Ingest the bundled sample corpus, build the index and serve it."""
-    from service.curated import import_links
-    from service.ingest import ingest as run_ingest
-    from service.readers import read_records
-    from service.server import serve as run_server
+    from service.editorial.curated import import_links
+    from service.ingest.files import read_records
+    from service.ingest.load import ingest as run_ingest
     from service.store import ArticleStore
+    from service.web.server import serve as run_server
 
     settings = settings_for(**serve_args)
     check_port_free(settings.host, settings.port)

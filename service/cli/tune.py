@@ -32,9 +32,9 @@ def tune_command(folds: int, pool: int, reset: bool, quiet: bool, data_dir: Path
     """
     from embeddings.signals import effective_weights
     from service.errors import InvalidParameter
-    from service.profiles import reset_profile, save_profile
+    from service.quality.profiles import reset_profile, save_profile
+    from service.quality.tuning import collect, learn
     from service.services import Services
-    from service.tuning import collect, learn
 
     settings = settings_for(data_dir=data_dir)
     if reset:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from service.errors import NoStore
 from service.store.articles import ArticleWriter, StoredArticle, UpsertOutcome
-from service.store.catalog import Catalog, CatalogEntry
+from service.store.browse import Catalog, CatalogEntry
 from service.store.curated import CuratedLinks, Links
 from service.store.overrides import GLOBAL_BLOCKS, Editorial, Overrides
 from service.store.published import EditorialSnapshot, Publishing

@@ -2,7 +2,7 @@
 
 Every asset ships inside this package (`static/`, `templates/`): no build step, no CDN, so the
 page works offline. The shell is the same for every view; `static/js/app.js` picks the view from
-the path and talks to the JSON API (`service.routes`, `service.catalog`) with `fetch`. A strict
+the path and talks to the JSON API (`service.web.routes`, `service.web.editors`) with `fetch`. A strict
 Content-Security-Policy allows nothing but this server, and no inline script or style.
 """
 

@@ -1,0 +1,1 @@
+"""Building the index: the builder, full and incremental builds, their state, rebuilds, engines."""

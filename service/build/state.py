@@ -1,0 +1,143 @@
+"""Who is building a data directory, and how far it got.
+
+One build at a time per data directory: an advisory lock on `build.lock`, released by the
+kernel if the process dies. The running build's state goes to `build-status.json` (written
+atomically, at most about twice a second), so every server worker can report it; a 'running'
+state whose process no longer holds the lock reads 'interrupted'. A build requested over HTTP
+reads 'starting' from the moment it is asked for until its process takes over.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from service.disk.lock import FileLock
+from service.errors import RebuildInProgress
+from service.generations.parts import atomic_write_text
+
+LOCK_FILE = "build.lock"
+STATUS_FILE = "build-status.json"
+STARTING_TIMEOUT_S = 120
+"""A build requested this long ago whose process never took the lock was lost (its server
+worker died before it could record the failure)."""
+ACTIVE_STATES = ("starting", "running")
+
+log = logging.getLogger("related.build")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class BuildLock:
+    """Exclusive, non-blocking lock on `<data_dir>/build.lock`; released if the process dies."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / LOCK_FILE
+        self._lock = FileLock(self.path)
+
+    def __enter__(self) -> BuildLock:
+        if not self._lock.acquire():
+            raise RebuildInProgress("Another build of this data directory is running")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+    @staticmethod
+    def wait_free(data_dir: Path) -> None:
+        """Block until no build holds the lock (it is not taken: the caller's build takes it)."""
+        FileLock(data_dir / LOCK_FILE).wait_free()
+
+    @staticmethod
+    def is_held(data_dir: Path) -> bool:
+        try:
+            with BuildLock(data_dir):
+                return False
+        except RebuildInProgress:
+            return True
+
+
+class BuildStatus:
+    """The running build's state in `<data_dir>/build-status.json`, throttled to ~2 writes/s."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / STATUS_FILE
+        self.state: dict[str, Any] = {}
+        self._last_write = 0.0
+
+    def start(self) -> None:
+        self.state = {
+            "state": "running",
+            "pid": os.getpid(),
+            "started_at": now_iso(),
+            "phase": "starting",
+            "done": 0,
+            "total": 0,
+        }
+        self._write()
+
+    def progress(self, phase: str, done: int, total: int) -> None:
+        self.state.update(phase=phase, done=done, total=total)
+        if time.monotonic() - self._last_write > 0.5 or done == total:
+            self._write()
+
+    def finish(self, result: dict[str, Any]) -> None:
+        self.state.update(state="succeeded", finished_at=now_iso(), phase="done", result=result)
+        self._write()
+
+    def fail(self, error: BaseException) -> None:
+        message = getattr(error, "message", None) or str(error) or type(error).__name__
+        self.state.update(state="failed", finished_at=now_iso(), error=message)
+        try:
+            self._write()
+        except OSError as exc:  # a full disk: the failure itself can't be recorded
+            log.error("could not record the failed build in %s: %s", self.path, exc)
+
+    def _write(self) -> None:
+        self._last_write = time.monotonic()
+        atomic_write_text(self.path, json.dumps(self.state))
+
+
+def record_requested(data_dir: Path) -> None:
+    """Say at once that a build was asked for, before its process exists, so a client polling
+    GET /index never sees the previous build's state as the answer to its request."""
+    state = {"state": "starting", "requested_at": now_iso(), "requested_ts": time.time()}
+    atomic_write_text(data_dir / STATUS_FILE, json.dumps(state))
+
+
+def record_start_failure(data_dir: Path, returncode: int) -> None:
+    """A requested build whose process ended before it took over the status: say it failed."""
+    state = read_status(data_dir)
+    if state is None or state.get("state") != "starting":
+        return
+    state.update(
+        state="failed",
+        finished_at=now_iso(),
+        error=f"the build process exited with status {returncode} before starting: see build.log",
+    )
+    try:
+        atomic_write_text(data_dir / STATUS_FILE, json.dumps(state))
+    except OSError as exc:
+        log.error("could not record the failed build start: %s", exc)
+
+
+def read_status(data_dir: Path) -> dict[str, Any] | None:
+    """The last build's state; a 'running' build whose process is gone reads 'interrupted'."""
+    try:
+        state: dict[str, Any] = json.loads((data_dir / STATUS_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    if (state.get("state") == "running" and not BuildLock.is_held(data_dir)) or (
+        state.get("state") == "starting"
+        and time.time() - float(state.get("requested_ts", 0)) > STARTING_TIMEOUT_S
+        and not BuildLock.is_held(data_dir)
+    ):
+        state["state"] = "interrupted"
+    return state

@@ -1,0 +1,155 @@
+"""The settings of the server and of builds beyond one machine, as groups `Settings` inherits.
+
+Declared like every setting (a default and a `doc` per field; see `service.config.settings`), kept apart
+only so that no module grows past what one reader holds in mind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def _doc(text: str) -> dict[str, str]:
+    return {"doc": text}
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """`related serve`: where it listens, its workers, its timeouts, caches and log."""
+
+    host: str = field(default="127.0.0.1", metadata=_doc("Address `related serve` binds to."))
+    port: int = field(default=8000, metadata=_doc("Port `related serve` listens on."))
+    workers: int = field(default=2, metadata=_doc("Server worker processes."))
+    threads: int = field(default=4, metadata=_doc("Threads per server worker."))
+    api_token: str = field(
+        default="", metadata=_doc("When set, write endpoints need `Authorization: Bearer <token>`.")
+    )
+    max_body_bytes: int = field(
+        default=16 * 1024 * 1024,
+        metadata=_doc("Largest request body accepted (bytes); larger gets 413."),
+    )
+    preload_model: bool = field(
+        default=True,
+        metadata=_doc(
+            "Load the model in the background when a server worker starts, so live answers are fast."
+        ),
+    )
+    live_encodings: int = field(
+        default=2,
+        metadata=_doc(
+            "Encodings of articles newer than the index (and drafts) that may run at once per server worker; more get 503 `live_busy` with `Retry-After`."
+        ),
+    )
+    log_level: str = field(default="INFO", metadata=_doc("Logging level of the server and CLI."))
+    access_log: str = field(
+        default="text",
+        metadata=_doc(
+            "One line per request on the server's log: text, json (one JSON object a line) or off."
+        ),
+    )
+    header_timeout: float = field(
+        default=10.0,
+        metadata=_doc(
+            "Seconds a client has to send a request's line and headers (from connecting, or from its first byte on a kept-alive connection); then 408."
+        ),
+    )
+    body_timeout: float = field(
+        default=30.0,
+        metadata=_doc(
+            "Seconds a client has to send a request's body once its headers arrived, and to read an answer; then 408 or the connection is dropped."
+        ),
+    )
+    keepalive: float = field(
+        default=5.0,
+        metadata=_doc(
+            "Seconds an idle kept-alive connection stays open (0: close after each answer)."
+        ),
+    )
+    max_connections: int = field(
+        default=1000,
+        metadata=_doc("Open connections per server worker; more are answered 503 at once."),
+    )
+    cache_seconds: int = field(
+        default=60,
+        metadata=_doc(
+            "max-age of `Cache-Control` on related lists: how long browsers and CDNs may reuse an answer before revalidating it with its ETag (0: always revalidate)."
+        ),
+    )
+    cors_origins: str = field(
+        default="",
+        metadata=_doc(
+            "Comma-separated origins allowed to call the API from a browser (CORS), or `*` for any; empty: CORS off."
+        ),
+    )
+    article_cache: int = field(
+        default=50_000,
+        metadata=_doc(
+            "Articles (without their body) each server worker keeps in memory for related lists; changes in the store reach it at once."
+        ),
+    )
+    response_cache: int = field(
+        default=10_000,
+        metadata=_doc(
+            "Related-list answers each server worker keeps, per URL, until the index or the store changes (0: off)."
+        ),
+    )
+    auto_rebuild: float = field(
+        default=60.0,
+        metadata=_doc(
+            "Seconds without article writes after which the server rebuilds the index by itself when articles changed since the last build (0: never; then `related build` or POST /index/rebuild)."
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """Builds on a Ray cluster, the encoding device, and publishing to read replicas."""
+
+    device: str = field(
+        default="cpu",
+        metadata=_doc(
+            "Device the model encodes on: `cpu`, `cuda` (the first GPU), `cuda:1`, `mps`; with RELATED_ENGINE=ray, on every encoding worker."
+        ),
+    )
+    engine: str = field(
+        default="local",
+        metadata=_doc(
+            "Where `related build` encodes and ranks: `local` (this process) or `ray` (a Ray cluster; needs the `ray` extra)."
+        ),
+    )
+    ray_address: str = field(
+        default="",
+        metadata=_doc(
+            "The Ray cluster a `ray` build runs on (`host:6379`, `ray://host:10001`); unset: RAY_ADDRESS, else a Ray started on this machine for the build."
+        ),
+    )
+    ray_workers: int = field(
+        default=0,
+        metadata=_doc(
+            "Encoding workers of a `ray` build, each with its own copy of the model; 0: one per CPU of the cluster (per GPU with RELATED_DEVICE=cuda)."
+        ),
+    )
+    publish: str = field(
+        default="",
+        metadata=_doc(
+            "Where builds publish each generation for read replicas: a shared directory or an fsspec URL (`s3://bucket/related`); `related serve` also publishes pins and blocks there."
+        ),
+    )
+    follow: str = field(
+        default="",
+        metadata=_doc(
+            "Run `related serve` as a read replica of this published location: it serves the generations published there and refuses writes."
+        ),
+    )
+    primary_url: str = field(
+        default="",
+        metadata=_doc(
+            "On a read replica, the primary's URL, named in the error that refuses writes."
+        ),
+    )
+    sync_interval: float = field(
+        default=5.0,
+        metadata=_doc(
+            "Seconds between a replica's checks for a new generation or editorial change, and between the primary's checks for editorial changes to publish."
+        ),
+    )

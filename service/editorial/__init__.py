@@ -1,0 +1,1 @@
+"""What editors decide: pins and blocks, curated links and their files."""

@@ -1,0 +1,1 @@
+"""How good the lists are: evaluation, the latest evaluation, its report, tuning, profiles."""

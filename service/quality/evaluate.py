@@ -1,0 +1,275 @@
+"""`related evaluate`: the service's related lists and the baselines against curated links.
+
+Every method ranks the same candidates (the articles both stored and indexed) under the same
+exclusions (never the source itself; with past_only, only articles published before it). The
+service's own lists come from `Recommender.related`, the code behind the HTTP endpoint.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embeddings.baselines import (
+    Baseline,
+    BM25MoreLikeThisBaseline,
+    DenseBaseline,
+    MostRecentBaseline,
+    RandomBaseline,
+    TfidfBaseline,
+    top_k,
+)
+from embeddings.metrics import coverage, evaluate_rankings, ndcg_at_k, recall_at_k
+from embeddings.signals import effective_weights
+from service.editorial.link_files import Links
+from service.errors import InvalidParameter
+from service.generations.generation import Generation
+from service.ingest.records import Article
+from service.quality.tuning import CrossValidation, collect, cross_validate
+from service.services import Services
+
+SERVICE = "service"
+DEFAULTS = "defaults"
+"""With a learned profile active: the default ranking over the same candidates."""
+CURVE_DEPTH = 20
+
+
+@dataclass
+class Evaluation:
+    cutoffs: list[int]
+    past_only: bool
+    methods: dict[str, dict[str, float]]
+    curves: dict[str, dict[str, list[float]]]
+    counts: dict[str, Any]
+    per_source: list[dict[str, Any]] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def best(self) -> dict[str, str]:
+        """Per metric, the method with the highest value (ties: the first listed)."""
+        metrics = next(iter(self.methods.values())).keys()
+        return {m: max(self.methods, key=lambda name: self.methods[name][m]) for m in metrics}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cutoffs": self.cutoffs,
+            "past_only": self.past_only,
+            "options": self.options,
+            **self.counts,
+            "methods": self.methods,
+            "best": self.best(),
+            "curves": self.curves,
+        }
+
+    def table(self) -> str:
+        columns = list(next(iter(self.methods.values())))
+        best = self.best()
+        width = max(len(name) for name in self.methods) + 2
+        header = "method".ljust(width) + "".join(c.rjust(max(len(c), 7) + 2) for c in columns)
+        lines = [header]
+        for name, metrics in self.methods.items():
+            cells = []
+            for column in columns:
+                mark = "*" if best[column] == name else " "
+                cells.append(f"{metrics[column]:.3f}{mark}".rjust(max(len(column), 7) + 2))
+            lines.append(name.ljust(width) + "".join(cells))
+        counts = self.counts
+        reasons = ", ".join(f"{n} {why}" for why, n in counts["sources_skipped"].items())
+        lines.append(
+            f"{counts['sources_evaluated']} sources evaluated, {counts['sources_skipped_total']} skipped"
+            f"{f' ({reasons})' if reasons else ''}; {counts['links_evaluated']} curated links, "
+            f"{counts['links_missing']} to articles not indexed"
+            + (
+                f", {counts['links_set_aside']} to later articles set aside"
+                if self.past_only
+                else ""
+            )
+            + f"; {counts['candidates']} candidates. * = best."
+        )
+        if counts.get("service_ranking", "").startswith("profile"):
+            lines.append(f"service: {counts['service_ranking']}; defaults: the default ranking.")
+        return "\n".join(lines)
+
+
+def evaluate(
+    services: Services,
+    links: Links,
+    *,
+    cutoffs: Sequence[int] = (3, 5, 10),
+    past_only: bool = False,
+    options: dict[str, Any] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Evaluation:
+    """Evaluate every method; `options` (raw, as on the CLI) change the service's ranking."""
+    cutoffs = sorted(set(cutoffs))
+    depth = max(*cutoffs, CURVE_DEPTH)
+    if cutoffs[0] < 1 or depth > services.settings.max_k:
+        raise InvalidParameter(
+            f"cut-offs must be between 1 and RELATED_MAX_K ({services.settings.max_k})"
+        )
+    generation = services.recommender.generation()
+    service_options = services.recommender.options(options, k=depth, past_only=past_only or None)
+    keys = np.asarray(generation.parts.keys)
+    stored = {s.key: s.article for s in services.store.iter_articles()}
+    in_store = np.asarray([int(key) in stored for key in keys])
+    articles: list[Article | None] = [stored.get(int(key)) for key in keys]
+    position = {a.id: i for i, a in enumerate(articles) if a is not None}
+    ids = [a.id if a is not None else "" for a in articles]
+    titles = [a.title if a is not None else "" for a in articles]
+    published = np.asarray(generation.parts.published, dtype=np.float64)
+
+    # Which sources and links can be evaluated, and why the rest can't.
+    skipped: Counter[str] = Counter()
+    relevant: Links = {}
+    links_missing = links_set_aside = 0
+    for source, targets in links.items():
+        if source not in position:
+            skipped["source_not_indexed"] += 1
+            continue
+        source_time = published[position[source]]
+        if past_only and np.isnan(source_time):
+            skipped["source_undated"] += 1
+            continue
+        kept: dict[str, float] = {}
+        for target, gain in targets.items():
+            if target not in position:
+                links_missing += 1
+            elif past_only and not published[position[target]] < source_time:
+                links_set_aside += 1
+            else:
+                kept[target] = gain
+        if kept:
+            relevant[source] = kept
+        else:
+            skipped["no_links_left"] += 1
+
+    documents = [baseline_document(a) if a else "" for a in articles]
+    baselines: list[Baseline] = [
+        RandomBaseline(len(keys)),
+        MostRecentBaseline(published),
+        BM25MoreLikeThisBaseline([f"{a.title}\n{a.body}" if a else "" for a in articles]),
+        TfidfBaseline(documents),
+        DenseBaseline(np.asarray(generation.parts.vectors)),
+    ]
+    rankings: dict[str, dict[str, list[str]]] = {b.name: {} for b in baselines}
+    rankings[SERVICE] = {}
+    # A learned profile saw the stored links: its own lists would be scored in sample. Score it
+    # out of fold instead, next to the defaults, each over the same candidates.
+    profile = generation.manifest.ranking.profile
+    learned = out_of_fold(services, generation, relevant, published) if profile else None
+    if learned is not None:
+        rankings[DEFAULTS] = {}
+    for source in relevant:
+        where = position[source]
+        allowed = (
+            in_store
+            if not past_only
+            else in_store & (np.nan_to_num(published, nan=np.inf) < published[where])
+        )
+        for baseline in baselines:
+            found = top_k(baseline.scores(where), depth, exclude=where, allowed=allowed)
+            # `allowed` holds stored articles only, so every position found has an id.
+            rankings[baseline.name][source] = [ids[p] for p in found]
+        if learned is None:
+            result = services.recommender.related(source, options=service_options)
+            rankings[SERVICE][source] = [item.article.id for item in result.items]
+        else:
+            keep = {ids[p] for p in np.nonzero(allowed)[0]}
+            for name, lists in ((SERVICE, learned.tuned_lists), (DEFAULTS, learned.defaults_lists)):
+                rankings[name][source] = [i for i in lists.get(source, []) if i in keep][:depth]
+        if progress is not None:
+            progress(1)
+
+    methods: dict[str, dict[str, float]] = {}
+    curves: dict[str, dict[str, list[float]]] = {}
+    for name, ranked in rankings.items():
+        metrics = evaluate_rankings(ranked, relevant, cutoffs)
+        top = max(cutoffs)
+        metrics[f"coverage@{top}"] = coverage(
+            [r[:top] for r in ranked.values()], int(in_store.sum())
+        )
+        methods[name] = {key: round(value, 4) for key, value in metrics.items()}
+        curves[name] = {
+            "recall": [
+                _mean(recall_at_k(ranked[s], relevant[s], k) for s in relevant)
+                for k in range(1, CURVE_DEPTH + 1)
+            ],
+            "ndcg": [
+                _mean(ndcg_at_k(ranked[s], relevant[s], k) for s in relevant)
+                for k in range(1, CURVE_DEPTH + 1)
+            ],
+        }
+
+    per_source = []
+    top = max(cutoffs)
+    for source, gains in relevant.items():
+        system = rankings[SERVICE][source][:top]
+        hits = [t for t in system if t in gains]
+        per_source.append(
+            {
+                "source_id": source,
+                "source_title": titles[position[source]],
+                "curated": "|".join(gains),
+                "system": "|".join(system),
+                "hits": "|".join(hits),
+                "missed": "|".join(t for t in gains if t not in system),
+                "first_hit_rank": (system.index(hits[0]) + 1) if hits else "",
+                f"recall@{top}": round(recall_at_k(system, gains, top), 4),
+                f"ndcg@{top}": round(ndcg_at_k(system, gains, top), 4),
+            }
+        )
+
+    counts = {
+        "sources_evaluated": len(relevant),
+        "sources_skipped": dict(skipped),
+        "sources_skipped_total": sum(skipped.values()),
+        "links_evaluated": sum(len(g) for g in relevant.values()),
+        "links_missing": links_missing,
+        "links_set_aside": links_set_aside,
+        "candidates": int(in_store.sum()),
+        "generation": generation.name,
+        "service_ranking": (
+            f"profile {profile}, scored out of fold ({learned.folds} folds grouped by source)"
+            if learned is not None
+            else "the lists the service serves"
+        ),
+    }
+    return Evaluation(
+        cutoffs, past_only, methods, curves, counts, per_source, service_options.to_json()
+    )
+
+
+def out_of_fold(
+    services: Services, generation: Generation, relevant: Links, published: Any
+) -> CrossValidation:
+    """The learned ranking scored out of fold on `relevant`, and the defaults beside it."""
+    ids = {stored.key: stored.article.id for stored in services.store.iter_articles()}
+    defaults = effective_weights(services.settings.weights, published)
+    data = collect(generation, relevant, ids, defaults, candidates=services.settings.candidates)
+    return cross_validate(data, relevant, defaults)
+
+
+def baseline_document(article: Article) -> str:
+    """What the tf-idf baseline reads: the title twice and the body (fixed, so the baseline
+    stays the same whatever the service's own signals read)."""
+    return f"{article.title}\n{article.title}\n{article.body}"
+
+
+def _mean(values: Any) -> float:
+    items = list(values)
+    return round(sum(items) / len(items), 4) if items else 0.0
+
+
+def write_per_article(evaluation: Evaluation, path: Path) -> None:
+    rows = evaluation.per_source
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        if not rows:
+            return
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)

@@ -1,0 +1,1 @@
+"""related(article, options) -> a ranked answer: source, filters, selection, fill, explain, live."""

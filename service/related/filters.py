@@ -1,0 +1,115 @@
+"""Which articles a related list may contain, as a predicate on an article and as a mask over
+a generation's rows: two forms of one rule, kept side by side so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from embeddings.signals import LABEL_SIGNAL, label_document
+from service.config.options import RelatedOptions
+from service.generations.generation import Generation
+from service.ingest.records import Article
+
+
+@lru_cache(maxsize=65536)
+def _token(kind: str, value: str) -> str:
+    return label_document([f"{kind}:{value}"])
+
+
+def section_token(section: str) -> str:
+    """A section as the label signal spells it (case and punctuation ignored)."""
+    return _token("section", section)
+
+
+@dataclass(frozen=True)
+class Filter:
+    sections: frozenset[str]
+    """Normalised section tokens (any of), empty for no restriction."""
+    tags: frozenset[str]
+    lang: str | None
+    after: float | None
+    before: float | None
+    excluded_ids: frozenset[str]
+    excluded_keys: frozenset[int]
+
+    @classmethod
+    def build(
+        cls,
+        options: RelatedOptions,
+        source: Article,
+        *,
+        excluded_ids: set[str],
+        excluded_keys: set[int],
+    ) -> Filter:
+        lang = (
+            source.lang
+            if options.lang == "auto"
+            else None
+            if options.lang == "any"
+            else options.lang
+        )
+        before = options.published_before_ts
+        if options.past_only and source.published_ts is not None:
+            before = source.published_ts if before is None else min(before, source.published_ts)
+        return cls(
+            sections=frozenset(_token("section", s) for s in options.section),
+            tags=frozenset(_token("tag", t) for t in options.tag),
+            lang=lang,
+            after=options.published_after_ts,
+            before=before,
+            excluded_ids=frozenset(excluded_ids),
+            excluded_keys=frozenset(excluded_keys),
+        )
+
+    def accepts(self, article: Article) -> bool:
+        if article.id in self.excluded_ids:
+            return False
+        if self.sections and (
+            not article.section or _token("section", article.section) not in self.sections
+        ):
+            return False
+        if self.tags and not any(_token("tag", t) in self.tags for t in article.tags):
+            return False
+        # A candidate of unknown language is allowed: nothing says it is in another one.
+        if self.lang and article.lang and article.lang.lower() != self.lang.lower():
+            return False
+        published = article.published_ts
+        if self.after is not None and (published is None or published < self.after):
+            return False
+        return not (self.before is not None and (published is None or published >= self.before))
+
+    def mask(self, generation: Generation) -> npt.NDArray[np.bool_]:
+        """The same rule over every row of `generation` (True = may be returned)."""
+        n = len(generation)
+        allowed = np.ones(n, dtype=bool)
+        for tokens in (self.sections, self.tags):
+            if tokens:
+                allowed &= label_mask(generation, tokens)
+        if self.lang:
+            langs = np.asarray(generation.parts.langs)  # lowercased at build time
+            allowed &= (langs == self.lang.lower()) | (langs == "")
+        published = np.asarray(generation.parts.published)
+        if self.after is not None:
+            allowed &= np.nan_to_num(published, nan=-np.inf) >= self.after
+        if self.before is not None:
+            allowed &= np.nan_to_num(published, nan=np.inf) < self.before
+        for key in self.excluded_keys:
+            position = generation.position(key)
+            if position is not None:
+                allowed[position] = False
+        return allowed
+
+
+def label_mask(generation: Generation, tokens: frozenset[str]) -> npt.NDArray[np.bool_]:
+    """Rows of `generation` that carry any of the label `tokens`."""
+    vocabulary = generation.labels_model.vectorizer.vocabulary_
+    columns = [vocabulary[t] for t in tokens if t in vocabulary]
+    if not columns:
+        return np.zeros(len(generation), dtype=bool)
+    labels = generation.parts.matrices[LABEL_SIGNAL]
+    return np.asarray(labels[:, columns].sum(axis=1)).ravel() > 0

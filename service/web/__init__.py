@@ -1,0 +1,1 @@
+"""HTTP: the server and its workers, the app and routes, caching, CORS, access log, metrics, OpenAPI."""

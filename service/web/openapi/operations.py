@@ -1,0 +1,226 @@
+"""Every HTTP route, declared once for the OpenAPI document: the one place to describe a route.
+
+A route added to the app without a row here (or a row without a route) fails
+`tests/test_openapi.py`. A row says what the operation answers on success, which error codes
+it can answer beyond those every operation of its kind can (added by `document`: 500 for all,
+`invalid_json`/413 for a body, 401/403/`store_busy`/`storage_full` for writes), whether its
+query string takes the related-list options (derived from `service.config.options`), and whether it
+writes (and so needs the token when RELATED_API_TOKEN is set).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from service.web.openapi.schemas import STRINGS, Schema, nullable, ref
+
+ARTICLE_ID = "article_id"
+ASSETS = {
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "text/javascript",
+    "favicon-32x32.png": "image/png",
+}
+"""The files of Swagger UI the /docs page loads, from the installed swagger-ui-py package."""
+PATH_PARAMETERS: dict[str, Schema] = {
+    ARTICLE_ID: {
+        "schema": {"type": "string", "minLength": 1},
+        "description": (
+            "An article id. A path-like id (`2024/05/title`) may be written as a path or "
+            "percent-encoded (`2024%2F05%2Ftitle`)."
+        ),
+    },
+    "name": {"schema": {"type": "string", "enum": list(ASSETS)}, "description": "a file name"},
+    "filename": {"schema": {"type": "string"}, "description": "a file of the page"},
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    """OpenAPI form: /articles/{article_id}/related."""
+    summary: str
+    ok: dict[int, Schema]
+    """Success statuses and their JSON bodies (or {"media": [types]} for other media)."""
+    errors: tuple[str, ...] = ()
+    options: bool = False
+    """The related-list options as query parameters."""
+    body: Schema | None = None
+    write: bool = False
+    description: str = ""
+    tag: str = "articles"
+
+    @property
+    def path_parameters(self) -> list[str]:
+        return [part[1:-1] for part in self.path.split("/") if part.startswith("{")]
+
+
+def ok_object(**properties: Any) -> Schema:
+    return {
+        "type": "object",
+        "required": ["ok", *properties],
+        "properties": {"ok": {"const": True}, **properties},
+    }
+
+
+READ_LIST = ("invalid_parameter", "article_not_found", "index_not_ready", "index_mismatch")
+ID_LIST_BODY: Schema = {
+    "type": "object",
+    "required": ["ids"],
+    "properties": {"ids": STRINGS},
+    "description": "The whole list, replacing the stored one; [] empties it.",
+}
+ARTICLE_BODY = ok_object(article=ref("Article"))
+DRAFT_BODY: Schema = {
+    "type": "object",
+    "description": (
+        '{"article": {draft fields}, ...options}; or, in short, the draft\'s fields and the '
+        "options side by side (then `section` and `lang` are the filters of those names)."
+    ),
+    "properties": {"article": {"type": "object"}},
+    "additionalProperties": True,
+}
+
+
+def editorial(kind: str, summary: str) -> list[Operation]:
+    path = f"/articles/{{{ARTICLE_ID}}}/{kind}"
+    return [
+        Operation("GET", path, f"The {summary} of an article", {200: ref("IdList")},
+                  ("article_not_found",), tag="editorial"),
+        Operation("PUT", path, f"Replace the {summary} of an article", {200: ref("IdList")},
+                  ("invalid_parameter", "unknown_articles", "article_not_found"),
+                  body=ID_LIST_BODY, write=True, tag="editorial",
+                  description="Every id must name a stored article; blocks win over pins."),
+        Operation("DELETE", path, f"Remove every one of the {summary} of an article",
+                  {200: ref("IdList")}, ("article_not_found",), write=True, tag="editorial"),
+    ]  # fmt: skip
+
+
+HTML: Schema = {"media": ["text/html"]}
+
+
+def ui_and_catalog() -> list[Operation]:
+    """The editors' page (HTML and its assets) and the JSON it reads (service.web.editors)."""
+    page = ("The editors' page", HTML)
+    return [
+        Operation("GET", "/ui/", page[0], {200: HTML}, tag="ui"),
+        Operation("GET", "/ui/draft", f"{page[0]}: a draft's list", {200: HTML}, tag="ui"),
+        Operation("GET", "/ui/collection", f"{page[0]}: the collection", {200: HTML}, tag="ui"),
+        Operation("GET", f"/ui/articles/{{{ARTICLE_ID}}}", f"{page[0]}: one article",
+                  {200: HTML}, tag="ui"),
+        Operation("GET", "/ui/static/{filename}", "A file of the editors' page (CSS, JS)",
+                  {200: {"media": ["text/css", "text/javascript"]}}, ("not_found",), tag="ui"),
+        Operation(
+            "GET", "/catalog/articles", "Find articles by title words or id, newest first",
+            {200: ok_object(articles={"type": "array"}, total={"type": "integer"})},
+            ("invalid_parameter",), tag="catalog",
+            description="`q` (words of the title or id), `section` (`''`: none), `page`, "
+            "`per_page` (at most 100).",
+        ),
+        Operation("GET", "/catalog/sections", "Every section and its article count",
+                  {200: ok_object(sections={"type": "array"})}, tag="catalog"),
+        Operation(
+            "GET", f"/catalog/articles/{{{ARTICLE_ID}}}/review",
+            "An article's curated links placed in its list, its pins and blocks",
+            {200: ok_object(curated={"type": "array"}, found={"type": "integer"})},
+            ("invalid_parameter", "article_not_found"), tag="catalog",
+        ),
+        Operation(
+            "GET", "/catalog/evaluation", "The latest evaluation and its worst-served articles",
+            {200: ok_object(evaluation={"type": ["object", "null"]})},
+            ("invalid_parameter",), tag="catalog",
+        ),
+    ]  # fmt: skip
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("GET", "/healthz", "The process is up", {200: ok_object()}, tag="service"),
+    Operation(
+        "GET", "/readyz", "Ready once an index is loaded",
+        {200: ok_object(generation={"type": "string"}, articles={"type": "integer"})},
+        ("index_not_ready", "index_mismatch"), tag="service",
+    ),
+    Operation(
+        "GET", "/index", "The index: generation, counts, model, rebuild state",
+        {200: {"type": "object", "required": ["ok", "articles_in_store", "rebuild_running"]}},
+        tag="service",
+    ),
+    Operation(
+        "POST", "/index/rebuild", "Start a background rebuild, or queue one behind a running one",
+        {202: ok_object(state={"enum": ["started", "queued"]})},
+        ("no_articles",), write=True, tag="service",
+        description="The state reads `starting` in GET /index as soon as this answers.",
+    ),
+    Operation("GET", f"/articles/{{{ARTICLE_ID}}}", "One stored article", {200: ARTICLE_BODY},
+              ("article_not_found",)),
+    Operation(
+        "PUT", f"/articles/{{{ARTICLE_ID}}}", "Upsert one article",
+        {
+            200: ok_object(outcome={"enum": ["updated", "unchanged"]}, article=ref("Article")),
+            201: ok_object(outcome={"const": "inserted"}, article=ref("Article")),
+        },
+        ("invalid_parameter", "invalid_articles"), body=ref("ArticleUpdate"), write=True,
+    ),
+    Operation("DELETE", f"/articles/{{{ARTICLE_ID}}}", "Delete one article",
+              {200: ok_object(deleted={"type": "string"})}, ("article_not_found",), write=True),
+    Operation(
+        "POST", "/articles", "Upsert an article or an array of them, all or nothing",
+        {200: ref("IngestReport"), 201: ref("IngestReport")},
+        ("invalid_articles",),
+        body={"anyOf": [ref("ArticleInput"), {"type": "array", "items": ref("ArticleInput")}]},
+        write=True,
+    ),
+    Operation(
+        "GET", f"/articles/{{{ARTICLE_ID}}}/related", "Related articles, best first",
+        {200: ref("RelatedList")}, (*READ_LIST, "live_busy"), options=True, tag="related",
+        description="A URL carries about 75 ids of `exclude`: send longer lists with POST.",
+    ),
+    Operation(
+        "POST", f"/articles/{{{ARTICLE_ID}}}/related",
+        "Related articles, with the options in a JSON body (long `exclude` lists)",
+        {200: ref("RelatedList")}, (*READ_LIST, "live_busy"), body=ref("Options"),
+        tag="related", description="A read: it needs no token.",
+    ),
+    Operation(
+        "POST", "/related", "Related articles for a draft (text that is not stored)",
+        {200: ref("RelatedList")},
+        ("invalid_parameter", "index_not_ready", "index_mismatch", "live_busy"),
+        body=DRAFT_BODY, tag="related", description="A read: it needs no token.",
+    ),
+    *editorial("pins", "pins"),
+    *editorial("blocks", "blocks"),
+    Operation("GET", "/blocks", "The global block list", {200: ref("IdList")}, tag="editorial"),
+    Operation("PUT", "/blocks", "Replace the global block list", {200: ref("IdList")},
+              ("invalid_parameter", "unknown_articles"), body=ID_LIST_BODY, write=True,
+              tag="editorial"),
+    Operation("DELETE", "/blocks", "Empty the global block list", {200: ref("IdList")},
+              write=True, tag="editorial"),
+    Operation("GET", f"/articles/{{{ARTICLE_ID}}}/curated", "Links curated under an article",
+              {200: ref("CuratedLinks")}, ("article_not_found",), tag="curated"),
+    Operation(
+        "PUT", f"/articles/{{{ARTICLE_ID}}}/curated", "Replace the links curated under an article",
+        {200: ref("CuratedLinks")}, ("invalid_parameter", "article_not_found"),
+        body={
+            "type": "object",
+            "required": ["ids"],
+            "properties": {"ids": STRINGS, "grades": {**nullable("array"), "items": {"type": "number"}}},
+        },
+        write=True, tag="curated",
+    ),
+    Operation("DELETE", f"/articles/{{{ARTICLE_ID}}}/curated",
+              "Remove the links curated under an article", {200: ref("CuratedLinks")},
+              ("article_not_found",), write=True, tag="curated"),
+    *ui_and_catalog(),
+    Operation(
+        "GET", "/metrics", "Prometheus metrics of every worker (text format, not JSON)",
+        {200: {"media": ["text/plain"]}}, tag="service",
+    ),
+    Operation("GET", "/openapi.json", "This document", {200: {"type": "object"}}, tag="service"),
+    Operation("GET", "/docs", "This document as a page", {200: {"media": ["text/html"]}},
+              tag="service"),
+    Operation(
+        "GET", "/docs/assets/{name}", "The page's script, style and icon",
+        {200: {"media": sorted(set(ASSETS.values()))}}, ("not_found",), tag="service",
+    ),
+)  # fmt: skip

@@ -1,0 +1,206 @@
+"""The JSON Schemas (2020-12, as OpenAPI 3.1 uses) of what the API takes and answers.
+
+Option schemas are derived from the declarations in `service.config.options` and the error schema
+from `service.errors.ERROR_CODES`, so neither can drift from the code; the shapes of articles,
+lists and reports are written here once and referenced by name from `operations`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.config.options import DECLARATIONS, Declaration
+from service.config.settings import Settings
+from service.errors import ERROR_CODES
+from service.ingest.records import KNOWN_FIELDS, MAX_ID_LENGTH
+
+Schema = dict[str, Any]
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(kind: str) -> Schema:
+    return {"type": [kind, "null"]}
+
+
+STRINGS: Schema = {"type": "array", "items": {"type": "string"}}
+
+ARTICLE_FIELDS: dict[str, Schema] = {
+    "id": {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH},
+    "title": {"type": "string", "minLength": 1},
+    "body": {"type": "string"},
+    "url": nullable("string"),
+    "published": {**nullable("string"), "description": "ISO 8601 date or datetime"},
+    "section": nullable("string"),
+    "tags": STRINGS,
+    "lang": {**nullable("string"), "description": "a language code: en, pt-BR"},
+}
+assert tuple(ARTICLE_FIELDS) == KNOWN_FIELDS
+
+
+def option_schema(declaration: Declaration, settings: Settings, *, in_json: bool) -> Schema:
+    """An option's schema: its JSON type in a body, its parsed type in a query string."""
+    kind = declaration.kind
+    high = declaration.high
+    if declaration.high_setting is not None:
+        high = getattr(settings, declaration.high_setting)
+    schema: Schema
+    if kind in ("int", "float"):
+        schema = {"type": "integer" if kind == "int" else "number"}
+        if declaration.low is not None:
+            schema["minimum"] = declaration.low
+        if high is not None:
+            schema["maximum"] = high
+    elif kind == "bool":
+        schema = {"type": "boolean"}
+    elif kind == "ids" and in_json:
+        schema = {"anyOf": [STRINGS, {"type": "string"}]}
+    elif kind == "ids":
+        schema = STRINGS
+    elif kind == "choice":
+        schema = {"type": "string", "enum": list(declaration.choices)}
+    else:
+        schema = {"type": "string"}
+    if declaration.optional and in_json:
+        schema = {"anyOf": [schema, {"type": "null"}]}
+    return {**schema, "description": declaration.help}
+
+
+def options_object(settings: Settings) -> Schema:
+    """The options as a JSON object (POST bodies); every one optional."""
+    return {
+        "type": "object",
+        "properties": {d.name: option_schema(d, settings, in_json=True) for d in DECLARATIONS},
+        "additionalProperties": False,
+    }
+
+
+def error_schema(codes: list[str] | None = None) -> Schema:
+    """The one error shape; `codes` narrows `code` to those a response can carry."""
+    known = [code for _, code, _ in ERROR_CODES]
+    return {
+        "type": "object",
+        "required": ["ok", "status", "code", "error"],
+        "properties": {
+            "ok": {"const": False},
+            "status": {"type": "integer"},
+            "code": {"type": "string", "enum": codes or known},
+            "error": {"type": "string", "minLength": 1},
+            "details": {"type": "array", "description": "every problem, where one error has many"},
+        },
+    }
+
+
+def components(settings: Settings) -> dict[str, Schema]:
+    article = {
+        "type": "object",
+        "required": list(KNOWN_FIELDS),
+        "properties": ARTICLE_FIELDS,
+        "additionalProperties": True,
+        "description": "Known fields first, then any metadata it was given (author, image...).",
+    }
+    article_input = {
+        "type": "object",
+        "required": ["id", "title"],
+        "properties": {name: {**schema} for name, schema in ARTICLE_FIELDS.items()},
+        "additionalProperties": True,
+        "description": "An article to upsert; fields beyond the known ones are kept as metadata.",
+    }
+    article_update = {
+        **article_input,
+        "required": ["title"],
+        "description": "The article at this URL; an `id`, if given, must be the URL's.",
+    }
+    item_fields = {k: v for k, v in ARTICLE_FIELDS.items() if k != "body"}
+    related_item = {
+        "type": "object",
+        "required": ["id", "score"],
+        "description": "A related article's display fields (those `fields` names, if given).",
+        "properties": {
+            **item_fields,
+            "score": {**nullable("number"), "description": "the fused score; null when pinned"},
+            "pinned": {"const": True},
+            "explanation": {"type": "object"},
+        },
+        "additionalProperties": True,
+    }
+    related_list = {
+        "type": "object",
+        "required": ["ok", "article", "related", "k", "source", "cut", "index"],
+        "properties": {
+            "ok": {"const": True},
+            "article": ref("ListedArticle"),
+            "related": {"type": "array", "items": ref("RelatedItem")},
+            "k": {"type": "integer"},
+            "source": {"enum": ["index", "search", "live", "draft", "pins"]},
+            "cut": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "suppressed_duplicates": {"type": "integer"},
+            "index": {
+                "type": "object",
+                "required": ["generation", "built_at"],
+                "properties": {"generation": {"type": "string"}, "built_at": {"type": "string"}},
+            },
+        },
+    }
+    problem = {
+        "type": "object",
+        "properties": {"where": {"type": "string"}, "field": nullable("string"), "reason": {}},
+    }
+    ingest_report = {
+        "type": "object",
+        "required": ["ok", "read", "inserted", "updated", "unchanged", "invalid", "committed"],
+        "properties": {
+            "ok": {"const": True},
+            **{
+                name: {"type": "integer"}
+                for name in ("read", "inserted", "updated", "unchanged", "invalid")
+            },
+            "committed": {"type": "boolean"},
+            "revision": nullable("integer"),
+            "problem_count": {"type": "integer"},
+            "problems": {"type": "array", "items": problem},
+        },
+    }
+    id_list = {
+        "type": "object",
+        "required": ["ok", "ids"],
+        "properties": {"ok": {"const": True}, "article": {"type": "string"}, "ids": STRINGS},
+    }
+    curated = {
+        "type": "object",
+        "required": ["ok", "article", "links"],
+        "properties": {
+            "ok": {"const": True},
+            "article": {"type": "string"},
+            "links": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "grade"],
+                    "properties": {"id": {"type": "string"}, "grade": {"type": "number"}},
+                },
+            },
+        },
+    }
+    return {
+        "Article": article,
+        "ArticleInput": article_input,
+        "ArticleUpdate": article_update,
+        "RelatedItem": related_item,
+        "ListedArticle": {
+            "type": "object",
+            "required": ["id"],
+            "properties": ARTICLE_FIELDS,
+            "additionalProperties": True,
+            "description": "The source article: no body unless `include_body`; with `fields`, "
+            "only the fields named (and its id).",
+        },
+        "RelatedList": related_list,
+        "IngestReport": ingest_report,
+        "IdList": id_list,
+        "CuratedLinks": curated,
+        "Options": options_object(settings),
+        "Error": error_schema(),
+    }

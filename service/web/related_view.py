@@ -1,0 +1,173 @@
+"""`GET /articles/<id>/related` over HTTP: conditional, cached and compressed.
+
+The order of work is what makes a page view cheap (see `service.web.caching`):
+
+1. the store's versions (one statement) and the generation served (one `stat`);
+2. this process's cached answer for the same URL, if made from those: sent as it is, or 304
+   when the client's `If-None-Match` holds its ETag;
+3. else the options are parsed and the ETag computed: a matching `If-None-Match` is a 304
+   without ranking anything;
+4. else the recommender ranks, and the encoded answer is cached for the next request.
+
+`CachedAnswers` does step 2 in front of Flask, for the requests it can answer alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+
+from service.config.options import LIST_OPTIONS
+from service.errors import InvalidParameter
+from service.services import Services
+from service.web.access_log import ROUTE_KEY
+from service.web.caching import (
+    Answer,
+    AnswerCache,
+    accepts_gzip,
+    cache_control,
+    etag_for,
+    etag_matches,
+)
+from service.web.prometheus import Metrics
+
+EXTENSION = "related.http"
+RELATED_RULE = "/articles/<path:article_id>/related"
+VERSIONS_KEY = "related.versions"
+"""The store's versions as `CachedAnswers` read them for this request."""
+RELATED_PATH = re.compile(r"/articles/(.+)/related")
+
+
+@dataclass(frozen=True)
+class RelatedHTTP:
+    """What the view keeps per app: the answer cache and the settings' fingerprint."""
+
+    answers: AnswerCache
+    fingerprint: str
+    """Stands for the settings in ETags: the same URL under other defaults is another answer."""
+    max_age: int
+
+    @classmethod
+    def for_services(cls, services: Services) -> RelatedHTTP:
+        settings = services.settings
+        return cls(
+            AnswerCache(settings.response_cache), etag_for(repr(settings)), settings.cache_seconds
+        )
+
+
+def query_options() -> dict[str, Any]:
+    """Query-string options as raw values: repeated list options are merged; any other option
+    given twice is an error (which one was meant?)."""
+    raw: dict[str, Any] = {}
+    for name in request.args:
+        values = request.args.getlist(name)
+        if len(values) > 1 and name not in LIST_OPTIONS:
+            raise InvalidParameter(f"Parameter {name!r} is given {len(values)} times; give it once")
+        raw[name] = values if name in LIST_OPTIONS else values[-1]
+    return raw
+
+
+def related_response(services: Services, metrics: Metrics, article_id: str) -> Response:
+    state: RelatedHTTP = current_app.extensions[EXTENSION]
+    recommender = services.recommender
+    generation = recommender.generation()
+    # `CachedAnswers` read the versions already when it missed (one statement, not two).
+    versions = request.environ.get(VERSIONS_KEY) or recommender.catalog.versions()
+    made_from = (generation.name, versions)
+    key = (article_id, request.query_string)
+    if_none_match = request.headers.get("If-None-Match")
+    answer = state.answers.get(key, made_from)
+    if answer is None:
+        # An answer made now is cached for the next request (and for `CachedAnswers`).
+        options = recommender.options(query_options())
+        etag = etag_for(made_from, article_id, options.to_json(), state.fingerprint)
+        if etag_matches(if_none_match, etag):
+            return not_modified(etag, state.max_age)
+        result = recommender.related(
+            article_id, options=options, generation=generation, versions=versions
+        )
+        body = current_app.json.dumps({"ok": True, **result.to_json()}, separators=(",", ":"))
+        answer = Answer(made_from, etag, body.encode() + b"\n", result.source)
+        state.answers.put(key, answer)
+    elif etag_matches(if_none_match, answer.etag):
+        return not_modified(answer.etag, state.max_age)
+    metrics.answered(answer.source)
+    gzip = accepts_gzip(request.headers.get("Accept-Encoding"))
+    status, headers, payload = answer_parts(answer, gzip, state.max_age)
+    return Response(payload, status=status, headers=headers)
+
+
+def not_modified(etag: str, max_age: int) -> Response:
+    return Response(status=304, headers=cache_headers(etag, max_age))
+
+
+def cache_headers(etag: str, max_age: int) -> list[tuple[str, str]]:
+    return [("ETag", etag), ("Cache-Control", cache_control(max_age)), ("Vary", "Accept-Encoding")]
+
+
+def answer_parts(
+    answer: Answer, gzip: bool, max_age: int
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body of a 200 carrying `answer`."""
+    payload, gzipped = answer.encoded(gzip)
+    headers = [("Content-Type", "application/json"), *cache_headers(answer.etag, max_age)]
+    if gzipped:
+        headers.append(("Content-Encoding", "gzip"))
+    headers.append(("Content-Length", str(len(payload))))
+    return 200, headers, payload
+
+
+class CachedAnswers:
+    """WSGI middleware: a related list this process has already made, and that is still
+    current, is sent without going through Flask (routing, request context, hooks: about half
+    the cost of such a request). Anything else, and every answer when CORS is on (its headers
+    come from Flask's hooks), goes to the app. It reads the cache the view fills, with the same
+    key and the same check, so the two can't disagree: a mismatch is only a miss."""
+
+    def __init__(self, app: Callable[..., Any], flask_app: Flask) -> None:
+        self.app = app
+        self.services: Services = flask_app.extensions["related"]
+        self.metrics: Metrics = flask_app.extensions["related.metrics"]
+        self.state: RelatedHTTP = flask_app.extensions[EXTENSION]
+        self.enabled = not self.services.settings.cors_origins.strip()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if self.enabled and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            match = RELATED_PATH.fullmatch(environ.get("PATH_INFO", ""))
+            answer = self.lookup(match.group(1), environ) if match else None
+            if answer is not None:
+                environ[ROUTE_KEY] = RELATED_RULE
+                return self.send(answer, environ, start_response)
+        return self.app(environ, start_response)
+
+    def lookup(self, article_id: str, environ: dict[str, Any]) -> Answer | None:
+        recommender = self.services.recommender
+        if self.state.answers.size <= 0:
+            return None
+        try:
+            generation = recommender.generations.get()
+            versions = recommender.catalog.versions()
+        except Exception:  # the app answers the error in its own shape
+            return None
+        if generation is None:
+            return None
+        environ[VERSIONS_KEY] = versions
+        key = (article_id, environ.get("QUERY_STRING", "").encode("latin-1"))
+        return self.state.answers.get(key, (generation.name, versions))
+
+    def send(
+        self, answer: Answer, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> list[bytes]:
+        max_age = self.state.max_age
+        if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), answer.etag):
+            start_response("304 NOT MODIFIED", cache_headers(answer.etag, max_age))
+            return []
+        self.metrics.answered(answer.source)
+        gzip = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING"))
+        _, headers, payload = answer_parts(answer, gzip, max_age)
+        start_response("200 OK", headers)
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [payload]
