@@ -1,4 +1,4 @@
-"""Settings: defaults, environment variables, validation, and that the README documents each."""
+"""Settings: defaults, environment variables, validation, and that the docs document each."""
 
 from __future__ import annotations
 
@@ -10,27 +10,29 @@ from service.config.options import DECLARATIONS
 from service.config.settings import documented_settings, load_settings
 from service.errors import ConfigError
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+CONFIGURATION = DOCS / "configuration.md"
+EDITORIAL = DOCS / "editorial.md"
 
 
 def shown_default(value: object) -> str:
     return "(unset)" if value in ("", None) else f"`{value}`"
 
 
-def test_the_readme_configuration_table_is_the_declared_settings() -> None:
-    readme = README.read_text(encoding="utf-8")
+def test_the_configuration_page_table_is_the_declared_settings() -> None:
+    page = CONFIGURATION.read_text(encoding="utf-8")
     expected = [
         f"| `{env}` | {shown_default(default)} | {doc} |"
         for _, env, default, doc in documented_settings()
     ]
-    missing = [row for row in expected if row not in readme]
+    missing = [row for row in expected if row not in page]
     assert missing == []
 
 
-def test_the_readme_options_table_is_the_declared_options() -> None:
-    readme = README.read_text(encoding="utf-8")
+def test_the_editorial_page_options_table_is_the_declared_options() -> None:
+    page = EDITORIAL.read_text(encoding="utf-8")
     expected = [f"| `{d.name}` | {d.help} | `{d.example}` |" for d in DECLARATIONS]
-    missing = [row for row in expected if row not in readme]
+    missing = [row for row in expected if row not in page]
     assert missing == []
 
 
