@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import describe_machine, machine  # noqa: E402
 from embeddings.encoder import SentenceTransformerEncoder  # noqa: E402
+from service.article import article_from_json, embedding_text  # noqa: E402
 from service.config.settings import Settings  # noqa: E402
-from service.ingest.records import article_from_json, embedding_text  # noqa: E402
 
 
 def corpus_texts(path: Path, count: int, max_chars: int) -> list[str]:

@@ -34,11 +34,11 @@ import ray  # noqa: E402
 
 from bench.bench_scale import DIM, GENERATE_CHUNK, CachedOnly, add, generate  # noqa: E402
 from bench.common import describe_machine, machine  # noqa: E402
+from service.article import embedding_text, text_hash  # noqa: E402
 from service.build.builder import build  # noqa: E402
 from service.build.engines import Engine, LocalEngine  # noqa: E402
 from service.build.engines.ray_engine import RayEngine  # noqa: E402
 from service.config.settings import Settings, load_settings  # noqa: E402
-from service.ingest.records import embedding_text, text_hash  # noqa: E402
 from service.services import make_encoder  # noqa: E402
 from service.store import ArticleStore  # noqa: E402
 

@@ -42,11 +42,11 @@ sys.path.insert(0, str(ROOT))
 from bench.common import describe_machine, machine, percentiles, start_server  # noqa: E402
 from bench.load import LoadResult, run_wrk  # noqa: E402
 from embeddings.neighbours import ListOptions, ranked_lists  # noqa: E402
+from service.article import Article, embedding_text, text_hash  # noqa: E402
 from service.build.builder import build  # noqa: E402
 from service.config.options import parse_options  # noqa: E402
 from service.config.settings import Settings, load_settings  # noqa: E402
 from service.generations.generation import Generation, current_name  # noqa: E402
-from service.ingest.records import Article, embedding_text, text_hash  # noqa: E402
 from service.services import Services, make_encoder  # noqa: E402
 from service.store import ArticleStore  # noqa: E402
 

@@ -204,8 +204,8 @@ ERROR_CODES: tuple[tuple[int, str, str], ...] = (
     ),
     (507, "storage_full", "the disk is full: nothing was written; free space and retry"),
 )
-"""Every error code the service and the CLI report: (status, code, when). The README's error
-table and the OpenAPI document are checked against it."""
+"""Every error code the service and the CLI report: (status, code, when). The errors
+table (docs/http-api.md) and the OpenAPI document are checked against it."""
 
 
 def error_body(

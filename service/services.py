@@ -14,7 +14,7 @@ from service.config.settings import Settings
 from service.generations.generation import CurrentGeneration
 from service.related.live import LiveEncoder
 from service.related.recommender import Recommender
-from service.replicas.serving import PublishedEncoder, primary_hint
+from service.replicas.encoder import PublishedEncoder, primary_hint
 from service.store import ArticleStore
 from service.store.replica import CATALOGUE, ReplicaStore
 

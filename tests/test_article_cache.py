@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from service.article import Article
 from service.config.settings import Settings
-from service.ingest.records import Article
 from service.related.article_cache import ArticleCache
 from service.store import ArticleStore
 

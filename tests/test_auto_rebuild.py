@@ -24,7 +24,7 @@ def test_a_rebuild_is_due_only_after_a_quiet_period_and_only_when_articles_chang
     assert not decide(settings, store, generations, now).rebuild  # nothing changed
     store.set_pins("2026-03-02-heatwave-grid-record", [])  # editorial: no rebuild needed
     assert not decide(settings, store, generations, now).rebuild
-    from service.ingest.records import Article
+    from service.article import Article
 
     with store.write() as writer:
         writer.upsert(Article(id="fresh", title="A fresh article", body="Trams at night."))

@@ -14,12 +14,12 @@ import pytest
 
 from embeddings.hashing import HashingEncoder
 from embeddings.signals import SIGNALS, SPARSE_SIGNALS
+from service.article import Article
 from service.build.builder import BuildReport, EmptyStore, build
 from service.config.settings import Settings
 from service.generations.generation import Generation, current_name
 from service.generations.manifest import Manifest
 from service.generations.parts import Parts
-from service.ingest.records import Article
 from service.store import ArticleStore
 from tests.conftest import REAL_MODEL, CountingEncoder, ingest_file
 

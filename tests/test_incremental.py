@@ -14,11 +14,11 @@ import pytest
 from embeddings import signals
 from embeddings.hashing import HashingEncoder
 from embeddings.neighbours import all_ranked_neighbours
+from service.article import Article
 from service.build import steps as build_steps
 from service.build.builder import BuildReport, build
 from service.config.settings import Settings
 from service.generations.generation import Generation, current_name
-from service.ingest.records import Article
 from service.store import ArticleStore
 from tests.conftest import CountingEncoder, ingest_file
 

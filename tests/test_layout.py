@@ -1,8 +1,9 @@
-"""The shape of the code: `embeddings` stays pure, no import cycles, modules stay small.
+"""The shape of the code: `embeddings` stays pure, no import cycles, modules stay small, and
+`service/` keeps its parts in role-named packages.
 
-Imports are read with `ast` from every module of both packages, those inside functions
-included (a lazy import still ties two modules together); only `if TYPE_CHECKING:` blocks are
-left out, since they never run.
+Imports are read with `ast` from every module of both packages, those inside functions and
+under `if TYPE_CHECKING:` included: a lazy import still ties two modules together, and a
+type-only import is a coupling all the same.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("embeddings", "service")
 MAX_LINES = 400
+MAX_TOP_MODULES = 12
+"""Modules directly in `service/` besides its packages: the rest belongs to a role."""
 
 
 def module_name(path: Path) -> str:
@@ -33,16 +36,10 @@ def modules() -> dict[str, Path]:
 
 
 def imports_of(path: Path, known: set[str]) -> set[str]:
-    """Project modules imported by `path` (outside `if TYPE_CHECKING:` blocks)."""
+    """Project modules imported by `path`, anywhere in it."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    skipped: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            skipped |= {id(child) for child in ast.walk(node)}
     found: set[str] = set()
     for node in ast.walk(tree):
-        if id(node) in skipped:
-            continue
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
@@ -106,3 +103,14 @@ def test_no_import_cycles() -> None:
 def test_modules_stay_small(name: str) -> None:
     lines = modules()[name].read_text(encoding="utf-8").count("\n")
     assert lines <= MAX_LINES, f"{name} has {lines} lines: split it by concept"
+
+
+def test_service_keeps_its_parts_in_role_named_packages() -> None:
+    top = sorted(p.name for p in (ROOT / "service").glob("*.py") if p.name != "__init__.py")
+    assert len(top) <= MAX_TOP_MODULES, f"service/ holds {len(top)} modules: {top}"
+    for package in (ROOT / "service").iterdir():
+        if package.is_dir() and any(package.glob("*.py")):
+            init = package / "__init__.py"
+            assert init.exists(), f"{package.name}/ has modules but no __init__.py"
+            doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
+            assert doc, f"service/{package.name}/__init__.py should say what the package is for"

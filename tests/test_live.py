@@ -11,9 +11,9 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.hashing import HashingEncoder
+from service.article import Article
 from service.build.builder import build
 from service.config.settings import Settings
-from service.ingest.records import Article
 from service.related.live import LIVE_TEXT_CHARS, live_item_text
 from service.store import ArticleStore
 from service.web.app import create_app

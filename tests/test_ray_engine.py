@@ -18,13 +18,13 @@ from click.testing import CliRunner
 
 from embeddings.encoder import SentenceTransformerEncoder
 from embeddings.hashing import HashingEncoder
+from service.article import embedding_text, text_hash
 from service.build.builder import build
 from service.build.state import read_status
 from service.cli import cli
 from service.config.settings import Settings
 from service.errors import EngineFailed
 from service.generations.generation import Generation, current_name
-from service.ingest.records import embedding_text, text_hash
 from service.store import ArticleStore
 from tests.conftest import (
     REAL_MODEL,

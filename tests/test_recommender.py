@@ -10,10 +10,10 @@ import pytest
 from flask.testing import FlaskClient
 
 from embeddings.hashing import HashingEncoder
+from service.article import Article
 from service.build.builder import build
 from service.config.settings import Settings
 from service.errors import InvalidParameter
-from service.ingest.records import Article
 from service.related.recommender import Recommender
 from service.services import Services
 from service.store import ArticleStore

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from service.build.rebuild import is_pending, request_rebuild
-from service.build.state import BuildLock, read_status
+from service.build.state import build_running, read_status
 from service.config.settings import Settings
 from service.disk.lock import FileLock
 from service.errors import RelatedError
@@ -45,7 +45,7 @@ def decide(
     if quiet <= 0:
         return Decision(False, "automatic rebuilds are off")
     data_dir = settings.data_dir
-    if BuildLock.is_held(data_dir) or is_pending(data_dir):
+    if build_running(data_dir) or is_pending(data_dir):
         return Decision(False, "a build is running or queued")
     unusable: str | None = None
     try:

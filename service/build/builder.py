@@ -14,7 +14,7 @@ from embeddings.encoder import Encoder
 from service.build.engines import Engine, LocalEngine
 from service.build.full import full_build
 from service.build.incremental import Carried, FullBuild, incremental_build, plan_build
-from service.build.state import BuildLock, BuildStatus
+from service.build.state import BuildStatus, build_lock
 from service.build.steps import (
     BuildReport,
     EmptyStore,
@@ -25,7 +25,7 @@ from service.build.steps import (
 )
 from service.config.settings import Settings
 from service.errors import IndexMismatch
-from service.generations.generation import Generation, clean_up, current_name
+from service.generations.generation import Generation, current_name, remove_old
 from service.quality.profiles import active_profile
 from service.store import ArticleStore
 
@@ -47,10 +47,10 @@ def build(
     and statistics basis and ranks every list anew. `engine` runs encoding and ranking (default:
     in this process); the caller closes it.
     """
-    with BuildLock(settings.data_dir):
+    with build_lock(settings.data_dir):
         # Leftovers of failed or killed builds go first: on a disk that was full, their space
         # is what lets this build write even its status.
-        clean_up(settings.generations_dir, settings.keep_generations)
+        remove_old(settings.generations_dir, settings.keep_generations)
         status = BuildStatus(settings.data_dir)
         status.start()
 

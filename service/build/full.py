@@ -22,8 +22,8 @@ from service.build.steps import (
     Job,
     Ranked,
     cached_vectors,
+    commit_generation,
     encode_missing,
-    publish_generation,
 )
 from service.generations.manifest import Fit
 
@@ -59,7 +59,7 @@ def full_build(job: Job, read: ArticlesRead, why: str, chrome: Chrome) -> BuildR
         ListOptions(weights, job.settings.candidates, job.exact, DUPLICATE_FLOOR),
         progress=ranking,
     )
-    return publish_generation(
+    return commit_generation(
         job,
         Ranked(
             mode="full",

@@ -31,9 +31,9 @@ from service.build.steps import (
     Job,
     Ranked,
     cached_vectors,
+    commit_generation,
     encode_missing,
     fingerprint,
-    publish_generation,
 )
 from service.config.settings import Settings
 from service.generations.generation import Generation
@@ -200,7 +200,7 @@ def incremental_build(job: Job, read: ArticlesRead, plan: Carried) -> BuildRepor
     )
     fit = previous.manifest.fit
     changes = int(plan.fresh.sum()) + plan.removed
-    return publish_generation(
+    return commit_generation(
         job,
         Ranked(
             mode="incremental",

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from service.build.state import BuildLock, read_status, record_requested, record_start_failure
+from service.build.state import build_running, read_status, record_requested, record_start_failure
 from service.build.steps import EmptyStore
 from service.config.settings import Settings, setting_specs
 from service.store import ArticleStore
@@ -58,7 +58,7 @@ def request_rebuild(settings: Settings, store: ArticleStore) -> dict[str, Any]:
     data_dir = settings.data_dir
     with _request_lock(data_dir):
         status = read_status(data_dir)
-        if BuildLock.is_held(data_dir) or (status or {}).get("state") == "starting":
+        if build_running(data_dir) or (status or {}).get("state") == "starting":
             (data_dir / PENDING_FILE).touch()
             return {"state": "queued", "detail": "a build is running; another will follow it"}
         record_requested(data_dir)

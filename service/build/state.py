@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from service.disk.atomic import atomic_write_text
 from service.disk.lock import FileLock
 from service.errors import RebuildInProgress
-from service.generations.parts import atomic_write_text
 
 LOCK_FILE = "build.lock"
 STATUS_FILE = "build-status.json"
@@ -35,33 +35,16 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class BuildLock:
-    """Exclusive, non-blocking lock on `<data_dir>/build.lock`; released if the process dies."""
+def build_lock(data_dir: Path) -> FileLock:
+    """Exclusive lock on `<data_dir>/build.lock`: one build at a time per data directory."""
+    return FileLock(
+        data_dir / LOCK_FILE,
+        busy=lambda: RebuildInProgress("Another build of this data directory is running"),
+    )
 
-    def __init__(self, data_dir: Path) -> None:
-        self.path = data_dir / LOCK_FILE
-        self._lock = FileLock(self.path)
 
-    def __enter__(self) -> BuildLock:
-        if not self._lock.acquire():
-            raise RebuildInProgress("Another build of this data directory is running")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._lock.release()
-
-    @staticmethod
-    def wait_free(data_dir: Path) -> None:
-        """Block until no build holds the lock (it is not taken: the caller's build takes it)."""
-        FileLock(data_dir / LOCK_FILE).wait_free()
-
-    @staticmethod
-    def is_held(data_dir: Path) -> bool:
-        try:
-            with BuildLock(data_dir):
-                return False
-        except RebuildInProgress:
-            return True
+def build_running(data_dir: Path) -> bool:
+    return build_lock(data_dir).is_taken()
 
 
 class BuildStatus:
@@ -134,10 +117,10 @@ def read_status(data_dir: Path) -> dict[str, Any] | None:
         state: dict[str, Any] = json.loads((data_dir / STATUS_FILE).read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):
         return None
-    if (state.get("state") == "running" and not BuildLock.is_held(data_dir)) or (
+    if (state.get("state") == "running" and not build_running(data_dir)) or (
         state.get("state") == "starting"
         and time.time() - float(state.get("requested_ts", 0)) > STARTING_TIMEOUT_S
-        and not BuildLock.is_held(data_dir)
+        and not build_running(data_dir)
     ):
         state["state"] = "interrupted"
     return state

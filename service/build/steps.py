@@ -23,6 +23,7 @@ from embeddings.index import IndexSettings
 from embeddings.lexical import LexicalModel
 from embeddings.neighbours import NeighbourLists
 from embeddings.signals import RANKING_VERSION, SCALAR_SIGNALS, SIGNALS, SPARSE_SIGNALS, Weights
+from service.article import Article, embedding_text, item_text, text_hash
 from service.build.engines import Engine
 from service.build.state import now_iso
 from service.config.settings import Settings
@@ -30,14 +31,13 @@ from service.disk.failpoints import failpoint
 from service.errors import RelatedError
 from service.generations.generation import (
     Generation,
-    clean_up,
+    make_current,
     new_generation_name,
-    publish,
+    remove_old,
     write_generation,
 )
 from service.generations.manifest import GENERATION_FORMAT, Fit, Manifest, Ranking, library_versions
 from service.generations.parts import Parts
-from service.ingest.records import Article, embedding_text, item_text, text_hash
 from service.quality.profiles import Profile
 from service.store import ArticleStore
 
@@ -261,7 +261,7 @@ class Ranked:
     embedding cache then drops the rest."""
 
 
-def publish_generation(job: Job, ranked: Ranked) -> BuildReport:
+def commit_generation(job: Job, ranked: Ranked) -> BuildReport:
     """Write `ranked` as a new generation, publish it and clean up; the build's report."""
     settings, corpus, lists, keys = job.settings, ranked.corpus, ranked.lists, job.keys
     name, built_at = new_generation_name(), now_iso()
@@ -326,9 +326,9 @@ def publish_generation(job: Job, ranked: Ranked) -> BuildReport:
     job.progress("writing", 0, 1)
     write_generation(root, manifest, parts)
     failpoint("before-publish")
-    publish(root, name)
+    make_current(root, name)
     failpoint("after-publish")
-    removed = clean_up(root, settings.keep_generations)
+    removed = remove_old(root, settings.keep_generations)
     if ranked.current_hashes is not None:
         job.store.retain_vectors(job.encoder.identity, ranked.current_hashes)
     job.progress("writing", 1, 1)

@@ -175,7 +175,7 @@ def build_command(
 ) -> None:
     """Encode new and changed articles, build the index and neighbour lists, publish them."""
     from service.build.rebuild import take_pending
-    from service.build.state import BuildLock
+    from service.build.state import build_lock
     from service.errors import RebuildInProgress
 
     settings = settings_for(
@@ -183,7 +183,7 @@ def build_command(
     )
     while True:
         if until_idle:  # asked for by the API: wait for a running build rather than fail
-            BuildLock.wait_free(settings.data_dir)
+            build_lock(settings.data_dir).wait_free()
         take_pending(settings.data_dir)
         try:
             report = run_build(settings, quiet=quiet, full=full)

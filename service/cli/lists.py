@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 import click
 from tqdm import tqdm
@@ -73,6 +73,7 @@ def export(
     fmt: str, output: Path | None, quiet: bool, data_dir: Path | None, **options: Any
 ) -> None:
     """Write every article's related list, for static sites and CDN caches (streamed)."""
+    from service.disk.atomic import atomic_file
     from service.related.export import export_related
     from service.services import Services
 
@@ -89,8 +90,8 @@ def export(
         if output is None:
             count = export_related(services, chosen, sys.stdout, fmt, progress=bar.update)
         else:
-            tmp = output.with_name(f".{output.name}.tmp")
-            with tmp.open("w", encoding="utf-8", newline="") as handle:
-                count = export_related(services, chosen, handle, fmt, progress=bar.update)
-            tmp.replace(output)  # readers never see half a file
+            with atomic_file(output, "w", newline="") as handle:  # never half a file
+                count = export_related(
+                    services, chosen, cast(TextIO, handle), fmt, progress=bar.update
+                )
     click.echo(f"exported {count} related lists", err=True)

@@ -2,7 +2,7 @@
 
 Each field of `RelatedOptions` carries its declaration. The HTTP parser (`parse_options`), the
 CLI flags (`service.cli.common`), the configuration defaults (a declared `setting` becomes
-RELATED_<SETTING>, see `service.config.settings`) and the README's tables all come from it.
+RELATED_<SETTING>, see `service.config.settings`) and the tables in docs/ all come from it.
 """
 
 from __future__ import annotations
@@ -10,19 +10,26 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
-from service.config.values import parse_bool, parse_float, parse_int
+from service.config.values import parse_bool, parse_float, parse_int, published_timestamp
 from service.errors import InvalidParameter
-from service.ingest.records import published_timestamp
-
-if TYPE_CHECKING:
-    from service.config.settings import Settings
 
 Kind = Literal["int", "float", "bool", "ids", "date", "choice", "text"]
 Group = Literal["count", "filter", "ranking", "output"]
 RECENCY_MODES = ("none", "exponential", "gaussian")
 FILL_MODES = ("none", "section", "recent")
+
+
+class OptionSettings(Protocol):
+    """What parsing needs of the settings: the defaults, and the settings that bound options
+    (`Declaration.high_setting`, e.g. `max_k`). `service.config.settings.Settings` is one."""
+
+    @property
+    def options(self) -> RelatedOptions: ...
+
+    @property
+    def max_k(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -268,7 +275,11 @@ def _json_type(value: Any) -> str:
 
 
 def parse_value(
-    declaration: Declaration, value: Any, settings: Settings | None = None, *, json: bool = False
+    declaration: Declaration,
+    value: Any,
+    settings: OptionSettings | None = None,
+    *,
+    json: bool = False,
 ) -> Any:
     """One option's value from a raw value; ValueError with the reason when it is bad.
 
@@ -318,7 +329,7 @@ def declaration_default(declaration: Declaration) -> Any:
 
 
 def parse_options(
-    raw: Mapping[str, Any], settings: Settings, *, json: bool = False
+    raw: Mapping[str, Any], settings: OptionSettings, *, json: bool = False
 ) -> RelatedOptions:
     """Options from `raw` (None or absent means the default from `settings`); InvalidParameter
     naming the parameter for an unknown name or a bad value. `json`: the values came from a

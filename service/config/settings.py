@@ -3,7 +3,7 @@
 Three kinds of setting, each declared once: the fields of `Settings` below; the defaults of
 related-list options that declare a setting (`service.config.options`); and a weight per ranking
 signal (`embeddings.signals`). `setting_specs()` lists them all, each with its default, its
-environment variable RELATED_<NAME> and a description; the README's table is checked against
+environment variable RELATED_<NAME> and a description; the table in docs/configuration.md is checked against
 it. CLI flags override the environment for the command they're given to.
 """
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import UTC, date, datetime
 from typing import Any
 
 TRUE = ("1", "true", "yes", "on")
@@ -71,3 +72,20 @@ def _bounded(number: Any, low: Any, high: Any, given: Any) -> Any:
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def published_timestamp(value: str) -> float:
+    """Seconds since the epoch (UTC) for a normalised `published` value; dates count as midnight."""
+    parsed = parse_published(value)
+    if isinstance(parsed, datetime):
+        return parsed.timestamp()
+    return datetime(parsed.year, parsed.month, parsed.day, tzinfo=UTC).timestamp()
+
+
+def parse_published(value: str) -> date | datetime:
+    text = value.strip()
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    # A datetime without a zone is taken as UTC so comparisons never mix naive and aware.
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -29,19 +29,12 @@ import numpy.typing as npt
 from embeddings.features import Corpus
 from embeddings.lexical import LexicalModel, Terms
 from embeddings.signals import LABEL_SIGNAL, TEXT_SIGNAL, Weights
+from service.disk.atomic import atomic_write_text, fsync_dir, fsync_tree
 from service.disk.failpoints import failpoint
 from service.errors import IndexMismatch
 from service.generations.checksums import digest_tree
 from service.generations.manifest import Manifest
-from service.generations.parts import (
-    Parts,
-    atomic_write_text,
-    fsync_dir,
-    fsync_tree,
-    load_parts,
-    load_terms,
-    write_parts,
-)
+from service.generations.parts import Parts, load_parts, load_terms, write_parts
 
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
@@ -49,7 +42,7 @@ TMP_PREFIX = ".tmp-"
 
 
 def new_generation_name() -> str:
-    # Sortable by age down to the microsecond: clean_up keeps the newest by name.
+    # Sortable by age down to the microsecond: remove_old keeps the newest by name.
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
@@ -75,7 +68,7 @@ def write_generation(root: Path, manifest: Manifest, parts: Parts) -> None:
     fsync_dir(root)
 
 
-def publish(root: Path, name: str) -> None:
+def make_current(root: Path, name: str) -> None:
     """Make `name` the generation every reader serves, in one atomic rename."""
     if not (root / name / MANIFEST).is_file():
         raise FileNotFoundError(f"generation {name} is incomplete")
@@ -90,7 +83,7 @@ def current_name(root: Path) -> str | None:
     return name or None
 
 
-def clean_up(root: Path, keep: int) -> list[str]:
+def remove_old(root: Path, keep: int) -> list[str]:
     """Remove temporary leftovers and all but the newest `keep` generations (never the current).
 
     Call only while holding the build lock, so no temporary directory belongs to a live build.

@@ -4,14 +4,10 @@ Writing (`write_parts`) and loading (`load_parts`) both walk the fields of `Part
 cannot drift apart. Arrays and sparse matrices are loaded memory-mapped (a sparse matrix is
 three plain arrays, since npz can't be mapped), so every server worker shares one page-cache
 copy; lexical models read their vocabulary only when first used.
-
-Also the one way this project writes a small file: aside, fsync, rename (`atomic_write_text`).
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -202,34 +198,3 @@ def load_csr(directory: Path, name: str) -> sp.csr_matrix:
     rows, cols = (int(v) for v in np.load(directory / f"{name}.shape.npy"))
     matrix: sp.csr_matrix = sp.csr_matrix(tuple(parts), shape=(rows, cols), copy=False)
     return matrix
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_tree(directory: Path) -> None:
-    """fsync every file of `directory` and the directory itself."""
-    for child in directory.iterdir():
-        with child.open("rb") as handle:
-            os.fsync(handle.fileno())
-    fsync_dir(directory)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` so readers see the old content or the new, never a part."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-    try:
-        with tmp.open("w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)

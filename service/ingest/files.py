@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from service.article import KNOWN_FIELDS
 from service.errors import InvalidArticles
 from service.ingest import json_input
-from service.ingest.records import KNOWN_FIELDS, FieldProblem
+from service.ingest.records import FieldProblem
 
 Parsed = tuple[str, Any | FieldProblem]
 

@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from service.article import Article
 from service.errors import InvalidArticles
-from service.ingest.records import Article, FieldProblem, validate_record
+from service.ingest.records import FieldProblem, validate_record
 from service.store import ArticleStore
 
 MAX_REPORTED_PROBLEMS = 100

@@ -1,23 +1,21 @@
-"""What an article is, and the validation every record passes before it reaches the store.
+"""What a valid record is: the rules every field passes before a record becomes an `Article`.
 
-Validation collects every problem of a record (not just the first) as `FieldProblem`s so that a
-bad file is reported whole: which record, which field, why.
+The fields are a table (`FIELDS`): each names its rule, which returns the field's clean value
+and every reason it is wrong. Validation collects every problem of a record (not just the first)
+as `FieldProblem`s, so that a bad file is reported whole: which record, which field, why.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from functools import cached_property
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from embeddings.signals import ItemText
+from service.article import KNOWN_FIELDS, Article
+from service.config.values import parse_published
 from service.ingest.json_input import problem as json_problem
 
-KNOWN_FIELDS = ("id", "title", "body", "url", "published", "section", "tags", "lang")
 MAX_ID_LENGTH = 512
 SUBRESOURCES = ("related", "pins", "blocks", "curated")
 """Names under /articles/<id>/ in URLs: a path-like id may not end in one of them."""
@@ -40,58 +38,16 @@ class FieldProblem:
         return {"where": self.where, "field": self.field, "reason": self.reason}
 
 
+Checked = tuple[Any, list[str]]
+"""A rule's answer: the field's clean value (None: absent) and the reasons it is wrong."""
+
+
 @dataclass(frozen=True)
-class Article:
-    id: str
-    title: str
-    body: str = ""
-    url: str | None = None
-    published: str | None = None
-    section: str | None = None
-    tags: tuple[str, ...] = ()
-    lang: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def content_hash(self) -> str:
-        """Hash of everything stored about the article: an unchanged upsert is a no-op."""
-        return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()
-
-    @cached_property
-    def published_ts(self) -> float | None:
-        return published_timestamp(self.published) if self.published else None
-
-    def to_json(self) -> dict[str, Any]:
-        """The article as the API returns it: known fields first, metadata after."""
-        data: dict[str, Any] = {
-            "id": self.id,
-            "title": self.title,
-            "body": self.body,
-            "url": self.url,
-            "published": self.published,
-            "section": self.section,
-            "tags": list(self.tags),
-            "lang": self.lang,
-        }
-        data.update((k, v) for k, v in self.extra.items() if k not in data)
-        return data
-
-
-def published_timestamp(value: str) -> float:
-    """Seconds since the epoch (UTC) for a normalised `published` value; dates count as midnight."""
-    parsed = _parse_published(value)
-    if isinstance(parsed, datetime):
-        return parsed.timestamp()
-    return datetime(parsed.year, parsed.month, parsed.day, tzinfo=UTC).timestamp()
-
-
-def _parse_published(value: str) -> date | datetime:
-    text = value.strip()
-    if len(text) == 10:
-        return date.fromisoformat(text)
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-    # A datetime without a zone is taken as UTC so comparisons never mix naive and aware.
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+class FieldRule:
+    name: str
+    check: Callable[[Any], Checked]
+    """Called with the field's value when the record has one (not None)."""
+    required: bool = False
 
 
 def _type_name(value: Any) -> str:
@@ -106,9 +62,26 @@ def _type_name(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
+def _not_a(kind: str, value: Any) -> Checked:
+    return None, [f"must be {kind}, got {_type_name(value)}"]
+
+
+def _string(value: Any) -> Checked:
+    """An optional string: stripped, and absent when empty."""
+    if not isinstance(value, str):
+        return _not_a("a string", value)
+    return value.strip() or None, []
+
+
 def _id_problem(article_id: str) -> str | None:
     """Why `article_id` can't be an id, else None. Ids are part of URLs (/articles/<id>/...), so
     a path-like id (`2024/05/title`) is fine, but not one URLs can't carry unambiguously."""
+    if not article_id.strip():
+        return "must not be empty"
+    if article_id != article_id.strip():
+        return "must not start or end with whitespace"
+    if len(article_id) > MAX_ID_LENGTH:
+        return f"is longer than {MAX_ID_LENGTH} characters"
     if any(ord(c) < 32 or ord(c) == 127 for c in article_id):
         return "must not contain control characters (it is part of URLs)"
     if "/" not in article_id:
@@ -126,151 +99,100 @@ def _id_problem(article_id: str) -> str | None:
     return None
 
 
+def _id(value: Any) -> Checked:
+    if not isinstance(value, str):
+        return _not_a("a string", value)
+    reason = _id_problem(value)
+    return (None, [reason]) if reason else (value, [])
+
+
+def _title(value: Any) -> Checked:
+    if not isinstance(value, str):
+        return _not_a("a string", value)
+    return (value.strip(), []) if value.strip() else (None, ["must not be empty"])
+
+
+def _body(value: Any) -> Checked:
+    return (value.strip(), []) if isinstance(value, str) else _not_a("a string", value)
+
+
+def _lang(value: Any) -> Checked:
+    lang, reasons = _string(value)
+    if lang is not None and not _LANG.match(lang):
+        return None, [f"must be a language code such as 'en' or 'pt-BR', got {lang!r}"]
+    return lang, reasons
+
+
+def _published(value: Any) -> Checked:
+    published, reasons = _string(value)
+    if published is None:
+        return None, reasons
+    try:
+        return parse_published(published).isoformat(), []
+    except ValueError:
+        return None, [f"must be an ISO 8601 date or datetime, got {published!r}"]
+
+
+def _tags(value: Any) -> Checked:
+    if not isinstance(value, list):
+        return _not_a("a list of strings", value)
+    tags: list[str] = []
+    reasons: list[str] = []
+    for i, tag in enumerate(value):
+        if not isinstance(tag, str):
+            reasons.append(f"item {i} must be a string, got {_type_name(tag)}")
+        elif tag.strip() and tag.strip() not in tags:
+            tags.append(tag.strip())
+    return tuple(tags), reasons
+
+
+FIELDS = (
+    FieldRule("id", _id, required=True),
+    FieldRule("title", _title, required=True),
+    FieldRule("body", _body),
+    FieldRule("url", _string),
+    FieldRule("section", _string),
+    FieldRule("lang", _lang),
+    FieldRule("published", _published),
+    FieldRule("tags", _tags),
+)
+"""Every field with a meaning of its own, in the order their problems are reported."""
+assert {rule.name for rule in FIELDS} == set(KNOWN_FIELDS)
+
+
+def csv_record(row: dict[str, Any]) -> dict[str, Any]:
+    """A CSV row as a record: empty cells are absent, and `tags` is one cell split on '|'."""
+    record = {k: v for k, v in row.items() if v not in (None, "")}
+    if isinstance(record.get("tags"), str):
+        record["tags"] = [t.strip() for t in record["tags"].split("|") if t.strip()]
+    return record
+
+
 def validate_record(
     raw: Any, where: str, *, csv_cells: bool = False
 ) -> Article | list[FieldProblem]:
     """Validate one input record; return the Article or every problem found.
 
-    With `csv_cells`, values are strings from a CSV row: empty cells count as absent and `tags`
-    is split on '|'.
+    With `csv_cells`, values are strings from a CSV row (see `csv_record`).
     """
     if not isinstance(raw, dict):
         return [FieldProblem(where, None, f"expected a JSON object, got {_type_name(raw)}")]
+    record = csv_record(raw) if csv_cells else dict(raw)
+    values: dict[str, Any] = {}
     problems: list[FieldProblem] = []
-
-    def problem(name: str | None, reason: str) -> None:
-        problems.append(FieldProblem(where, name, reason))
-
-    record = dict(raw)
-    if csv_cells:
-        record = {k: v for k, v in record.items() if v not in (None, "")}
-        if isinstance(record.get("tags"), str):
-            record["tags"] = [t.strip() for t in record["tags"].split("|") if t.strip()]
-
-    def optional_string(name: str) -> str | None:
-        value = record.get(name)
+    for rule in FIELDS:
+        value = record.get(rule.name)
         if value is None:
-            return None
-        if not isinstance(value, str):
-            problem(name, f"must be a string, got {_type_name(value)}")
-            return None
-        return value.strip() or None
-
-    article_id = record.get("id")
-    if article_id is None:
-        problem("id", "is required")
-    elif not isinstance(article_id, str):
-        problem("id", f"must be a string, got {_type_name(article_id)}")
-    elif not article_id.strip():
-        problem("id", "must not be empty")
-    elif article_id != article_id.strip():
-        problem("id", "must not start or end with whitespace")
-    elif len(article_id) > MAX_ID_LENGTH:
-        problem("id", f"is longer than {MAX_ID_LENGTH} characters")
-    else:
-        id_problem = _id_problem(article_id)
-        if id_problem:
-            problem("id", id_problem)
-
-    title = record.get("title")
-    if title is None:
-        problem("title", "is required")
-    elif not isinstance(title, str):
-        problem("title", f"must be a string, got {_type_name(title)}")
-    elif not title.strip():
-        problem("title", "must not be empty")
-
-    body = record.get("body")
-    if body is not None and not isinstance(body, str):
-        problem("body", f"must be a string, got {_type_name(body)}")
-        body = None
-    url = optional_string("url")
-    section = optional_string("section")
-    lang = optional_string("lang")
-    if lang is not None and not _LANG.match(lang):
-        problem("lang", f"must be a language code such as 'en' or 'pt-BR', got {lang!r}")
-
-    published = optional_string("published")
-    if published is not None:
-        try:
-            published = _parse_published(published).isoformat()
-        except ValueError:
-            problem("published", f"must be an ISO 8601 date or datetime, got {published!r}")
-
-    tags_value = record.get("tags")
-    tags: list[str] = []
-    if tags_value is not None:
-        if not isinstance(tags_value, list):
-            problem("tags", f"must be a list of strings, got {_type_name(tags_value)}")
-        else:
-            for i, tag in enumerate(tags_value):
-                if not isinstance(tag, str):
-                    problem("tags", f"item {i} must be a string, got {_type_name(tag)}")
-                elif tag.strip() and tag.strip() not in tags:
-                    tags.append(tag.strip())
-
+            if rule.required:
+                problems.append(FieldProblem(where, rule.name, "is required"))
+            continue
+        values[rule.name], reasons = rule.check(value)
+        problems.extend(FieldProblem(where, rule.name, reason) for reason in reasons)
     if not problems:
         refused = json_problem(record)
         if refused is not None:
-            problem(None, refused)
+            problems.append(FieldProblem(where, None, refused))
     if problems:
         return problems
-    assert isinstance(article_id, str) and isinstance(title, str)
     extra = {k: v for k, v in record.items() if k not in KNOWN_FIELDS}
-    return Article(
-        id=article_id,
-        title=title.strip(),
-        body=(body or "").strip(),
-        url=url,
-        published=published,
-        section=section,
-        tags=tuple(tags),
-        lang=lang,
-        extra=extra,
-    )
-
-
-def article_from_json(data: dict[str, Any]) -> Article:
-    """Rebuild an Article from its stored JSON (already validated when it was stored)."""
-    extra = {k: v for k, v in data.items() if k not in KNOWN_FIELDS}
-    return Article(
-        id=data["id"],
-        title=data["title"],
-        body=data.get("body") or "",
-        url=data.get("url"),
-        published=data.get("published"),
-        section=data.get("section"),
-        tags=tuple(data.get("tags") or ()),
-        lang=data.get("lang"),
-        extra=extra,
-    )
-
-
-def embedding_text(article: Article, max_chars: int) -> str:
-    """The text the model encodes: the title, then the body, cut to `max_chars`.
-
-    The title states the subject in the fewest words and the lede usually restates it, so the
-    start of the article carries most of what makes two articles related; the model reads 256
-    tokens at most anyway, and cutting characters first keeps tokenizing cheap on long bodies.
-    """
-    title = article.title.strip()
-    text = (
-        f"{title}.\n{article.body}"
-        if title and title[-1] not in ".?!:"
-        else f"{title}\n{article.body}"
-    )
-    return text[:max_chars].strip()
-
-
-def item_text(article: Article) -> ItemText:
-    """What the ranking's sparse signals read of an article: title, body and its labels, the
-    tags and the section, as 'tag:...' and 'section:...'."""
-    labels = [f"tag:{tag}" for tag in article.tags]
-    if article.section:
-        labels.append(f"section:{article.section}")
-    return ItemText(article.title, article.body, tuple(labels))
-
-
-def text_hash(text: str) -> str:
-    """Key of a text in the embedding cache (together with the encoder's identity)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return Article(**{k: v for k, v in values.items() if v is not None}, extra=extra)

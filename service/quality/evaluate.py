@@ -27,10 +27,10 @@ from embeddings.baselines import (
 )
 from embeddings.metrics import coverage, evaluate_rankings, ndcg_at_k, recall_at_k
 from embeddings.signals import effective_weights
+from service.article import Article
 from service.editorial.link_files import Links
 from service.errors import InvalidParameter
 from service.generations.generation import Generation
-from service.ingest.records import Article
 from service.quality.tuning import CrossValidation, collect, cross_validate
 from service.services import Services
 

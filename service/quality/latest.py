@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from service.generations.parts import atomic_write_text
-from service.ingest.records import Article
+from service.article import Article
+from service.disk.atomic import atomic_write_text
 from service.quality.evaluate import Evaluation
 from service.quality.glossary import describe_method, describe_metric, metric_name
 from service.store import ArticleStore

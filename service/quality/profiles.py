@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.signals import RANKING_VERSION, Weights
+from service.disk.atomic import atomic_write_text
 from service.errors import ConfigError
-from service.generations.parts import atomic_write_text
 
 DIRECTORY = "profiles"
 POINTER = "CURRENT"

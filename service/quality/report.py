@@ -17,7 +17,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from service.generations.parts import atomic_write_text
+from service.disk.atomic import atomic_write_text
 from service.quality.evaluate import CURVE_DEPTH
 from service.quality.glossary import metric_name
 from service.quality.latest import worst_first

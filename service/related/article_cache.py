@@ -25,7 +25,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
-from service.ingest.records import Article
+from service.article import Article
 from service.store import ArticleStore, Editorial
 
 Versions = tuple[int, int]

@@ -15,7 +15,7 @@ from embeddings.features import similarities
 from embeddings.fusion import score_parts
 from embeddings.lexical import strongest_shared_terms
 from embeddings.signals import SIGNALS, Weights
-from service.ingest.records import Article
+from service.article import Article
 from service.related.source import Source
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.ingest.records import Article
+from service.article import Article
 from service.related.filters import Filter, label_mask, section_token
 from service.related.source import Source
 from service.store import ArticleStore

@@ -11,9 +11,9 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.signals import LABEL_SIGNAL, label_document
+from service.article import Article
 from service.config.options import RelatedOptions
 from service.generations.generation import Generation
-from service.ingest.records import Article
 
 
 @lru_cache(maxsize=65536)

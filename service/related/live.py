@@ -28,8 +28,8 @@ import numpy.typing as npt
 
 from embeddings.encoder import Encoder, ProgressCallback
 from embeddings.signals import ItemText
+from service.article import Article, item_text, text_hash
 from service.errors import LiveBusy, StorageFull, StoreBusy
-from service.ingest.records import Article, item_text, text_hash
 from service.store import ArticleStore
 
 LIVE_TEXT_CHARS = 100_000

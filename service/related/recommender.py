@@ -25,11 +25,11 @@ import numpy as np
 
 from embeddings.encoder import Encoder
 from embeddings.ranking import rank
+from service.article import Article
 from service.config.options import RelatedOptions, parse_options
 from service.config.settings import Settings
 from service.errors import ArticleNotFound, IndexNotReady, InvalidParameter
 from service.generations.generation import CurrentGeneration, Generation
-from service.ingest.records import Article
 from service.related.article_cache import ArticleCache, Versions
 from service.related.explain import explanations
 from service.related.fill import fill
@@ -124,7 +124,7 @@ class Recommender:
         self.generations = generations
         self.encoder = encoder
         self._stale: tuple[tuple[str, int], frozenset[int]] | None = None
-        self.catalog = ArticleCache(store, settings.article_cache)
+        self.article_cache = ArticleCache(store, settings.article_cache)
 
     def generation(self) -> Generation:
         generation = self.generations.get()
@@ -150,8 +150,8 @@ class Recommender:
         """The articles most related to stored article `article_id` (from `generation` and the
         store at `versions`, by default the current ones)."""
         options = options or self.options(k=k, past_only=past_only or None)
-        versions = versions or self.catalog.versions()
-        entry = self.catalog.entry(article_id, versions)
+        versions = versions or self.article_cache.versions()
+        entry = self.article_cache.entry(article_id, versions)
         if entry is None:
             raise ArticleNotFound(article_id)
         key, article = entry
@@ -186,7 +186,7 @@ class Recommender:
         """Related articles for text that is not stored (an article being written)."""
         if options.past_only and draft.published_ts is None:
             raise InvalidParameter("past_only needs the draft's 'published' date")
-        versions = self.catalog.versions()
+        versions = self.article_cache.versions()
         return self._recommend(draft, None, options, self.generation(), versions)
 
     # -- the pipeline ----------------------------------------------------------------------
@@ -211,14 +211,14 @@ class Recommender:
             stale=stale,
         )
         k = options.k
-        editorial = self.catalog.editorial(None if key is None else article.id, versions)
+        editorial = self.article_cache.editorial(None if key is None else article.id, versions)
         pinned = self._pinned(article, editorial, options, versions) if key is not None else []
         if len(pinned) >= k:
             return RelatedResult(article, pinned[:k], options, "pins", generation)
 
         excluded_ids = {*editorial.blocked, *options.exclude, article.id}
         excluded_ids |= {item.article.id for item in pinned}
-        keys = {**editorial.keys, **self.catalog.keys_for(options.exclude)}
+        keys = {**editorial.keys, **self.article_cache.keys_for(options.exclude)}
         rule = Filter.build(
             options,
             article,
@@ -275,7 +275,7 @@ class Recommender:
         keys = [editorial.keys[i] for i in ids if i in editorial.keys]
         if not keys:
             return []
-        articles = self.catalog.articles(keys, versions)
+        articles = self.article_cache.articles(keys, versions)
         found = [(articles[key], key) for key in keys if key in articles]
         return [RelatedItem(a, None, key=key, pinned=True) for a, key in found[: options.k]]
 
@@ -288,7 +288,7 @@ class Recommender:
             # Windows a little larger than needed: filtered-out and deleted articles are few.
             window = listed[start : start + (size - len(pool)) + 10]
             start += len(window)
-            articles = self.catalog.articles((key for key, _ in window), versions)
+            articles = self.article_cache.articles((key for key, _ in window), versions)
             for key, score in window:
                 article = articles.get(key)
                 if article is not None and len(pool) < size and rule.accepts(article):

@@ -17,8 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from embeddings.rerank import decay, recency_factors, select
+from service.article import Article
 from service.config.options import RelatedOptions
-from service.ingest.records import Article
 from service.related.source import Source
 
 DAY = 86_400.0

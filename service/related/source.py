@@ -20,8 +20,8 @@ from embeddings.encoder import Encoder
 from embeddings.features import Queries
 from embeddings.fusion import query_stats
 from embeddings.signals import SPARSE_SIGNALS
+from service.article import Article, embedding_text, text_hash
 from service.generations.generation import Generation
-from service.ingest.records import Article, embedding_text, text_hash
 from service.related.live import LIVE_TEXT_CHARS, live_item_text
 from service.store import ArticleStore
 

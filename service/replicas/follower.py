@@ -32,13 +32,13 @@ from typing import Any
 
 from service.build.state import now_iso
 from service.config.settings import Settings
+from service.disk.atomic import atomic_write_text, fsync_dir, fsync_tree
 from service.disk.failpoints import failpoint
 from service.disk.lock import FileLock
 from service.errors import PublishFailed, RelatedError
 from service.generations.checksums import BLOCK, Digester, FileDigest, digest_bytes, digest_file
-from service.generations.generation import MANIFEST, clean_up, current_name, publish
+from service.generations.generation import MANIFEST, current_name, make_current, remove_old
 from service.generations.manifest import Manifest
-from service.generations.parts import atomic_write_text, fsync_dir
 from service.replicas.location import Location, open_location
 from service.replicas.publish import (
     Pointer,
@@ -82,20 +82,12 @@ def read_state(data_dir: Path) -> dict[str, Any] | None:
     return found
 
 
-class FollowLock:
-    """One follower per data directory (non-blocking: a second one stops with an error)."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.path = data_dir / LOCK_FILE
-        self._lock = FileLock(self.path)
-
-    def __enter__(self) -> FollowLock:
-        if not self._lock.acquire():
-            raise RelatedError(f"Another follower is running for {self.path.parent}")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._lock.release()
+def follow_lock(data_dir: Path) -> FileLock:
+    """One follower per data directory (a second one stops with an error)."""
+    return FileLock(
+        data_dir / LOCK_FILE,
+        busy=lambda: RelatedError(f"Another follower is running for {data_dir}"),
+    )
 
 
 def sync_once(settings: Settings, location: Location, state: SyncState) -> SyncState:
@@ -139,11 +131,11 @@ def fetch_generation(location: Location, pointer: Pointer, settings: Settings) -
             if count == 0:
                 failpoint("replica-mid-download")
         (work / MANIFEST).write_bytes(manifest_bytes)  # last: Generation.load reads it first
-        _fsync_all(work)
+        fsync_tree(work)
         os.rename(work, target)
         fsync_dir(root)
-    publish(root, name)
-    clean_up(root, settings.keep_generations)
+    make_current(root, name)
+    remove_old(root, settings.keep_generations)
     log.info("now serving generation %s", name)
 
 
@@ -171,7 +163,7 @@ def follow(
     """Sync from RELATED_FOLLOW every sync_interval seconds until `stop()` (or once)."""
     location = open_location(settings.follow)
     state = SyncState(location.url)
-    with FollowLock(settings.data_dir):
+    with follow_lock(settings.data_dir):
         while True:
             sync_once(settings, location, state)
             if once:
@@ -222,13 +214,3 @@ def _check(found: FileDigest, expected: FileDigest, what: str) -> None:
             f"{found.sha256[:12]}; expected {expected.bytes} bytes, {expected.sha256[:12]}): "
             "not serving it"
         )
-
-
-def _fsync_all(directory: Path) -> None:
-    for path in sorted(directory.rglob("*"), reverse=True):
-        if path.is_file():
-            with path.open("rb") as handle:
-                os.fsync(handle.fileno())
-        else:
-            fsync_dir(path)
-    fsync_dir(directory)

@@ -11,14 +11,13 @@ directory's files are uploaded where no reader looks until a small pointer objec
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from service.disk.atomic import atomic_write_bytes, fsync_dir, fsync_tree
 from service.errors import ConfigError
-from service.generations.parts import fsync_dir, fsync_tree
 
 
 class Location(Protocol):
@@ -32,9 +31,7 @@ class Location(Protocol):
 
     def open(self, path: str) -> AbstractContextManager[IO[bytes]]: ...
 
-    def write_atomic(self, path: str, data: bytes) -> None:
-        """Replace the file so that readers see the old bytes or the new, never a part."""
-        ...
+    def write_atomic(self, path: str, data: bytes) -> None: ...
 
     def upload(self, local: Path, path: str) -> None: ...
 
@@ -72,19 +69,7 @@ class DirectoryLocation:
         return self._path(path).open("rb")
 
     def write_atomic(self, path: str, data: bytes) -> None:
-        target = self._path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
-        try:
-            with tmp.open("wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        fsync_dir(target.parent)
+        atomic_write_bytes(self._path(path), data)
 
     def upload(self, local: Path, path: str) -> None:
         target = self._path(path)

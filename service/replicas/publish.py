@@ -22,10 +22,8 @@ primary runs `related publish --watch`, which checks every RELATED_SYNC_INTERVAL
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
-import os
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -35,6 +33,7 @@ import numpy as np
 
 from service.build.state import now_iso
 from service.config.settings import Settings
+from service.disk.lock import FileLock
 from service.errors import PublishFailed
 from service.generations.checksums import FileDigest, digest_bytes, digest_file
 from service.generations.generation import (
@@ -135,25 +134,6 @@ def read_editorial_pointer(location: Location) -> EditorialPointer | None:
         return None
 
 
-class PublishLock:
-    """One publish at a time from a data directory (waits for the running one)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.path = settings.data_dir / LOCK_FILE
-        self._fd: int | None = None
-
-    def __enter__(self) -> PublishLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing releases the lock
-            self._fd = None
-
-
 Progress = Callable[[str, int, int], None]
 
 
@@ -164,24 +144,24 @@ def publish_all(
     editorial state (unless unchanged) to RELATED_PUBLISH."""
     location = open_location(settings.publish)
     report = PublishReport(location.url)
-    with PublishLock(settings):
+    with FileLock(settings.data_dir / LOCK_FILE).waiting():  # one publish at a time
         name = current_name(settings.generations_dir)
         if name is None:
             return report
         report.generation = name
         try:
-            report.generation_published = publish_generation(
+            report.generation_published = upload_generation(
                 location, settings, store, name, progress=progress
             )
             if report.generation_published:
-                report.removed = clean_up(location, settings.keep_generations)
+                report.removed = prune_location(location, settings.keep_generations)
             report.editorial_published = publish_editorial(location, store)
         except OSError as exc:
             raise PublishFailed(f"Publishing to {location.url} failed: {exc}") from exc
     return report
 
 
-def publish_generation(
+def upload_generation(
     location: Location,
     settings: Settings,
     store: ArticleStore,
@@ -254,7 +234,7 @@ def publish_editorial(location: Location, store: ArticleStore) -> bool:
     return True
 
 
-def clean_up(location: Location, keep: int) -> list[str]:
+def prune_location(location: Location, keep: int) -> list[str]:
     """Remove all but the newest `keep` published generations (never the current one) and any
     incomplete upload left by a killed publisher."""
     pointer = read_pointer(location)

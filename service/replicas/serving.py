@@ -6,23 +6,19 @@ and index routes. Anything that writes, and drafts (`POST /related`, which needs
 get a 403 `read_only_replica` naming the primary; so do the curated links, which are not
 published. The gate runs before any handler, so no write route runs on a replica at all.
 
-The replica needs no model: `PublishedEncoder` stands in for one with the identity of the
-generation being served, so a replica never refuses a generation over its own RELATED_MODEL.
+The replica needs no model: `service.replicas.encoder.PublishedEncoder` stands in for one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 from flask import Flask, Response, jsonify, request
 
-from embeddings.encoder import ProgressCallback
 from service.config.settings import Settings
-from service.errors import IndexNotReady, ReadOnlyReplica
+from service.errors import ReadOnlyReplica
 from service.generations.generation import CurrentGeneration
+from service.replicas.encoder import primary_hint
 from service.replicas.follower import read_state
 from service.store.replica import ReplicaStore
 
@@ -36,37 +32,6 @@ READ_ENDPOINTS = {
 }
 """Routes a replica serves (GET and HEAD only); `api.index_state` gets the replica's own view."""
 INDEX_ENDPOINT = "api.index_state"
-
-
-class PublishedEncoder:
-    """The encoder identity of the generation being served; encoding is the primary's job."""
-
-    def __init__(self, generations: CurrentGeneration, primary: str) -> None:
-        self.generations = generations
-        self.primary = primary
-
-    @property
-    def identity(self) -> str:
-        generation = self.generations.get()
-        if generation is None:
-            raise IndexNotReady("This replica has not fetched a generation yet")
-        return generation.manifest.encoder
-
-    @property
-    def dimension(self) -> int:
-        generation = self.generations.get()
-        return 0 if generation is None else generation.manifest.dimension
-
-    def encode(
-        self, texts: Sequence[str], *, progress: ProgressCallback | None = None
-    ) -> npt.NDArray[np.float32]:
-        raise ReadOnlyReplica(
-            f"This read replica does not encode text: send drafts to the primary{self.primary}"
-        )
-
-
-def primary_hint(settings: Settings) -> str:
-    return f" ({settings.primary_url})" if settings.primary_url else ""
 
 
 def register_replica_gate(

@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from service.ingest.records import Article, article_from_json
+from service.article import Article, article_from_json
 from service.store.base import Database
 
 UpsertOutcome = Literal["inserted", "updated", "unchanged"]

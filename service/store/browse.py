@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from service.ingest.records import Article, article_from_json
+from service.article import Article, article_from_json
 from service.store.base import Database
 
 _TITLE = "json_extract(data, '$.title')"

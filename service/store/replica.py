@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from service.ingest.records import Article, article_from_json
+from service.article import Article, article_from_json
 from service.store.articles import StoredArticle
 from service.store.overrides import GLOBAL_BLOCKS, Editorial
 from service.store.published import EditorialSnapshot

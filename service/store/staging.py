@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.ingest.records import Article
+from service.article import Article
 from service.store.articles import Articles, ArticleWriter, split_body
 from service.store.base import translated
 

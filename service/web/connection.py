@@ -1,4 +1,7 @@
-"""One client connection of `service.web.worker.AsyncWorker`: read a whole request, answer it.
+"""One client connection: read a whole request, hand it to the app, answer it.
+
+The worker that accepted it (`service.web.worker.AsyncWorker`) is seen through `Host`, the few
+things a connection needs of it, so this module does not import the worker.
 
 idle -> head -> body -> app -> idle again (kept alive) or closed. The head must arrive within
 RELATED_HEADER_TIMEOUT (from the connection's start, or from its first byte after a kept-alive
@@ -21,16 +24,13 @@ import sys
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes, urlsplit
 
 import h11
 
 from service.config.settings import Settings
 from service.web.wire import NO_BODY, error_reply, response_head
-
-if TYPE_CHECKING:
-    from service.web.worker import AsyncWorker
 
 MAX_REQUEST_LINE = 8190
 """Bytes of the request line (method, target, version): longer gets 414."""
@@ -64,12 +64,43 @@ class Limits:
         )
 
 
+class Log(Protocol):
+    def info(self, msg: str, *args: Any) -> None: ...
+
+    def exception(self, msg: str, *args: Any) -> None: ...
+
+
+class Host(Protocol):
+    """What a connection needs of the worker that accepted it (`service.web.worker`)."""
+
+    limits: Limits
+    connections: set[Connection]
+    loop: asyncio.AbstractEventLoop
+    log: Log
+
+    @property
+    def alive(self) -> bool:
+        """False once the worker is stopping: answer, then close."""
+        ...
+
+    @property
+    def multiprocess(self) -> bool: ...
+
+    def run_app(self, environ: dict[str, Any]) -> Future[Reply]:
+        """Run the app on a whole request, off the event loop."""
+        ...
+
+    def answered(self) -> None:
+        """One more request answered (the worker restarts after its max_requests)."""
+        ...
+
+
 class Connection(asyncio.Protocol):
     """One client connection: idle -> head -> body -> app -> idle (kept alive) or closed."""
 
-    def __init__(self, worker: AsyncWorker) -> None:
-        self.worker = worker
-        self.limits = worker.limits
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self.limits = host.limits
         self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         self.transport: asyncio.Transport | None = None
         self.phase = "idle"
@@ -88,8 +119,8 @@ class Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        self.worker.connections.add(self)
-        if len(self.worker.connections) > self.limits.connections:
+        self.host.connections.add(self)
+        if len(self.host.connections) > self.limits.connections:
             self.refuse(503, "server_busy", "The server has too many open connections; retry")
             return
         # A new connection must deliver its first request head within the header timeout.
@@ -98,7 +129,7 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.phase = "closed"
         self.cancel_timers()
-        self.worker.connections.discard(self)
+        self.host.connections.discard(self)
 
     def data_received(self, data: bytes) -> None:
         if self.phase in ("closing", "closed"):
@@ -133,7 +164,7 @@ class Connection(asyncio.Protocol):
     def pause_writing(self) -> None:
         # The client reads its answer too slowly: give it the body timeout, then drop it.
         if self.write_timer is None:
-            self.write_timer = self.worker.loop.call_later(self.limits.body_timeout, self.abort)
+            self.write_timer = self.host.loop.call_later(self.limits.body_timeout, self.abort)
 
     def resume_writing(self) -> None:
         if self.write_timer is not None:
@@ -194,8 +225,8 @@ class Connection(asyncio.Protocol):
         self.phase = "app"
         self.cancel_timers()
         self.transport.pause_reading()  # one request at a time per connection
-        future: Future[Reply] = self.worker.pool.submit(self.worker.call_app, self.environ())
-        asyncio.wrap_future(future, loop=self.worker.loop).add_done_callback(self.respond)
+        future: Future[Reply] = self.host.run_app(self.environ())
+        asyncio.wrap_future(future, loop=self.host.loop).add_done_callback(self.respond)
 
     def respond(self, future: asyncio.Future[Reply]) -> None:
         if self.phase == "closed":
@@ -207,7 +238,7 @@ class Connection(asyncio.Protocol):
             close = self.must_close(headers)
             data = response_head(status, reason, headers, len(body), head_only, close)
         except Exception:
-            self.worker.log.exception("error handling %s", self.request.target)
+            self.host.log.exception("error handling %s", self.request.target)
             request_id = secrets.token_hex(8)
             self.refuse(
                 500, "internal_error", "Internal server error; the details were logged", request_id
@@ -217,7 +248,7 @@ class Connection(asyncio.Protocol):
             data += body
         self.write(data)
         self.answers += 1
-        self.worker.answered()
+        self.host.answered()
         if close:
             self.close()
         else:
@@ -227,7 +258,7 @@ class Connection(asyncio.Protocol):
         """Whether this answer ends the connection: the client or the app asked for it, an
         HTTP/1.0 client, keep-alive off, or the worker stopping."""
         assert self.request is not None
-        if self.closing_when_idle or not self.worker.alive or not self.limits.keepalive:
+        if self.closing_when_idle or not self.host.alive or not self.limits.keepalive:
             return True
         if self.peer_closed or self.request.http_version != b"1.1":
             return True
@@ -278,7 +309,7 @@ class Connection(asyncio.Protocol):
             "wsgi.input": io.BytesIO(bytes(self.body)),
             "wsgi.errors": sys.stderr,
             "wsgi.multithread": True,
-            "wsgi.multiprocess": self.worker.cfg.workers > 1,
+            "wsgi.multiprocess": self.host.multiprocess,
             "wsgi.run_once": False,
             "wsgi.input_terminated": True,
             "related.received": time.perf_counter(),  # the access log's clock starts here
@@ -307,7 +338,7 @@ class Connection(asyncio.Protocol):
     def arm(self, seconds: float) -> None:
         if self.timer is not None:
             self.timer.cancel()
-        self.timer = self.worker.loop.call_later(seconds, self.timed_out)
+        self.timer = self.host.loop.call_later(seconds, self.timed_out)
 
     def cancel_timers(self) -> None:
         for timer in (self.timer, self.write_timer):
@@ -332,9 +363,7 @@ class Connection(asyncio.Protocol):
             return
         request_id = request_id or secrets.token_hex(8)
         peer = (self.transport.get_extra_info("peername") or ("?",))[0]
-        self.worker.log.info(
-            "refused a request from %s: %s %s (%s)", peer, status, code, request_id
-        )
+        self.host.log.info("refused a request from %s: %s %s (%s)", peer, status, code, request_id)
         self.write(error_reply(status, code, message, request_id))
         self.phase = "closing"
         self.transport.resume_reading()  # read and drop the rest for a moment
@@ -356,11 +385,11 @@ class Connection(asyncio.Protocol):
             self.transport.close()
         self.phase = "closed"
         self.cancel_timers()
-        self.worker.connections.discard(self)
+        self.host.connections.discard(self)
 
     def abort(self) -> None:
         if self.transport is not None:
             self.transport.abort()
         self.phase = "closed"
         self.cancel_timers()
-        self.worker.connections.discard(self)
+        self.host.connections.discard(self)

@@ -14,9 +14,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from service.article import Article
 from service.config.values import parse_int
 from service.errors import ArticleNotFound, IndexMismatch, IndexNotReady, InvalidParameter
-from service.ingest.records import Article
 from service.quality.latest import read_latest, titled, worst_first
 from service.services import Services
 

@@ -31,7 +31,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from service.build.rebuild import PENDING_FILE
-from service.build.state import BuildLock, read_status
+from service.build.state import build_running, read_status
 from service.services import Services
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -175,9 +175,7 @@ class StateCollector(Collector):
                 "Duration of the last finished build.",
                 seconds,
             )
-        yield _gauge(
-            "related_rebuild_running", "1 while a build runs.", BuildLock.is_held(data_dir)
-        )
+        yield _gauge("related_rebuild_running", "1 while a build runs.", build_running(data_dir))
         yield _gauge(
             "related_rebuild_queued",
             "1 while a rebuild waits behind the running one.",

@@ -76,7 +76,7 @@ def related_response(services: Services, metrics: Metrics, article_id: str) -> R
     recommender = services.recommender
     generation = recommender.generation()
     # `CachedAnswers` read the versions already when it missed (one statement, not two).
-    versions = request.environ.get(VERSIONS_KEY) or recommender.catalog.versions()
+    versions = request.environ.get(VERSIONS_KEY) or recommender.article_cache.versions()
     made_from = (generation.name, versions)
     key = (article_id, request.query_string)
     if_none_match = request.headers.get("If-None-Match")
@@ -150,7 +150,7 @@ class CachedAnswers:
             return None
         try:
             generation = recommender.generations.get()
-            versions = recommender.catalog.versions()
+            versions = recommender.article_cache.versions()
         except Exception:  # the app answers the error in its own shape
             return None
         if generation is None:

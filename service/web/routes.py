@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from service.article import Article
 from service.build.rebuild import is_pending, request_rebuild
 from service.build.state import ACTIVE_STATES, read_status
 from service.config.options import OPTION_NAMES, parse_options
@@ -23,7 +24,7 @@ from service.errors import (
 )
 from service.ingest import json_input
 from service.ingest.load import ingest, ingest_one
-from service.ingest.records import Article, validate_record
+from service.ingest.records import validate_record
 from service.services import Services
 from service.web.prometheus import Metrics
 from service.web.related_view import RELATED_RULE, related_response

@@ -33,7 +33,7 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from gunicorn.workers.base import Worker
@@ -140,6 +140,13 @@ class AsyncWorker(Worker):  # type: ignore[misc]
         self.accepting.discard(task)
         if not task.cancelled() and task.exception() is not None:
             self.log.warning("A connection failed as it opened: %s", task.exception())
+
+    @property
+    def multiprocess(self) -> bool:
+        return bool(self.cfg.workers > 1)
+
+    def run_app(self, environ: dict[str, Any]) -> Future[Reply]:
+        return self.pool.submit(self.call_app, environ)
 
     def call_app(self, environ: dict[str, Any]) -> Reply:
         """Run the WSGI app on one request (in a pool thread) and collect its answer."""

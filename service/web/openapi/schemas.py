@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.article import KNOWN_FIELDS
 from service.config.options import DECLARATIONS, Declaration
 from service.config.settings import Settings
 from service.errors import ERROR_CODES
-from service.ingest.records import KNOWN_FIELDS, MAX_ID_LENGTH
+from service.ingest.records import MAX_ID_LENGTH
 
 Schema = dict[str, Any]
 
