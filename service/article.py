@@ -26,6 +26,8 @@ class Article:
     section: str | None = None
     tags: tuple[str, ...] = ()
     lang: str | None = None
+    links: tuple[str, ...] = ()
+    """Ids or URLs of other articles its body links to, in text order (not its related box)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -49,12 +51,16 @@ class Article:
             "tags": list(self.tags),
             "lang": self.lang,
         }
+        if self.links:
+            data["links"] = list(self.links)
         data.update((k, v) for k, v in self.extra.items() if k not in data)
         return data
 
 
 KNOWN_FIELDS = tuple(f.name for f in fields(Article) if f.name != "extra")
 """The fields of a record with a meaning of their own; any other field is kept as metadata."""
+OMITTED_WHEN_EMPTY = ("links",)
+"""Known fields an article's JSON leaves out when they are empty (so are their hashes)."""
 
 
 def article_from_json(data: dict[str, Any]) -> Article:
@@ -69,6 +75,7 @@ def article_from_json(data: dict[str, Any]) -> Article:
         section=data.get("section"),
         tags=tuple(data.get("tags") or ()),
         lang=data.get("lang"),
+        links=tuple(data.get("links") or ()),
         extra=extra,
     )
 

@@ -200,3 +200,23 @@ def test_a_put_racing_a_delete_of_the_same_article_never_answers_500(
     for thread in threads:
         thread.join()
     assert set(statuses) <= {200, 201, 404}, sorted(set(statuses))
+
+
+def test_body_links_are_a_list_of_strings_kept_in_order_and_left_out_when_empty(
+    tmp_path: Path,
+) -> None:
+    linked = validate_record({"id": "a", "title": "A", "links": ["b", " c ", "b", ""]}, "line 1")
+    assert not isinstance(linked, list)
+    assert linked.links == ("b", "c")
+    assert linked.to_json()["links"] == ["b", "c"]
+    plain = validate_record({"id": "a", "title": "A"}, "line 1")
+    assert not isinstance(plain, list) and "links" not in plain.to_json()
+    bad = validate_record({"id": "a", "title": "A", "links": ["b", 3]}, "line 2")
+    assert isinstance(bad, list)
+    assert [str(p) for p in bad] == ["line 2: field 'links': item 1 must be a string, got number"]
+    csv_file = tmp_path / "a.csv"
+    csv_file.write_text("id,title,links\na,A,b|https://site.example/c\n", encoding="utf-8")
+    store = ArticleStore(tmp_path / "store.sqlite3")
+    assert ingest(store, read_records(csv_file), csv_cells=True).inserted == 1
+    stored = store.get("a")
+    assert stored is not None and stored.article.links == ("b", "https://site.example/c")

@@ -146,6 +146,24 @@ def _tags(value: Any) -> Checked:
     return tuple(tags), reasons
 
 
+MAX_LINKS = 1000
+
+
+def _links(value: Any) -> Checked:
+    if not isinstance(value, list):
+        return _not_a("a list of strings (ids or URLs)", value)
+    if len(value) > MAX_LINKS:
+        return None, [f"has {len(value)} items; at most {MAX_LINKS}"]
+    links: list[str] = []
+    reasons: list[str] = []
+    for i, link in enumerate(value):
+        if not isinstance(link, str):
+            reasons.append(f"item {i} must be a string, got {_type_name(link)}")
+        elif link.strip() and link.strip() not in links:
+            links.append(link.strip())
+    return tuple(links), reasons
+
+
 FIELDS = (
     FieldRule("id", _id, required=True),
     FieldRule("title", _title, required=True),
@@ -155,16 +173,21 @@ FIELDS = (
     FieldRule("lang", _lang),
     FieldRule("published", _published),
     FieldRule("tags", _tags),
+    FieldRule("links", _links),
 )
 """Every field with a meaning of its own, in the order their problems are reported."""
+LIST_FIELDS = ("tags", "links")
+"""Fields whose value is a list of strings (one '|'-separated cell in CSV)."""
 assert {rule.name for rule in FIELDS} == set(KNOWN_FIELDS)
 
 
 def csv_record(row: dict[str, Any]) -> dict[str, Any]:
-    """A CSV row as a record: empty cells are absent, and `tags` is one cell split on '|'."""
+    """A CSV row as a record: empty cells are absent, and each list field (`tags`, `links`) is
+    one cell split on '|'."""
     record = {k: v for k, v in row.items() if v not in (None, "")}
-    if isinstance(record.get("tags"), str):
-        record["tags"] = [t.strip() for t in record["tags"].split("|") if t.strip()]
+    for name in LIST_FIELDS:
+        if isinstance(record.get(name), str):
+            record[name] = [item.strip() for item in record[name].split("|") if item.strip()]
     return record
 
 

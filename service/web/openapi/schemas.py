@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.article import KNOWN_FIELDS
+from service.article import KNOWN_FIELDS, OMITTED_WHEN_EMPTY
 from service.config.options import DECLARATIONS, Declaration
 from service.config.settings import Settings
 from service.errors import ERROR_CODES
@@ -37,6 +37,11 @@ ARTICLE_FIELDS: dict[str, Schema] = {
     "section": nullable("string"),
     "tags": STRINGS,
     "lang": {**nullable("string"), "description": "a language code: en, pt-BR"},
+    "links": {
+        **STRINGS,
+        "description": "ids or URLs of other articles the body links to, in text order; "
+        "left out when empty",
+    },
 }
 assert tuple(ARTICLE_FIELDS) == KNOWN_FIELDS
 
@@ -97,7 +102,7 @@ def error_schema(codes: list[str] | None = None) -> Schema:
 def components(settings: Settings) -> dict[str, Schema]:
     article = {
         "type": "object",
-        "required": list(KNOWN_FIELDS),
+        "required": [name for name in KNOWN_FIELDS if name not in OMITTED_WHEN_EMPTY],
         "properties": ARTICLE_FIELDS,
         "additionalProperties": True,
         "description": "Known fields first, then any metadata it was given (author, image...).",
