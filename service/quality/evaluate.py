@@ -96,6 +96,139 @@ class Evaluation:
         return "\n".join(lines)
 
 
+@dataclass
+class Candidates:
+    """The articles every method may rank: those both stored and indexed, by generation row."""
+
+    in_store: np.ndarray
+    ids: list[str]
+    titles: list[str]
+    articles: list[Article | None]
+    published: np.ndarray
+    position: dict[str, int]
+
+    @classmethod
+    def of(cls, services: Services, generation: Generation) -> Candidates:
+        keys = np.asarray(generation.parts.keys)
+        stored = {s.key: s.article for s in services.store.iter_articles()}
+        articles = [stored.get(int(key)) for key in keys]
+        return cls(
+            in_store=np.asarray([int(key) in stored for key in keys]),
+            ids=[a.id if a is not None else "" for a in articles],
+            titles=[a.title if a is not None else "" for a in articles],
+            articles=articles,
+            published=np.asarray(generation.parts.published, dtype=np.float64),
+            position={a.id: i for i, a in enumerate(articles) if a is not None},
+        )
+
+    def allowed(self, where: int, past_only: bool) -> np.ndarray:
+        """Rows a list for the source at row `where` may hold."""
+        if not past_only:
+            return self.in_store
+        earlier = np.nan_to_num(self.published, nan=np.inf) < self.published[where]
+        allowed: np.ndarray = np.logical_and(self.in_store, earlier)
+        return allowed
+
+
+@dataclass
+class Evaluable:
+    """The curated links that can be scored, and how many of the rest were left out and why."""
+
+    relevant: Links = field(default_factory=dict)
+    skipped: Counter[str] = field(default_factory=Counter)
+    links_missing: int = 0
+    links_set_aside: int = 0
+
+
+def evaluable(links: Links, candidates: Candidates, past_only: bool) -> Evaluable:
+    found = Evaluable()
+    position, published = candidates.position, candidates.published
+    for source, targets in links.items():
+        if source not in position:
+            found.skipped["source_not_indexed"] += 1
+            continue
+        source_time = published[position[source]]
+        if past_only and np.isnan(source_time):
+            found.skipped["source_undated"] += 1
+            continue
+        kept: dict[str, float] = {}
+        for target, gain in targets.items():
+            if target not in position:
+                found.links_missing += 1
+            elif past_only and not published[position[target]] < source_time:
+                found.links_set_aside += 1
+            else:
+                kept[target] = gain
+        if kept:
+            found.relevant[source] = kept
+        else:
+            found.skipped["no_links_left"] += 1
+    return found
+
+
+def baselines(candidates: Candidates, generation: Generation) -> list[Baseline]:
+    articles = candidates.articles
+    return [
+        RandomBaseline(len(articles)),
+        MostRecentBaseline(candidates.published),
+        BM25MoreLikeThisBaseline([f"{a.title}\n{a.body}" if a else "" for a in articles]),
+        TfidfBaseline([baseline_document(a) if a else "" for a in articles]),
+        DenseBaseline(np.asarray(generation.parts.vectors)),
+    ]
+
+
+Rankings = dict[str, dict[str, list[str]]]
+"""Per method, per source id: the ids it ranks, best first."""
+
+
+def scores(
+    rankings: Rankings, relevant: Links, cutoffs: list[int], candidates: int
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, list[float]]]]:
+    """Per method, its metrics at every cut-off, and its recall and nDCG curves."""
+    methods: dict[str, dict[str, float]] = {}
+    curves: dict[str, dict[str, list[float]]] = {}
+    top = max(cutoffs)
+    for name, ranked in rankings.items():
+        metrics = evaluate_rankings(ranked, relevant, cutoffs)
+        metrics[f"coverage@{top}"] = coverage([r[:top] for r in ranked.values()], candidates)
+        methods[name] = {key: round(value, 4) for key, value in metrics.items()}
+        curves[name] = {
+            "recall": [
+                _mean(recall_at_k(ranked[s], relevant[s], k) for s in relevant)
+                for k in range(1, CURVE_DEPTH + 1)
+            ],
+            "ndcg": [
+                _mean(ndcg_at_k(ranked[s], relevant[s], k) for s in relevant)
+                for k in range(1, CURVE_DEPTH + 1)
+            ],
+        }
+    return methods, curves
+
+
+def per_source_rows(
+    service: dict[str, list[str]], relevant: Links, candidates: Candidates, top: int
+) -> list[dict[str, Any]]:
+    """One row per source for the report: the service's list against the curated one."""
+    rows = []
+    for source, gains in relevant.items():
+        system = service[source][:top]
+        hits = [t for t in system if t in gains]
+        rows.append(
+            {
+                "source_id": source,
+                "source_title": candidates.titles[candidates.position[source]],
+                "curated": "|".join(gains),
+                "system": "|".join(system),
+                "hits": "|".join(hits),
+                "missed": "|".join(t for t in gains if t not in system),
+                "first_hit_rank": (system.index(hits[0]) + 1) if hits else "",
+                f"recall@{top}": round(recall_at_k(system, gains, top), 4),
+                f"ndcg@{top}": round(ndcg_at_k(system, gains, top), 4),
+            }
+        )
+    return rows
+
+
 def evaluate(
     services: Services,
     links: Links,
@@ -114,67 +247,25 @@ def evaluate(
         )
     generation = services.recommender.generation()
     service_options = services.recommender.options(options, k=depth, past_only=past_only or None)
-    keys = np.asarray(generation.parts.keys)
-    stored = {s.key: s.article for s in services.store.iter_articles()}
-    in_store = np.asarray([int(key) in stored for key in keys])
-    articles: list[Article | None] = [stored.get(int(key)) for key in keys]
-    position = {a.id: i for i, a in enumerate(articles) if a is not None}
-    ids = [a.id if a is not None else "" for a in articles]
-    titles = [a.title if a is not None else "" for a in articles]
-    published = np.asarray(generation.parts.published, dtype=np.float64)
-
-    # Which sources and links can be evaluated, and why the rest can't.
-    skipped: Counter[str] = Counter()
-    relevant: Links = {}
-    links_missing = links_set_aside = 0
-    for source, targets in links.items():
-        if source not in position:
-            skipped["source_not_indexed"] += 1
-            continue
-        source_time = published[position[source]]
-        if past_only and np.isnan(source_time):
-            skipped["source_undated"] += 1
-            continue
-        kept: dict[str, float] = {}
-        for target, gain in targets.items():
-            if target not in position:
-                links_missing += 1
-            elif past_only and not published[position[target]] < source_time:
-                links_set_aside += 1
-            else:
-                kept[target] = gain
-        if kept:
-            relevant[source] = kept
-        else:
-            skipped["no_links_left"] += 1
-
-    documents = [baseline_document(a) if a else "" for a in articles]
-    baselines: list[Baseline] = [
-        RandomBaseline(len(keys)),
-        MostRecentBaseline(published),
-        BM25MoreLikeThisBaseline([f"{a.title}\n{a.body}" if a else "" for a in articles]),
-        TfidfBaseline(documents),
-        DenseBaseline(np.asarray(generation.parts.vectors)),
-    ]
-    rankings: dict[str, dict[str, list[str]]] = {b.name: {} for b in baselines}
+    candidates = Candidates.of(services, generation)
+    found = evaluable(links, candidates, past_only)
+    relevant, ids = found.relevant, candidates.ids
+    methods_of = baselines(candidates, generation)
+    rankings: Rankings = {b.name: {} for b in methods_of}
     rankings[SERVICE] = {}
     # A learned profile saw the stored links: its own lists would be scored in sample. Score it
     # out of fold instead, next to the defaults, each over the same candidates.
     profile = generation.manifest.ranking.profile
-    learned = out_of_fold(services, generation, relevant, published) if profile else None
+    learned = out_of_fold(services, generation, relevant, candidates.published) if profile else None
     if learned is not None:
         rankings[DEFAULTS] = {}
     for source in relevant:
-        where = position[source]
-        allowed = (
-            in_store
-            if not past_only
-            else in_store & (np.nan_to_num(published, nan=np.inf) < published[where])
-        )
-        for baseline in baselines:
-            found = top_k(baseline.scores(where), depth, exclude=where, allowed=allowed)
+        where = candidates.position[source]
+        allowed = candidates.allowed(where, past_only)
+        for baseline in methods_of:
+            found_rows = top_k(baseline.scores(where), depth, exclude=where, allowed=allowed)
             # `allowed` holds stored articles only, so every position found has an id.
-            rankings[baseline.name][source] = [ids[p] for p in found]
+            rankings[baseline.name][source] = [ids[p] for p in found_rows]
         if learned is None:
             result = services.recommender.related(source, options=service_options)
             rankings[SERVICE][source] = [item.article.id for item in result.items]
@@ -185,53 +276,17 @@ def evaluate(
         if progress is not None:
             progress(1)
 
-    methods: dict[str, dict[str, float]] = {}
-    curves: dict[str, dict[str, list[float]]] = {}
-    for name, ranked in rankings.items():
-        metrics = evaluate_rankings(ranked, relevant, cutoffs)
-        top = max(cutoffs)
-        metrics[f"coverage@{top}"] = coverage(
-            [r[:top] for r in ranked.values()], int(in_store.sum())
-        )
-        methods[name] = {key: round(value, 4) for key, value in metrics.items()}
-        curves[name] = {
-            "recall": [
-                _mean(recall_at_k(ranked[s], relevant[s], k) for s in relevant)
-                for k in range(1, CURVE_DEPTH + 1)
-            ],
-            "ndcg": [
-                _mean(ndcg_at_k(ranked[s], relevant[s], k) for s in relevant)
-                for k in range(1, CURVE_DEPTH + 1)
-            ],
-        }
-
-    per_source = []
-    top = max(cutoffs)
-    for source, gains in relevant.items():
-        system = rankings[SERVICE][source][:top]
-        hits = [t for t in system if t in gains]
-        per_source.append(
-            {
-                "source_id": source,
-                "source_title": titles[position[source]],
-                "curated": "|".join(gains),
-                "system": "|".join(system),
-                "hits": "|".join(hits),
-                "missed": "|".join(t for t in gains if t not in system),
-                "first_hit_rank": (system.index(hits[0]) + 1) if hits else "",
-                f"recall@{top}": round(recall_at_k(system, gains, top), 4),
-                f"ndcg@{top}": round(ndcg_at_k(system, gains, top), 4),
-            }
-        )
-
+    in_store = int(candidates.in_store.sum())
+    methods, curves = scores(rankings, relevant, cutoffs, in_store)
+    per_source = per_source_rows(rankings[SERVICE], relevant, candidates, max(cutoffs))
     counts = {
         "sources_evaluated": len(relevant),
-        "sources_skipped": dict(skipped),
-        "sources_skipped_total": sum(skipped.values()),
+        "sources_skipped": dict(found.skipped),
+        "sources_skipped_total": sum(found.skipped.values()),
         "links_evaluated": sum(len(g) for g in relevant.values()),
-        "links_missing": links_missing,
-        "links_set_aside": links_set_aside,
-        "candidates": int(in_store.sum()),
+        "links_missing": found.links_missing,
+        "links_set_aside": found.links_set_aside,
+        "candidates": in_store,
         "generation": generation.name,
         "service_ranking": (
             f"profile {profile}, scored out of fold ({learned.folds} folds grouped by source)"

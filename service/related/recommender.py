@@ -34,7 +34,7 @@ from service.related.article_cache import ArticleCache, Versions
 from service.related.explain import explanations
 from service.related.fill import fill
 from service.related.filters import Filter
-from service.related.selection import Pool, choose
+from service.related.selection import Chosen, Pool, choose
 from service.related.source import Source
 from service.store import ArticleStore, Editorial
 
@@ -215,40 +215,8 @@ class Recommender:
         pinned = self._pinned(article, editorial, options, versions) if key is not None else []
         if len(pinned) >= k:
             return RelatedResult(article, pinned[:k], options, "pins", generation)
-
-        excluded_ids = {*editorial.blocked, *options.exclude, article.id}
-        excluded_ids |= {item.article.id for item in pinned}
-        keys = {**editorial.keys, **self.article_cache.keys_for(options.exclude)}
-        rule = Filter.build(
-            options,
-            article,
-            excluded_ids=excluded_ids,
-            excluded_keys={keys[i] for i in excluded_ids if i in keys}
-            | ({key} if key is not None else set()),
-        )
-        wanted = k - len(pinned)
-        # Room for near-duplicates to be skipped, and a deeper pool when order can change.
-        pool_size = wanted + 5 if not options.reorders else max(3 * wanted, wanted + 20)
-
-        listed = generation.neighbours(key) if key is not None and not stale else None
-        origin: Origin
-        chosen = None
-        if listed is not None:
-            origin = "index"
-            pool = self._pool_from_list(listed, rule, pool_size, versions)
-            list_was_full = len(listed) >= generation.manifest.neighbours
-            if len(pool) >= wanted or not list_was_full:
-                chosen = choose(source, pool, options, wanted)
-                # Short only because near-duplicates were skipped: more may match further on.
-                if list_was_full and len(chosen.items) + sum(chosen.cut.values()) < wanted:
-                    chosen = None
-            if chosen is None:
-                origin = "search"
-        else:
-            origin = "draft" if key is None else "live"
-        if chosen is None:
-            pool = self._pool_from_search(source, rule, pool_size, versions)
-            chosen = choose(source, pool, options, wanted)
+        rule = self._rule(article, key, editorial, pinned, options)
+        origin, chosen = self._choose(source, rule, options, k - len(pinned), versions)
         items = pinned + [
             RelatedItem(p.article, p.score, key=p.key, fused=p.fused, recency=p.recency)
             for p in chosen.items
@@ -262,6 +230,55 @@ class Recommender:
         return RelatedResult(
             article, items, options, origin, generation, chosen.cut, chosen.suppressed
         )
+
+    def _rule(
+        self,
+        article: Article,
+        key: int | None,
+        editorial: Editorial,
+        pinned: list[RelatedItem],
+        options: RelatedOptions,
+    ) -> Filter:
+        """What may be listed: the options' filters, without the source, its blocks, the
+        excluded ids and what is already pinned."""
+        excluded_ids = {*editorial.blocked, *options.exclude, article.id}
+        excluded_ids |= {item.article.id for item in pinned}
+        keys = {**editorial.keys, **self.article_cache.keys_for(options.exclude)}
+        return Filter.build(
+            options,
+            article,
+            excluded_ids=excluded_ids,
+            excluded_keys={keys[i] for i in excluded_ids if i in keys}
+            | ({key} if key is not None else set()),
+        )
+
+    def _choose(
+        self,
+        source: Source,
+        rule: Filter,
+        options: RelatedOptions,
+        wanted: int,
+        versions: Versions,
+    ) -> tuple[Origin, Chosen]:
+        """The automatic part of the list, from the stored list when it can give it, else from
+        a search of the whole index (a filter the list runs out on, a live article, a draft)."""
+        # Room for near-duplicates to be skipped, and a deeper pool when order can change.
+        pool_size = wanted + 5 if not options.reorders else max(3 * wanted, wanted + 20)
+        key, generation = source.key, source.generation
+        listed = generation.neighbours(key) if key is not None and not source.stale else None
+        if listed is None:
+            origin: Origin = "draft" if key is None else "live"
+        else:
+            pool = self._pool_from_list(listed, rule, pool_size, versions)
+            list_was_full = len(listed) >= generation.manifest.neighbours
+            if len(pool) >= wanted or not list_was_full:
+                chosen = choose(source, pool, options, wanted)
+                # Short only because near-duplicates were skipped: more may match further on.
+                if not list_was_full or len(chosen.items) + sum(chosen.cut.values()) >= wanted:
+                    return "index", chosen
+            origin = "search"
+        pool = self._pool_from_search(source, rule, pool_size, versions)
+        return origin, choose(source, pool, options, wanted)
 
     def _pinned(
         self, source: Article, editorial: Editorial, options: RelatedOptions, versions: Versions
