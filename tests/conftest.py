@@ -69,8 +69,24 @@ class CountingEncoder:
         return result
 
 
+CEILING = 600.0
+"""Seconds a test waits for an event (a build, a sync, a log line) before it gives up. A
+generous ceiling, never a performance bound: how fast things happen is measured by bench/."""
+HTTP_TIMEOUT = 60.0
+"""Seconds a test's HTTP request may take before the test calls the server hung."""
+
+
+def wait_for(condition: Callable[[], bool], what: str, ceiling: float = CEILING) -> None:
+    """Poll `condition` until it holds; fail naming `what` once `ceiling` seconds pass."""
+    deadline = time.monotonic() + ceiling
+    while not condition():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"still waiting after {ceiling:.0f}s: {what}")
+        time.sleep(0.2)
+
+
 def wait_until_idle(
-    read_index: Callable[[], dict[str, Any]], seconds: float = 120, every: float = 0.5
+    read_index: Callable[[], dict[str, Any]], seconds: float = CEILING, every: float = 0.5
 ) -> dict[str, Any]:
     """Read `GET /index` until no rebuild runs or waits, or `seconds` pass; the last state."""
     deadline = time.monotonic() + seconds
@@ -262,7 +278,7 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
             "RELATED_AUTO_REBUILD": "0",  # tests that want it say so
             **(env or {}),
         }
-        process, base = spawn(data_dir, workers=workers, env=environment, log=log)
+        process, base = spawn(data_dir, workers=workers, env=environment, log=log, timeout=CEILING)
         server = Server(process, base, log)
         servers.append(server)
         return server

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import requests
 
@@ -11,7 +12,7 @@ from service.build.auto_rebuild import decide
 from service.config.settings import Settings
 from service.generations.generation import CurrentGeneration
 from service.store import ArticleStore
-from tests.conftest import Server
+from tests.conftest import HTTP_TIMEOUT, Server, wait_for
 
 
 def test_a_rebuild_is_due_only_after_a_quiet_period_and_only_when_articles_changed(
@@ -40,17 +41,18 @@ def test_the_server_rebuilds_by_itself_after_an_ingest(
     sample_copy: Settings, start_server: Callable[..., Server]
 ) -> None:
     server = start_server(sample_copy.data_dir, env={"RELATED_AUTO_REBUILD": "1"})
-    before = requests.get(server.url("/index"), timeout=5).json()["generation"]
+    before = requests.get(server.url("/index"), timeout=HTTP_TIMEOUT).json()["generation"]
     article = {"title": "Night trams extended to Sundays", "body": "Trams run all night."}
-    assert requests.put(server.url("/articles/sunday-trams"), json=article, timeout=10).ok
-    live = requests.get(server.url("/articles/sunday-trams/related"), timeout=10).json()
+    assert requests.put(server.url("/articles/sunday-trams"), json=article, timeout=HTTP_TIMEOUT).ok
+    live = requests.get(server.url("/articles/sunday-trams/related"), timeout=HTTP_TIMEOUT).json()
     assert live["source"] == "live"
-    deadline, state = time.monotonic() + 60, {}
-    while time.monotonic() < deadline:
-        state = requests.get(server.url("/index"), timeout=5).json()
-        if state["generation"] != before and state["changed_since_build"] == 0:
-            break
-        time.sleep(0.5)
+    state: dict[str, Any] = {}
+
+    def rebuilt() -> bool:
+        state.update(requests.get(server.url("/index"), timeout=HTTP_TIMEOUT).json())
+        return bool(state["generation"] != before and state["changed_since_build"] == 0)
+
+    wait_for(rebuilt, "the automatic rebuild")
     assert state["generation"] != before, state
-    body = requests.get(server.url("/articles/sunday-trams/related"), timeout=10).json()
+    body = requests.get(server.url("/articles/sunday-trams/related"), timeout=HTTP_TIMEOUT).json()
     assert body["source"] == "index"

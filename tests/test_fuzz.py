@@ -9,7 +9,7 @@ from collections.abc import Callable
 import requests
 
 from service.config.settings import Settings
-from tests.conftest import Server, wait_until_idle
+from tests.conftest import HTTP_TIMEOUT, Server, wait_until_idle
 from tests.fuzzing import fuzz
 
 TOKEN = "fuzz-token"
@@ -25,7 +25,7 @@ def test_a_thousand_generated_requests_get_no_5xx_and_no_answer_outside_the_cont
         tally = fuzz(server.base, token=TOKEN, per_operation=PER_OPERATION)
     finally:
         # Rebuilds the fuzzer asked for run as child processes: let them finish.
-        wait_until_idle(lambda: requests.get(server.url("/index"), timeout=10).json())
+        wait_until_idle(lambda: requests.get(server.url("/index"), timeout=HTTP_TIMEOUT).json())
     assert tally.requests >= 1000, tally.summary()
     assert tally.failures == [], tally.summary()
     assert {400, 401, 404} <= set(tally.statuses), "the fuzzer should reach errors of each kind"

@@ -9,7 +9,6 @@ import json
 import logging
 import re
 import socket
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +20,7 @@ import requests
 
 from service.web.server import spawn
 from service.web.worker import AsyncWorker
-from tests.conftest import HEATWAVE, Server
+from tests.conftest import HEATWAVE, HTTP_TIMEOUT, Server, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +93,10 @@ def test_slow_and_idle_clients_hold_no_thread(
     body = [b'POST /related HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{"title"'] * 10
     with held_connections(server, [b""] * 20 + partial + body):
         for _ in range(3):
-            assert requests.get(server.url("/healthz"), timeout=10).status_code == 200
-            related = requests.get(server.url(f"/articles/{HEATWAVE}/related"), timeout=10)
+            assert requests.get(server.url("/healthz"), timeout=HTTP_TIMEOUT).status_code == 200
+            related = requests.get(
+                server.url(f"/articles/{HEATWAVE}/related"), timeout=HTTP_TIMEOUT
+            )
             assert related.status_code == 200 and related.json()["related"]
 
 
@@ -149,7 +150,7 @@ def test_keep_alive_pipelining_and_head(strict_server: Server) -> None:
     assert half_closed.startswith(b"HTTP/1.1 200 OK") and half_closed.endswith(b'{"ok":true}\n')
     with requests.Session() as session:
         for _ in range(5):
-            assert session.get(server.url("/healthz"), timeout=10).json() == {"ok": True}
+            assert session.get(server.url("/healthz"), timeout=HTTP_TIMEOUT).json() == {"ok": True}
 
 
 def test_metrics_count_every_worker_and_each_request_is_logged_with_its_id(
@@ -159,10 +160,12 @@ def test_metrics_count_every_worker_and_each_request_is_logged_with_its_id(
     ids = []
     for _ in range(20):  # new connections, so both workers answer some
         response = requests.get(
-            server.url(f"/articles/{HEATWAVE}/related"), headers={"Connection": "close"}, timeout=10
+            server.url(f"/articles/{HEATWAVE}/related"),
+            headers={"Connection": "close"},
+            timeout=HTTP_TIMEOUT,
         )
         ids.append(response.headers["X-Request-Id"])
-    text = requests.get(server.url("/metrics"), timeout=10).text
+    text = requests.get(server.url("/metrics"), timeout=HTTP_TIMEOUT).text
     count = re.search(
         r'related_http_requests_total\{method="GET",route="/articles/<path:article_id>/related",'
         r'status="200"\} ([\d.]+)',
@@ -170,9 +173,8 @@ def test_metrics_count_every_worker_and_each_request_is_logged_with_its_id(
     )
     assert count is not None and float(count.group(1)) == 20
     assert 'related_answers_total{source="index"} 20.0' in text
-    deadline = time.monotonic() + 10  # access lines are written in batches
-    while not all(f"id={i}" in server.log.read_text() for i in ids) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    # Access lines are written in batches.
+    wait_for(lambda: all(f"id={i}" in server.log.read_text() for i in ids), "the access lines")
     log = server.log.read_text()
     assert all(f"id={request_id}" in log for request_id in ids)
     assert f'"GET /articles/{HEATWAVE}/related HTTP/1.1" 200' in log

@@ -18,7 +18,7 @@ from service.ingest.files import read_records
 from service.ingest.load import ingest
 from service.ingest.records import validate_record
 from service.store import ArticleStore
-from tests.conftest import HEATWAVE, Server
+from tests.conftest import HEATWAVE, HTTP_TIMEOUT, Server
 
 JSON_ROUTES = [("POST", "/articles"), ("POST", "/related"), ("PUT", "/articles/x")]
 
@@ -165,11 +165,11 @@ def test_a_chunked_body_over_the_limit_is_413(
         server.url("/articles"),
         data=chunks(),
         headers={"Content-Type": "application/json"},
-        timeout=30,
+        timeout=HTTP_TIMEOUT,
     )
     assert response.status_code == 413 and response.json()["code"] == "payload_too_large"
     small = requests.post(
-        server.url("/articles"), data=iter([b'{"id": "s", "title": "t"}']), timeout=30
+        server.url("/articles"), data=iter([b'{"id": "s", "title": "t"}']), timeout=HTTP_TIMEOUT
     )
     assert small.status_code == 201
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from service.cli import cli
 from service.config.settings import Settings
-from tests.conftest import REAL_MODEL, Server, load_sample_related
+from tests.conftest import HTTP_TIMEOUT, REAL_MODEL, Server, load_sample_related, wait_for
 
 
 def test_curated_links_are_found_in_the_top_five_and_no_list_holds_its_own_article(
@@ -24,7 +24,9 @@ def test_curated_links_are_found_in_the_top_five_and_no_list_holds_its_own_artic
     curated = load_sample_related()
     hits = 0
     for article_id, links in curated.items():
-        response = requests.get(server.url(f"/articles/{article_id}/related?k=5"), timeout=10)
+        response = requests.get(
+            server.url(f"/articles/{article_id}/related?k=5"), timeout=HTTP_TIMEOUT
+        )
         assert response.status_code == 200
         ids = [item["id"] for item in response.json()["related"]]
         assert article_id not in ids and len(ids) == 5
@@ -39,7 +41,9 @@ def test_cli_related_gives_the_same_answer_as_http(
 ) -> None:
     server = start_server(sample_dir, workers=1)
     article_id = "2026-05-11-northport-fc-win-league"
-    over_http = requests.get(server.url(f"/articles/{article_id}/related?k=4"), timeout=10).json()
+    over_http = requests.get(
+        server.url(f"/articles/{article_id}/related?k=4"), timeout=HTTP_TIMEOUT
+    ).json()
     result = CliRunner(env={"RELATED_MODEL": "hashing"}).invoke(
         cli, ["related", article_id, "--k", "4", "--json", "--data-dir", str(sample_dir)]
     )
@@ -66,7 +70,7 @@ def test_readers_see_no_error_and_no_empty_answer_during_a_rebuild(
             for article_id in ids:
                 try:
                     response = requests.get(
-                        server.url(f"/articles/{article_id}/related"), timeout=10
+                        server.url(f"/articles/{article_id}/related"), timeout=HTTP_TIMEOUT
                     )
                     related = response.json().get("related") if response.ok else None
                     if not related:
@@ -75,7 +79,7 @@ def test_readers_see_no_error_and_no_empty_answer_during_a_rebuild(
                 except requests.RequestException as exc:
                     failures.append(repr(exc))
 
-    before = requests.get(server.url("/index"), timeout=5).json()["generation"]
+    before = requests.get(server.url("/index"), timeout=HTTP_TIMEOUT).json()["generation"]
     posted = requests.post(
         server.url("/articles"),
         json=[
@@ -85,22 +89,21 @@ def test_readers_see_no_error_and_no_empty_answer_during_a_rebuild(
                 "body": "The operator said electricity reserves would be tight in January.",
             }
         ],
-        timeout=10,
+        timeout=HTTP_TIMEOUT,
     )
     assert posted.status_code == 201
     reader = threading.Thread(target=read)
     reader.start()
     try:
-        response = requests.post(server.url("/index/rebuild"), timeout=10)
+        response = requests.post(server.url("/index/rebuild"), timeout=HTTP_TIMEOUT)
         assert response.status_code == 202 and response.json()["state"] == "started"
         state: dict[str, Any] = {}
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            state = requests.get(server.url("/index"), timeout=5).json()
-            if state["generation"] != before and not state["rebuild_running"]:
-                break
-            time.sleep(0.5)
-        assert state["generation"] != before, f"no new generation: {state}"
+
+        def rebuilt() -> bool:
+            state.update(requests.get(server.url("/index"), timeout=HTTP_TIMEOUT).json())
+            return bool(state["generation"] != before and not state["rebuild_running"])
+
+        wait_for(rebuilt, "the rebuild's new generation")
         time.sleep(1)
     finally:
         stop.set()
@@ -111,5 +114,7 @@ def test_readers_see_no_error_and_no_empty_answer_during_a_rebuild(
     assert state["rebuild"]["state"] == "succeeded" and state["rebuild"]["result"]["encoded"] == 1
     # Every worker now answers the new article from the index, not live.
     for _ in range(6):
-        body = requests.get(server.url("/articles/during-rebuild/related"), timeout=10).json()
+        body = requests.get(
+            server.url("/articles/during-rebuild/related"), timeout=HTTP_TIMEOUT
+        ).json()
         assert body["source"] == "index" and body["index"]["generation"] == state["generation"]

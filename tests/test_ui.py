@@ -34,7 +34,9 @@ from tests.browser import (
     screenshot_dir,
 )
 from tests.conftest import (
+    CEILING,
     HEATWAVE,
+    HTTP_TIMEOUT,
     SAMPLE_ARTICLES,
     SAMPLE_RELATED,
     Server,
@@ -49,7 +51,7 @@ except ImportError:  # require_browser() skips these tests, or fails them under 
     expect = None
 
 HASHING_ENV = {"RELATED_MODEL": "hashing", "RELATED_PRELOAD_MODEL": "0"}
-TIMEOUT_MS = 20_000
+TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +123,7 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def api(server: Server, path: str, **kwargs: Any) -> Any:
     method = kwargs.pop("method", "GET")
-    response = requests.request(method, server.url(path), timeout=30, **kwargs)
+    response = requests.request(method, server.url(path), timeout=HTTP_TIMEOUT, **kwargs)
     return response.json()
 
 
@@ -424,7 +426,9 @@ def test_a_rebuild_shows_progress_until_it_is_done(
     page.get_by_role("button", name="Rebuild now").click()
     expect(page.locator("#build-state progress")).to_be_attached()
     expect(page.get_by_role("button", name="Rebuild now")).to_be_disabled()
-    expect(page.locator("#notice")).to_contain_text("Build finished: generation", timeout=90_000)
+    expect(page.locator("#notice")).to_contain_text(
+        "Build finished: generation", timeout=CEILING * 1000
+    )
     after = api(started, "/index")
     assert after["generation"] != before and after["changed_since_build"] == 0
     expect(page.locator(".facts")).to_contain_text(after["generation"])
