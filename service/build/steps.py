@@ -2,7 +2,7 @@
 
 Only texts whose (encoder, text hash) pair is not in the embedding cache are encoded, and each
 encoded chunk is cached at once, so a build that is killed half way loses no encoding work.
-A build's result is written as a complete generation (`generation_files.Parts` and a
+A build's result is written as a complete generation (`generations.parts.Parts` and a
 `Manifest`) and only then published.
 """
 

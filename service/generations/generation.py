@@ -3,7 +3,7 @@
     generations/
         CURRENT                 name of the generation being served (replaced atomically)
         20261125T180102123456Z/ one complete build, never modified once published:
-                                manifest.json and the files of `generation_files.Parts`
+                                manifest.json and the files of `generations.parts.Parts`
 
 A build writes into a hidden temporary directory, fsyncs it and renames it into place; only
 then is CURRENT swapped. A killed build leaves at most a temporary directory, which the next

@@ -1,6 +1,6 @@
 """Where a build's two heavy steps run: encoding texts and ranking lists.
 
-`Engine` is the seam between a build (`service.build.steps`, `build_full`, `incremental`) and
+`Engine` is the seam between a build (`service.build.steps`, `full`, `incremental`) and
 the machines that do the work. The `local` engine runs both in the building process, as every
 build did before engines existed; the `ray` engine (`service.build.engines.ray_engine`, imported only
 when chosen, so Ray stays an optional extra) runs encoding as Ray Data batches on workers that
