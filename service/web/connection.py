@@ -347,7 +347,18 @@ class Connection(asyncio.Protocol):
         self.timer = self.write_timer = None
 
     def timed_out(self) -> None:
+        """A deadline passed. Never raises, whatever the socket's state: a client that went
+        away meanwhile (closed, reset) leaves nothing to answer, so the connection is dropped."""
         self.timer = None
+        try:
+            self.deadline_passed()
+        except OSError:
+            self.abort()
+        except Exception:
+            self.host.log.exception("error at a connection's deadline; dropped it")
+            self.abort()
+
+    def deadline_passed(self) -> None:
         if self.phase == "idle":
             self.close()  # an idle connection (new or kept alive) just ends
         elif self.phase in ("head", "body"):
@@ -364,11 +375,17 @@ class Connection(asyncio.Protocol):
         request_id = request_id or secrets.token_hex(8)
         peer = (self.transport.get_extra_info("peername") or ("?",))[0]
         self.host.log.info("refused a request from %s: %s %s (%s)", peer, status, code, request_id)
-        self.write(error_reply(status, code, message, request_id))
         self.phase = "closing"
-        self.transport.resume_reading()  # read and drop the rest for a moment
-        if self.transport.can_write_eof():
-            self.transport.write_eof()
+        try:
+            self.write(error_reply(status, code, message, request_id))
+            self.transport.resume_reading()  # read and drop the rest for a moment
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+        except OSError:
+            # The client is gone (on loopback our answer meets its reset at once, and the
+            # shutdown then finds no connection: ENOTCONN): no one is left to linger for.
+            self.abort()
+            return
         self.arm(LINGER_SECONDS)
 
     def write(self, data: bytes) -> None:
