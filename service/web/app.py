@@ -34,6 +34,8 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     app.extensions["related"] = services
     app.extensions["related.metrics"] = metrics
     app.extensions[EXTENSION] = RelatedHTTP.for_services(services)
+    app.extensions[EXTENSION].answers.observe(metrics.cache_observer("answers"))
+    services.recommender.article_cache.observe(metrics.cache_observer("articles"))
 
     @app.before_request
     def name_route() -> None:
