@@ -60,12 +60,12 @@ def test_a_build_that_runs_out_of_space_cleans_up_and_the_next_one_succeeds(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(service.generations.generation, "write_parts", write_until_full)
-    with ArticleStore(sample_copy.db_path) as store, pytest.raises(OSError):
+    with ArticleStore(sample_copy.db_path) as store, pytest.raises(StorageFull):
         build(sample_copy, store, hashing)
     assert not list(sample_copy.generations_dir.glob(f"{TMP_PREFIX}*"))  # space freed at once
     status = read_status(sample_copy.data_dir)
     assert status is not None and status["state"] == "failed"
-    assert "No space left" in status["error"]
+    assert status["code"] == "storage_full" and "No space left" in status["error"]
 
     monkeypatch.setattr(service.generations.generation, "write_parts", real_write_parts)
     with ArticleStore(sample_copy.db_path) as store:

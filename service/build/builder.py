@@ -24,7 +24,8 @@ from service.build.steps import (
     read_articles,
 )
 from service.config.settings import Settings
-from service.errors import IndexMismatch
+from service.disk.full import disk_full
+from service.errors import IndexMismatch, StorageFull
 from service.generations.generation import Generation, current_name, remove_old
 from service.quality.profiles import active_profile
 from service.store import ArticleStore
@@ -52,7 +53,6 @@ def build(
         # is what lets this build write even its status.
         remove_old(settings.generations_dir, settings.keep_generations)
         status = BuildStatus(settings.data_dir)
-        status.start()
 
         def report_progress(phase: str, done: int, total: int) -> None:
             status.progress(phase, done, total)
@@ -60,6 +60,7 @@ def build(
                 progress(phase, done, total)
 
         try:
+            status.start()
             result = _build_locked(
                 settings,
                 store,
@@ -68,11 +69,27 @@ def build(
                 report_progress,
                 full=full,
             )
+            status.finish(result.to_json())
         except BaseException as exc:
-            status.fail(exc)
-            raise
-        status.finish(result.to_json())
+            if not disk_full(exc):
+                status.fail(exc)
+                raise
+            # Whichever library was writing, one reason; what the build left goes first, so
+            # that the failure itself can be recorded.
+            remove_old(settings.generations_dir, settings.keep_generations)
+            failure = StorageFull(_no_space_message(settings, status.state.get("phase"), exc))
+            status.fail(failure)
+            raise failure from exc
         return result
+
+
+def _no_space_message(settings: Settings, phase: object, error: BaseException) -> str:
+    during = f" in its {phase} step" if isinstance(phase, str) and phase != "starting" else ""
+    return (
+        f"storage_full: the disk under {settings.data_dir} ran out of space{during} ({error}); "
+        "the generation served is unchanged and this build's files were removed: free space "
+        "and build again"
+    )
 
 
 def _build_locked(

@@ -76,11 +76,28 @@ class BuildStatus:
         self._write()
 
     def fail(self, error: BaseException) -> None:
+        """Record the failure, with the error's `code` when it has one (`storage_full`)."""
         message = getattr(error, "message", None) or str(error) or type(error).__name__
         self.state.update(state="failed", finished_at=now_iso(), error=message)
+        code = getattr(error, "code", None)
+        if isinstance(code, str):
+            self.state["code"] = code
         try:
             self._write()
-        except OSError as exc:  # a full disk: the failure itself can't be recorded
+        except OSError:
+            self._overwrite()
+
+    def _overwrite(self) -> None:
+        """The atomic write needs room for a second copy, which a full disk may not have; the
+        file rewritten in place reuses its own blocks. A reader that catches it half-written
+        sees no status for a moment, never the previous build's `succeeded`."""
+        try:
+            with self.path.open("r+b") as handle:
+                handle.truncate(0)
+                handle.write(json.dumps(self.state).encode())
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:  # not even that: the log is what is left
             log.error("could not record the failed build in %s: %s", self.path, exc)
 
     def _write(self) -> None:

@@ -8,6 +8,7 @@ A build's result is written as a complete generation (`generations.parts.Parts` 
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -31,6 +32,7 @@ from service.disk.failpoints import failpoint
 from service.errors import RelatedError
 from service.generations.generation import (
     Generation,
+    current_name,
     make_current,
     new_generation_name,
     remove_old,
@@ -325,8 +327,14 @@ def commit_generation(job: Job, ranked: Ranked) -> BuildReport:
     root = settings.generations_dir
     job.progress("writing", 0, 1)
     write_generation(root, manifest, parts)
-    failpoint("before-publish")
-    make_current(root, name)
+    try:
+        failpoint("before-publish")
+        make_current(root, name)
+    except BaseException:
+        # Never published, so nothing serves it: only space, which a full disk wants back.
+        if current_name(root) != name:
+            shutil.rmtree(root / name, ignore_errors=True)
+        raise
     failpoint("after-publish")
     removed = remove_old(root, settings.keep_generations)
     if ranked.current_hashes is not None:

@@ -1,9 +1,9 @@
 """The `related` command: a group of subcommands, one module per concern.
 
 Every subcommand takes --data-dir (default $RELATED_DATA_DIR or ./data). Errors print as one
-line on stderr with a non-zero exit code (2 for bad input, 1 otherwise); set RELATED_DEBUG=1 to
-see the traceback instead. Heavy imports (the model, the store) happen inside the commands, so
-`related --help` is quick.
+line on stderr with a non-zero exit code (2 for bad input, 3 for a full disk, 1 otherwise); set
+RELATED_DEBUG=1 to see the traceback instead. Heavy imports (the model, the store) happen inside
+the commands, so `related --help` is quick.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import click
 
 from service.config.options import DECLARATIONS, Group
 from service.config.settings import Settings, load_settings
-from service.errors import RelatedError
+from service.errors import RelatedError, StorageFull
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,8 +49,14 @@ class RelatedGroup(click.Group):
             ctx.exit(1)
 
 
+STORAGE_FULL_EXIT = 3
+"""A full disk (`storage_full`): nothing is wrong with the input or the data; free space, retry."""
+
+
 def exit_code(error: RelatedError) -> int:
-    """2 for bad input (a 4xx error), 1 for everything else."""
+    """2 for bad input (a 4xx error), 3 for a full disk, 1 for everything else."""
+    if isinstance(error, StorageFull):
+        return STORAGE_FULL_EXIT
     return 2 if error.status < 500 else 1
 
 

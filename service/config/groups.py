@@ -87,10 +87,22 @@ class ServerSettings:
             "Articles (without their body) each server worker keeps in memory for related lists; changes in the store reach it at once."
         ),
     )
+    article_cache_bytes: int = field(
+        default=64 << 20,
+        metadata=_doc(
+            "Bytes those cached articles may hold in each server worker, estimated (least recently used out first; 0: no article cache)."
+        ),
+    )
     response_cache: int = field(
         default=10_000,
         metadata=_doc(
             "Related-list answers each server worker keeps, per URL, until the index or the store changes (0: off)."
+        ),
+    )
+    response_cache_bytes: int = field(
+        default=64 << 20,
+        metadata=_doc(
+            "Bytes those cached answers may hold in each server worker (body and gzipped copy, estimated; least recently used out first; an answer over an eighth of it is not kept; 0: off)."
         ),
     )
     auto_rebuild: float = field(

@@ -266,7 +266,15 @@ def _validate(settings: Settings) -> None:
     for name in ("header_timeout", "body_timeout"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{env_name(name)} must be above 0")
-    for name in ("keepalive", "cache_seconds", "article_cache", "response_cache", "auto_rebuild"):
+    for name in (
+        "keepalive",
+        "cache_seconds",
+        "article_cache",
+        "article_cache_bytes",
+        "response_cache",
+        "response_cache_bytes",
+        "auto_rebuild",
+    ):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{env_name(name)} must not be negative")
     if settings.engine not in ENGINES:

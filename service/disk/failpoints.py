@@ -1,13 +1,15 @@
 """Named crash points for the crash-safety tests: RELATED_FAILPOINT=<name> makes the process
 kill itself with SIGKILL (no cleanup, no finally blocks) when it reaches that point. With
 RELATED_FAILPOINT_ONCE=<path> only the first process to get there dies (it creates the file),
-so a retried step then succeeds.
+so a retried step then succeeds. RELATED_FAILPOINT=<name>:enospc raises, at that point, the
+OSError a full disk gives (errno ENOSPC) instead: the disk-full tests fill no disk.
 
 Unset, as in production, each point costs one dictionary lookup.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 
@@ -28,8 +30,13 @@ WORKER_FAILPOINTS = (
 
 
 def failpoint(name: str) -> None:
-    if os.environ.get("RELATED_FAILPOINT") == name and _first_to_arrive():
+    wanted = os.environ.get("RELATED_FAILPOINT")
+    if wanted is None or not wanted.startswith(name):
+        return
+    if wanted == name and _first_to_arrive():
         os.kill(os.getpid(), signal.SIGKILL)
+    elif wanted == f"{name}:enospc" and _first_to_arrive():
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
 def _first_to_arrive() -> bool:

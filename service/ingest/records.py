@@ -84,13 +84,15 @@ def _id_problem(article_id: str) -> str | None:
         return f"is longer than {MAX_ID_LENGTH} characters"
     if any(ord(c) < 32 or ord(c) == 127 for c in article_id):
         return "must not contain control characters (it is part of URLs)"
-    if "/" not in article_id:
-        return None
     segments = article_id.split("/")
+    if "." in segments or ".." in segments:
+        # Browsers and proxies resolve a `.`/`..` segment before sending (/articles/.. is
+        # /), so such an id, alone or between slashes, could never be linked to.
+        return "must not be '.' or '..' or have such a segment (URLs would shorten the path)"
+    if len(segments) == 1:
+        return None
     if "" in segments:
         return "must not start or end with '/' or contain '//'"
-    if "." in segments or ".." in segments:
-        return "must not have '.' or '..' between slashes (URLs would shorten the path)"
     if segments[-1] in SUBRESOURCES:
         return (
             f"must not end in '/{segments[-1]}': /articles/<id>/{segments[-1]} is the "

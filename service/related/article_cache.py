@@ -5,7 +5,8 @@ applies the source's pins and blocks. Reading those from SQLite on every request
 statements; here they are kept per process:
 
 - articles without their body, by store key (least recently used first out, at most
-  RELATED_ARTICLE_CACHE), and the ids of those cached;
+  RELATED_ARTICLE_CACHE of them and RELATED_ARTICLE_CACHE_BYTES in all, see
+  `service.related.sized`), and the ids of those cached;
 - each article's editorial overrides (pins, its blocks and the global ones, their keys).
 
 Every request starts with `versions()`: one statement reading the store's revision (moved by
@@ -22,10 +23,10 @@ slow reader can't put back what a writer has just replaced.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
 from service.article import Article
+from service.related.sized import Observer, SizedLRU, article_bytes
 from service.store import ArticleStore, Editorial
 
 Versions = tuple[int, int]
@@ -33,12 +34,18 @@ Versions = tuple[int, int]
 
 
 class ArticleCache:
-    def __init__(self, store: ArticleStore, size: int) -> None:
+    def __init__(
+        self,
+        store: ArticleStore,
+        size: int,
+        max_bytes: int = 64 << 20,
+        observer: Observer | None = None,
+    ) -> None:
         self.store = store
-        self.size = size
+        self.size = size if max_bytes > 0 else 0
         self._lock = threading.Lock()
         self._versions: Versions | None = None
-        self._articles: OrderedDict[int, Article] = OrderedDict()
+        self._articles: SizedLRU[int, Article] = SizedLRU(self.size, max_bytes, observer)
         self._keys: dict[str, int] = {}
         self._editorial: dict[str | None, Editorial] = {}
 
@@ -71,18 +78,28 @@ class ArticleCache:
                         self._remember(stored.key, stored.article)
         self._versions = current
 
+    @property
+    def nbytes(self) -> int:
+        return self._articles.bytes
+
+    def __len__(self) -> int:
+        return len(self._articles)
+
+    def observe(self, observer: Observer) -> None:
+        """Tell `observer` (bytes, entries) after every change (the /metrics gauges)."""
+        self._articles.observer = observer
+
     def _forget(self, article_id: str, key: int | None) -> None:
         if key is not None:
-            self._articles.pop(key, None)
+            self._articles.pop(key)
         self._keys.pop(article_id, None)
 
     def _remember(self, key: int, article: Article) -> None:
-        self._articles[key] = article
-        self._articles.move_to_end(key)
-        self._keys[article.id] = key
-        while len(self._articles) > self.size:
-            _, evicted = self._articles.popitem(last=False)
-            self._keys.pop(evicted.id, None)
+        for old_key, old in self._articles.put(key, article, article_bytes(article)):
+            if self._keys.get(old.id) == old_key:
+                self._keys.pop(old.id, None)
+        if key in self._articles:
+            self._keys[article.id] = key
 
     def _store_if_current(self, versions: Versions, found: Iterable[tuple[int, Article]]) -> None:
         if self.size <= 0:
@@ -102,7 +119,6 @@ class ArticleCache:
                 if article is None:
                     missing.append(key)
                 else:
-                    self._articles.move_to_end(key)
                     found[key] = article
         if missing:
             read = self.store.get_by_keys(missing)
@@ -114,7 +130,7 @@ class ArticleCache:
         """(store key, article without body) of `article_id`; None when it doesn't exist."""
         key = self._keys.get(article_id)
         if key is not None:
-            article = self._articles.get(key)
+            article = self._articles.peek(key)
             if article is not None and article.id == article_id:
                 return key, article
         stored = self.store.get(article_id, with_body=False)

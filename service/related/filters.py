@@ -15,10 +15,20 @@ from service.article import Article
 from service.config.options import RelatedOptions
 from service.generations.generation import Generation
 
+CACHED_LABEL_CHARS = 100
+"""Labels up to this long are remembered (real sections and tags); a longer one, which only a
+query can bring, is spelled anew, so 65,536 remembered labels stay under about 30 MB."""
+
 
 @lru_cache(maxsize=65536)
-def _token(kind: str, value: str) -> str:
+def _cached_token(kind: str, value: str) -> str:
     return label_document([f"{kind}:{value}"])
+
+
+def _token(kind: str, value: str) -> str:
+    if len(value) > CACHED_LABEL_CHARS:
+        return label_document([f"{kind}:{value}"])
+    return _cached_token(kind, value)
 
 
 def section_token(section: str) -> str:

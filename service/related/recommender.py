@@ -124,7 +124,9 @@ class Recommender:
         self.generations = generations
         self.encoder = encoder
         self._stale: tuple[tuple[str, int], frozenset[int]] | None = None
-        self.article_cache = ArticleCache(store, settings.article_cache)
+        self.article_cache = ArticleCache(
+            store, settings.article_cache, settings.article_cache_bytes
+        )
 
     def generation(self) -> Generation:
         generation = self.generations.get()

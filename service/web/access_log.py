@@ -4,7 +4,8 @@
 is a plain token (letters, digits, `.`, `_`, `-`, up to 128), else a new random one; it is
 echoed in the answer's `X-Request-Id` and written in the request's log line, so a page
 renderer's log and ours can be joined. The line (RELATED_ACCESS_LOG: `text`, `json` or `off`)
-goes to the server's stderr, written in batches every 0.2 s:
+goes to the server's stderr, written in batches every 0.2 s, with the value of any query
+parameter named like a secret replaced by `[redacted]` (`service.web.log_redaction`):
 
     2026-11-26T03:40:00Z 127.0.0.1 "GET /articles/a/related?k=5 HTTP/1.1" 200 1834 2.31ms id=4f1c0e9a7b2d3c5e "curl/8.5.0"
     {"time": "2026-11-26T03:40:00Z", "request_id": "4f1c...", "remote": "127.0.0.1", "method": "GET", "path": "/articles/a/related", "query": "k=5", "route": "/articles/<path:article_id>/related", "status": 200, "bytes": 1834, "ms": 2.31, "user_agent": "curl/8.5.0"}
@@ -26,6 +27,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
+from service.web.log_redaction import redacted_query
 from service.web.prometheus import Metrics
 
 log = logging.getLogger("related.access")
@@ -142,7 +144,7 @@ class Observed:
         remote = environ.get("REMOTE_ADDR", "-")
         method = environ.get("REQUEST_METHOD", "-")
         path = environ.get("PATH_INFO", "")
-        query = environ.get("QUERY_STRING", "")
+        query = redacted_query(environ.get("QUERY_STRING", ""))
         agent = environ.get("HTTP_USER_AGENT", "")
         ms = round(seconds * 1000, 2)
         if self.fmt == "json":
@@ -162,7 +164,12 @@ class Observed:
                 },
                 ensure_ascii=False,
             )
-        target = environ.get("RAW_URI") or path + ("?" + query if query else "")
+        raw = environ.get("RAW_URI")
+        if raw:
+            raw_path, mark, raw_query = raw.partition("?")
+            target = raw_path + mark + redacted_query(raw_query)
+        else:
+            target = path + ("?" + query if query else "")
         protocol = environ.get("SERVER_PROTOCOL", "HTTP/1.1")
         return (
             f'{now} {remote} "{method} {_quoted(target)} {protocol}" {status} {length} {ms}ms '

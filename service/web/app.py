@@ -14,6 +14,7 @@ from service.web.access_log import ROUTE_KEY, Observed
 from service.web.cors import register_cors
 from service.web.editors import catalog
 from service.web.openapi.docs import docs
+from service.web.paths import register_path_check
 from service.web.prometheus import Metrics, metrics_routes
 from service.web.related_view import EXTENSION, CachedAnswers, RelatedHTTP
 from service.web.routes import api
@@ -33,6 +34,8 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     app.extensions["related"] = services
     app.extensions["related.metrics"] = metrics
     app.extensions[EXTENSION] = RelatedHTTP.for_services(services)
+    app.extensions[EXTENSION].answers.observe(metrics.cache_observer("answers"))
+    services.recommender.article_cache.observe(metrics.cache_observer("articles"))
 
     @app.before_request
     def name_route() -> None:
@@ -40,6 +43,7 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
         rule = request.url_rule
         request.environ[ROUTE_KEY] = rule.rule if rule is not None else None
 
+    register_path_check(app)
     register_cors(app, settings.cors_origins)
     app.register_blueprint(api)
     app.register_blueprint(catalog)

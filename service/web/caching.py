@@ -12,17 +12,20 @@ for that long without asking; after it they revalidate with the ETag. Answers of
 
 `AnswerCache` keeps each process's recent answers (body, gzipped body, ETag) per URL, valid
 while the generation and versions they were made from are current: a page viewed again costs
-no ranking and no serialisation.
+no ranking and no serialisation. It is bounded in entries and in bytes
+(RELATED_RESPONSE_CACHE_BYTES): answers differ in size by a thousandfold.
 """
 
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
 import zlib
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
+
+from service.related.sized import Observer, SizedLRU
 
 GZIP_MIN_BYTES = 1024
 """Answers this large or larger are sent gzipped to clients that accept it."""
@@ -90,13 +93,39 @@ class Answer:
         return self.gzipped, True
 
 
-class AnswerCache:
-    """The last `size` answers of this process, least recently used out first."""
+ANSWER_OVERHEAD = 600
+"""An Answer instance, its ETag and its made-from tuple, in bytes."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
+
+def answer_bytes(key: Any, answer: Answer) -> int:
+    """What a cached answer may come to hold: its body, the gzipped copy made on the first
+    gzip request (charged up front at the body's size, which it never exceeds by much), and
+    its key (the article id and the query string)."""
+    key_bytes = sum(sys.getsizeof(part) for part in key) if isinstance(key, tuple) else 0
+    return ANSWER_OVERHEAD + 2 * len(answer.body) + key_bytes
+
+
+class AnswerCache:
+    """This process's recent answers, least recently used out first, at most `size` of them
+    and `max_bytes` in all (`service.related.sized`)."""
+
+    def __init__(
+        self, size: int, max_bytes: int = 64 << 20, observer: Observer | None = None
+    ) -> None:
+        self.size = size if max_bytes > 0 else 0
         self._lock = threading.Lock()
-        self._answers: OrderedDict[Any, Answer] = OrderedDict()
+        self._answers: SizedLRU[Any, Answer] = SizedLRU(self.size, max_bytes, observer)
+
+    @property
+    def nbytes(self) -> int:
+        return self._answers.bytes
+
+    def observe(self, observer: Observer) -> None:
+        """Tell `observer` (bytes, entries) after every change (the /metrics gauges)."""
+        self._answers.observer = observer
+
+    def __len__(self) -> int:
+        return len(self._answers)
 
     def get(self, key: Any, made_from: tuple[Any, ...]) -> Answer | None:
         if self.size <= 0:
@@ -106,16 +135,12 @@ class AnswerCache:
             if answer is None:
                 return None
             if answer.made_from != made_from:
-                del self._answers[key]
+                self._answers.pop(key)
                 return None
-            self._answers.move_to_end(key)
             return answer
 
     def put(self, key: Any, answer: Answer) -> None:
         if self.size <= 0:
             return
         with self._lock:
-            self._answers[key] = answer
-            self._answers.move_to_end(key)
-            while len(self._answers) > self.size:
-                self._answers.popitem(last=False)
+            self._answers.put(key, answer, answer_bytes(key, answer))

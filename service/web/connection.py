@@ -18,18 +18,15 @@ dropped for a moment, so the client gets the answer rather than a reset.
 from __future__ import annotations
 
 import asyncio
-import io
 import secrets
-import sys
-import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import unquote_to_bytes, urlsplit
 
 import h11
 
 from service.config.settings import Settings
+from service.web.environ import wsgi_environ
 from service.web.wire import NO_BODY, error_reply, response_head
 
 MAX_REQUEST_LINE = 8190
@@ -38,8 +35,6 @@ MAX_HEAD = 65536
 """Bytes of the request line and headers together: more gets 431."""
 LINGER_SECONDS = 2.0
 """After an error answer, how long the rest of the request is read and dropped."""
-TRUSTED_PROXIES = ("127.0.0.1", "::1")
-"""Peers whose X-Forwarded-Proto is believed (a proxy on the same machine)."""
 
 Reply = tuple[int, str, list[tuple[str, str]], bytes]
 """An answer of the app: status, reason, headers, body."""
@@ -286,52 +281,7 @@ class Connection(asyncio.Protocol):
     def environ(self) -> dict[str, Any]:
         """The WSGI environ of the complete request (PEP 3333)."""
         assert self.transport is not None and self.request is not None
-        request = self.request
-        target = request.target
-        path, _, query = target.partition(b"?")
-        if not path.startswith(b"/") and b"://" in path:  # absolute form, as to a proxy
-            path = urlsplit(path).path or b"/"
-        peer = self.transport.get_extra_info("peername") or ("", 0)
-        local = self.transport.get_extra_info("sockname") or ("", 0)
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": request.method.decode("ascii"),
-            "SCRIPT_NAME": "",
-            "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
-            "QUERY_STRING": query.decode("latin-1"),
-            "RAW_URI": target.decode("latin-1"),
-            "SERVER_PROTOCOL": "HTTP/" + request.http_version.decode("ascii"),
-            "SERVER_NAME": str(local[0]),
-            "SERVER_PORT": str(local[1]),
-            "REMOTE_ADDR": str(peer[0]),
-            "REMOTE_PORT": str(peer[1]),
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(bytes(self.body)),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": self.host.multiprocess,
-            "wsgi.run_once": False,
-            "wsgi.input_terminated": True,
-            "related.received": time.perf_counter(),  # the access log's clock starts here
-        }
-        for raw_name, raw_value in request.headers:
-            if (
-                b"_" in raw_name
-            ):  # ambiguous with '-' once in the environ: dropped, as gunicorn does
-                continue
-            name = raw_name.decode("latin-1").upper().replace("-", "_")
-            value = raw_value.decode("latin-1")
-            if name not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-                name = "HTTP_" + name
-            environ[name] = f"{environ[name]},{value}" if name in environ else value
-        # The body is here whole (de-chunked): its length is known.
-        environ.pop("HTTP_TRANSFER_ENCODING", None)
-        if self.body or "CONTENT_LENGTH" in environ:
-            environ["CONTENT_LENGTH"] = str(len(self.body))
-        forwarded = environ.get("HTTP_X_FORWARDED_PROTO", "").lower()
-        if forwarded == "https" and peer[0] in TRUSTED_PROXIES:
-            environ["wsgi.url_scheme"] = "https"
-        return environ
+        return wsgi_environ(self.request, bytes(self.body), self.transport, self.host.multiprocess)
 
     # -- timers, errors and closing --------------------------------------------------------
 
@@ -347,7 +297,18 @@ class Connection(asyncio.Protocol):
         self.timer = self.write_timer = None
 
     def timed_out(self) -> None:
+        """A deadline passed. Never raises, whatever the socket's state: a client that went
+        away meanwhile (closed, reset) leaves nothing to answer, so the connection is dropped."""
         self.timer = None
+        try:
+            self.deadline_passed()
+        except OSError:
+            self.abort()
+        except Exception:
+            self.host.log.exception("error at a connection's deadline; dropped it")
+            self.abort()
+
+    def deadline_passed(self) -> None:
         if self.phase == "idle":
             self.close()  # an idle connection (new or kept alive) just ends
         elif self.phase in ("head", "body"):
@@ -364,11 +325,17 @@ class Connection(asyncio.Protocol):
         request_id = request_id or secrets.token_hex(8)
         peer = (self.transport.get_extra_info("peername") or ("?",))[0]
         self.host.log.info("refused a request from %s: %s %s (%s)", peer, status, code, request_id)
-        self.write(error_reply(status, code, message, request_id))
         self.phase = "closing"
-        self.transport.resume_reading()  # read and drop the rest for a moment
-        if self.transport.can_write_eof():
-            self.transport.write_eof()
+        try:
+            self.write(error_reply(status, code, message, request_id))
+            self.transport.resume_reading()  # read and drop the rest for a moment
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+        except OSError:
+            # The client is gone (on loopback our answer meets its reset at once, and the
+            # shutdown then finds no connection: ENOTCONN): no one is left to linger for.
+            self.abort()
+            return
         self.arm(LINGER_SECONDS)
 
     def write(self, data: bytes) -> None:

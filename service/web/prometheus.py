@@ -22,6 +22,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -75,8 +76,34 @@ class Metrics:
             ["source"],
             registry=self.registry,
         )
+        # Per worker (each has its own caches): every live process's value, by pid.
+        self.cache_bytes = Gauge(
+            "related_cache_bytes",
+            "Bytes a worker's cache holds (estimated), by cache: answers, articles.",
+            ["cache"],
+            registry=self.registry,
+            multiprocess_mode="liveall",
+        )
+        self.cache_entries = Gauge(
+            "related_cache_entries",
+            "Entries a worker's cache holds, by cache: answers, articles.",
+            ["cache"],
+            registry=self.registry,
+            multiprocess_mode="liveall",
+        )
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._answers: dict[str, Any] = {}
+
+    def cache_observer(self, cache: str) -> Callable[[int, int], None]:
+        """What a cache calls with (bytes, entries) after each change of its contents."""
+        size, entries = self.cache_bytes.labels(cache), self.cache_entries.labels(cache)
+
+        def observe(nbytes: int, count: int) -> None:
+            size.set(nbytes)
+            entries.set(count)
+
+        observe(0, 0)
+        return observe
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         children = self._children.get((route, method, status))
@@ -168,6 +195,14 @@ class StateCollector(Collector):
             )
             state.add_metric([str(status["state"])], 1)
             yield state
+        if status.get("state") == "failed":
+            failed = GaugeMetricFamily(
+                "related_last_build_failure",
+                "The last build failed (value 1), with its error code (storage_full, ...).",
+                labels=["code"],
+            )
+            failed.add_metric([str(status.get("code") or "unknown")], 1)
+            yield failed
         if status.get("started_at") and status.get("finished_at"):
             seconds = _seconds(status["finished_at"]) - _seconds(status["started_at"])
             yield _gauge(

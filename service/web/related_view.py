@@ -55,7 +55,9 @@ class RelatedHTTP:
     def for_services(cls, services: Services) -> RelatedHTTP:
         settings = services.settings
         return cls(
-            AnswerCache(settings.response_cache), etag_for(repr(settings)), settings.cache_seconds
+            AnswerCache(settings.response_cache, settings.response_cache_bytes),
+            etag_for(repr(settings)),
+            settings.cache_seconds,
         )
 
 

@@ -128,7 +128,7 @@ class IndexPanel {
             notify(
               r && r.state === "succeeded"
                 ? `Build finished: generation ${r.result.generation} is served.`
-                : `Build ${r ? r.state : "ended"}.`,
+                : `Build ${r ? r.state : "ended"}${r && r.code ? ` (${r.code})` : ""}.`,
             );
             return;
           }
