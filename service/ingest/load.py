@@ -15,6 +15,7 @@ from typing import Any
 from service.article import Article
 from service.errors import InvalidArticles
 from service.ingest.records import FieldProblem, validate_record
+from service.ingest.targets import resolve_arrivals
 from service.store import ArticleStore
 
 MAX_REPORTED_PROBLEMS = 100
@@ -75,6 +76,7 @@ def ingest(
     """
     report = IngestReport()
     first_seen: dict[str, str] = {}
+    arrivals: list[tuple[str, str | None, str]] = []
     with store.stage() as stage:
         for where, raw in records:
             report.read += 1
@@ -103,12 +105,15 @@ def ingest(
             # Once a record is bad and nothing will be stored, keep validating but stage nothing.
             if not report.invalid or skip_invalid:
                 stage.add(result)
+                arrivals.append((result.id, result.url, result.title))
         if report.invalid and not skip_invalid:
             raise _invalid(report)
         published = stage.publish()
     report.inserted, report.updated = published.inserted, published.updated
     report.unchanged, report.revision = published.unchanged, published.revision
     report.committed = True
+    # Links harvested earlier may have been waiting for these articles.
+    resolve_arrivals(store, arrivals)
     return report
 
 
@@ -121,6 +126,7 @@ def ingest_one(store: ArticleStore, raw: Any, where: str = "body") -> tuple[str,
         report.add_problems(result)
         raise _invalid(report)
     published = store.publish_rows([result])
+    resolve_arrivals(store, [(result.id, result.url, result.title)])
     outcome = "inserted" if published.inserted else "updated" if published.updated else "unchanged"
     return outcome, result
 
