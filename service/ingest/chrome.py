@@ -130,7 +130,9 @@ def is_tags_line(line: str, tags: Collection[str]) -> bool:
         return True
     wanted = {normalized(t) for t in tags}
     parts = [normalized(p) for p in re.split(r"[,|·•;]", line) if p.strip()]
-    return len(parts) >= 2 and all(p in wanted for p in parts)
+    if not parts or not all(p in wanted for p in parts):
+        return False
+    return len(parts) >= 2 or len(parts) == len(wanted)
 
 
 def is_link_line(line: str) -> bool:

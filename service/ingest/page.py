@@ -102,7 +102,7 @@ def page_from_html(html: str, *, url: str | None = None, id_from: str = "url") -
     related = related_box(tree, meta.url)
     strip_chrome(tree, meta.url)
     links = body_links(_main(tree), meta.url)
-    body = maintext_of(tree)
+    body = main_text(tree)
     body = clean_lines(body, title=meta.title or "", tags=meta.tags)
     record: dict[str, Any] = {
         "id": id_from_url(meta.url, id_from=id_from),
@@ -162,13 +162,6 @@ def _same_site(href: str, page_url: str) -> str | None:
 def _host(netloc: str) -> str:
     host = netloc.lower()
     return host[4:] if host.startswith("www.") else host
-
-
-def _headingtext_of(element: Any) -> str:
-    """The heading a box announces itself with: its first heading, else its aria-label."""
-    for heading in element.xpath(".//h1|.//h2|.//h3|.//h4|.//h5|.//h6"):
-        return text_of(heading)
-    return element.get("aria-label") or ""
 
 
 def _boxes(tree: Any, pattern: re.Pattern[str]) -> list[Any]:
@@ -268,9 +261,21 @@ def _only_a_link(element: Any, page_url: str) -> bool:
     return not rest.strip() or bool(LINK_LABEL.match(rest))
 
 
+def _declared(tree: Any) -> Any | None:
+    """The element the page declares as its article (`itemprop=articleBody`, `<article>`)."""
+    for xpath in ("//*[@itemprop='articleBody']", "//article"):
+        found = tree.xpath(xpath)
+        if found:
+            return found[0]
+    return None
+
+
 def _main(tree: Any) -> Any:
-    """The element holding the article: `<article>`, `itemprop=articleBody`, `<main>`, else body."""
-    for xpath in ("//*[@itemprop='articleBody']", "//article", "//main", "//body"):
+    """The element holding the article: the declared one, else `<main>`, else the body."""
+    declared = _declared(tree)
+    if declared is not None:
+        return declared
+    for xpath in ("//main", "//body"):
         found = tree.xpath(xpath)
         if found:
             return found[0]
@@ -287,9 +292,14 @@ def body_links(main: Any, page_url: str) -> list[str]:
     return links
 
 
-def maintext_of(tree: Any) -> str:
-    """The main text as plain text, one paragraph a line: trafilatura's reading of the cleaned
-    tree, else (too little for it to judge) the text of the article's blocks."""
+def main_text(tree: Any) -> str:
+    """The main text as plain text, one paragraph a line. Where the page declares its article
+    (`<article>`, `itemprop=articleBody`), the text of its blocks once the chrome is cut (every
+    paragraph, the short ones too); elsewhere trafilatura's reading of the cleaned page, which
+    finds the main text in markup that declares nothing."""
+    declared = _declared(tree)
+    if declared is not None:
+        return block_text(declared)
     extracted = trafilatura.extract(
         tree,
         output_format="txt",
@@ -299,13 +309,10 @@ def maintext_of(tree: Any) -> str:
         include_links=False,
         deduplicate=False,
     )
-    own = blocktext_of(_main(tree))
-    if not extracted or len(extracted) < 0.5 * len(own):
-        return own
-    return extracted.strip()
+    return extracted.strip() if extracted else block_text(_main(tree))
 
 
-def blocktext_of(main: Any) -> str:
+def block_text(main: Any) -> str:
     """The text of `main`'s blocks (paragraphs, headings, list items), one a line."""
     lines: list[str] = []
     for block in main.iter(*BLOCKS):
