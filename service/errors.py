@@ -64,6 +64,14 @@ class InvalidArticles(RelatedError):
     code = "invalid_articles"
 
 
+class NotASource(RelatedError):
+    """A source (a URL or a file) that is not what it was read as: a "feed" that is an HTML
+    page, a "sitemap" that is JSON; the message names it and what it is instead."""
+
+    status = 400
+    code = "invalid_source"
+
+
 class Unauthorized(RelatedError):
     status = 401
     code = "unauthorized"

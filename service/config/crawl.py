@@ -61,15 +61,15 @@ class CrawlSettings:
             "Comma-separated hosts the crawler may fetch besides the source's own (its `www.` twin included); others are skipped and named."
         ),
     )
-    sync_sources: str = field(
+    site_sources: str = field(
         default="",
         metadata=_doc(
-            "Sources `related serve` keeps in sync (space-separated, as `related sync` takes them; a `KIND:` prefix such as `wordpress:https://site` forces the kind); empty: none."
+            "Site sources (sitemaps, feeds, WordPress sites; not read replicas) `related serve` keeps in sync with `related sync` passes (space-separated, as `related sync` takes them; a `KIND:` prefix such as `wordpress:https://site` forces the kind); empty: none."
         ),
     )
-    sync_every: float = field(
+    site_sync_every: float = field(
         default=300.0,
         metadata=_doc(
-            "Seconds between the passes of `related serve`'s sync over RELATED_SYNC_SOURCES (and the default of `related sync --every`)."
+            "Seconds between the passes of `related serve`'s site sync over RELATED_SITE_SOURCES (and the default of `related sync --every`)."
         ),
     )

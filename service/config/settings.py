@@ -272,7 +272,7 @@ def _validate(settings: Settings) -> None:
     for name in ("keepalive", "cache_seconds", "article_cache", "response_cache", "auto_rebuild"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{env_name(name)} must not be negative")
-    for name in ("crawl_rate", "crawl_timeout", "sync_every"):
+    for name in ("crawl_rate", "crawl_timeout", "site_sync_every"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{env_name(name)} must be above 0")
     for name in ("crawl_retries", "crawl_max_redirects", "crawl_max_wait"):

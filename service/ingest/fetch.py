@@ -106,6 +106,8 @@ class Page:
     content: bytes
     content_type: str
     validators: Validators
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Every response header, by lower-case name."""
 
     @property
     def not_modified(self) -> bool:
@@ -239,6 +241,7 @@ class Fetcher:
                 content,
                 response.headers.get("content-type", ""),
                 Validators(response.headers.get("etag"), response.headers.get("last-modified")),
+                {name.lower(): value for name, value in response.headers.items()},
             )
         raise FetchFailed(url, f"more than {self.policy.max_redirects} redirects")
 
