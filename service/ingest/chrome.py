@@ -19,6 +19,7 @@ from dataclasses import replace
 
 from embeddings.chrome import Chrome
 from service.article import Article
+from service.store import ArticleStore
 
 _WORDS = (
     "january february march april may june july august september october november december "
@@ -204,6 +205,19 @@ class Titles:
 
 
 EMPTY_TITLES = Titles(())
+_STORED: dict[str, tuple[int, Titles]] = {}
+"""Store path -> (revision, its titles): read again only once the store has changed."""
+
+
+def stored_titles(store: ArticleStore) -> Titles:
+    """The titles of the articles in `store` (one read of every title per store revision)."""
+    revision = store.revision()
+    cached = _STORED.get(str(store.path))
+    if cached is not None and cached[0] == revision:
+        return cached[1]
+    titles = Titles((article_id, title) for article_id, _, title in store.labels())
+    _STORED[str(store.path)] = (revision, titles)
+    return titles
 
 
 def ranked_article(article: Article, chrome: Chrome, titles: Titles = EMPTY_TITLES) -> Article:
