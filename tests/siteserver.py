@@ -12,7 +12,8 @@ site), a page disallowed by robots.txt and a "feed" that is an HTML page. Every 
 logged (path, headers, time) and the most requests in flight at once is kept, so tests can
 check what the crawler sent and how many connections it held.
 
-Pages can be added, changed and removed while it runs (`put`, `remove`), as a site publishes.
+Pages can be added, changed and removed while it runs (`put`, `remove`), as a site publishes;
+`site_pages(site)` makes them of a tests/sitegen.py `Site`.
 Nothing leaves the machine: the server binds 127.0.0.1 on a free port.
 """
 
@@ -32,6 +33,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
+from tests import sitegen
+from tests.sitegen import Site
+
+ISO = "%Y-%m-%dT%H:%M:%SZ"
 SITEMAP_CHUNK = 40
 """Pages per child sitemap of the sitemap index (so a small site still has several)."""
 SLOW_SECONDS = 3.0
@@ -85,6 +90,8 @@ class SiteState:
     refused: dict[str, int] = field(default_factory=dict)
     robots: str = ""
     robots_status: int = 200
+    extra_sitemap_urls: list[str] = field(default_factory=list)
+    """URLs /sitemap.xml lists besides the pages (broken, disallowed or off-site ones)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -137,6 +144,30 @@ def default_robots(url: str) -> str:
         "User-agent: BadBot\nDisallow: /\n\n"
         f"Sitemap: {url}/sitemap_index.xml\n"
     )
+
+
+def site_pages(site: Site) -> list[SitePage]:
+    """The pages of a generated site (its base must be this server's URL for the canonical
+    URLs to point here). A post's content, as its CMS holds it, is its body with the inline
+    links and the related box its editors put in it; the published time is the page's own."""
+    pages = []
+    for article in site.articles:
+        rng = sitegen._rng(site, article)
+        _, when = sitegen.clock_line(article, rng)
+        box = sitegen._related_box(site, article, rng)  # its heading may differ from the page's
+        pages.append(
+            SitePage(
+                path="/" + article.path,
+                html=sitegen.page_html(site, article),
+                content=sitegen._body_html(site, article) + "\n" + box,
+                title=article.title,
+                published=datetime.fromisoformat(when).astimezone(UTC).strftime(ISO),
+                section=article.section,
+                tags=article.tags,
+                slug=article.slug,
+            )
+        )
+    return pages
 
 
 def touched(page: SitePage, when: str, html_text: str | None = None) -> SitePage:
@@ -194,7 +225,8 @@ def _handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
             if path == "/robots.txt":
                 return self._send(state.robots_status, state.robots, "text/plain")
             if path == "/sitemap.xml":
-                return self._send(200, _urlset(self._root(), pages), "application/xml")
+                body = _urlset(self._root(), pages, state.extra_sitemap_urls)
+                return self._send(200, body, "application/xml")
             if path == "/sitemap_index.xml":
                 return self._send(200, _sitemap_index(self._root(), pages), "application/xml")
             if path.startswith("/sitemaps/posts-"):
@@ -311,10 +343,12 @@ def _post(
     }
 
 
-def _urlset(root: str, pages: list[SitePage]) -> str:
+def _urlset(root: str, pages: list[SitePage], extra: Iterable[str] = ()) -> str:
     entries = "".join(
         f"<url><loc>{escape(root + p.path)}</loc><lastmod>{p.changed}</lastmod></url>"
         for p in pages
+    ) + "".join(
+        f"<url><loc>{escape(url if '://' in url else root + url)}</loc></url>" for url in extra
     )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'

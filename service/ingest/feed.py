@@ -60,13 +60,19 @@ def parse_feed(content: bytes, url: str, content_type: str = "") -> list[FeedIte
             FeedItem(
                 url=link,
                 title=entry.get("title", ""),
-                published=_iso(entry.get("published_parsed") or entry.get("updated_parsed")),
-                updated=_iso(entry.get("updated_parsed")),
+                published=_iso(_raw(entry, "published_parsed") or _raw(entry, "updated_parsed")),
+                updated=_iso(_raw(entry, "updated_parsed")),
                 content=text or None,
                 categories=tuple(t["term"] for t in entry.get("tags", []) if t.get("term")),
             )
         )
     return items
+
+
+def _raw(entry: Any, key: str) -> Any:
+    """The entry's own value of `key`: feedparser's `get` maps `updated_parsed` to
+    `published_parsed` (with a DeprecationWarning) where one is missing."""
+    return dict.get(entry, key)
 
 
 def _iso(parsed: time.struct_time | None) -> str | None:

@@ -57,7 +57,7 @@ def read_wordpress(
         if crawl.keep(link, modified):
             continue
         content = (post.get("content") or {}).get("rendered") or ""
-        harvest = crawl.from_html(f"<html><body><article>{content}</article></body></html>", link)
+        harvest = crawl.from_html(content, link)
         if harvest is None:
             continue
         crawl.remember(link, harvest, lastmod=modified)
