@@ -123,13 +123,14 @@ def load_site(
 ) -> Site:
     """The site of `directory`'s articles.jsonl and related.jsonl (the bundled sample by
     default; ../shared/data/auth0_blog for benches). `base` replaces the URLs' scheme and host."""
-    records = [json.loads(line) for line in (directory / "articles.jsonl").open() if line.strip()]
+    lines = (directory / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
     records = records[:limit] if limit else records
     known = {r["id"] for r in records}
     related: dict[str, list[str]] = {}
     related_file = directory / "related.jsonl"
     if related_file.is_file():
-        for line in related_file.open():
+        for line in related_file.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
                 related[row["id"]] = [t for t in row["related"] if t in known and t != row["id"]]
@@ -210,6 +211,12 @@ def _related_box(site: Site, article: SiteArticle, rng: random.Random) -> str:
     if shape == 1:
         return f"<div><h2>{heading}</h2><ul>{items}</ul></div>"
     return f"<h3>{heading}</h3>\n<ul>{items}</ul>"
+
+
+def content_html(site: Site, article: SiteArticle) -> str:
+    """The article's content as a CMS holds it (a feed's `content:encoded`, WordPress's
+    `content.rendered`): the body with its `READ MORE:` and inline links, then its related box."""
+    return _body_html(site, article) + "\n" + _related_box(site, article, _rng(site, article))
 
 
 def _most_read(site: Site, article: SiteArticle) -> str:

@@ -81,16 +81,30 @@ def articles() -> None:
 
 @articles.command("show")
 @click.argument("article_id")
+@click.option(
+    "--view",
+    type=click.Choice(["stored", "ranked"]),
+    default="stored",
+    show_default=True,
+    help="ranked: the body as the ranking read it (chrome left out), as GET /articles/<id>?view=ranked.",
+)
 @data_dir_option
-def show(article_id: str, data_dir: Path | None) -> None:
+def show(article_id: str, view: str, data_dir: Path | None) -> None:
     """Print the stored article ARTICLE_ID as JSON (the API's GET /articles/<id>)."""
+    from service.generations.generation import CurrentGeneration
+    from service.ingest.chrome import ranked_view
     from service.store import ArticleStore
 
-    store = ArticleStore.existing(settings_for(data_dir=data_dir).db_path)
+    settings = settings_for(data_dir=data_dir)
+    store = ArticleStore.existing(settings.db_path)
     stored = store.get(article_id)
     if stored is None:
         raise ArticleNotFound(article_id)
-    click.echo(json.dumps(stored.article.to_json(), ensure_ascii=False, indent=2))
+    data = stored.article.to_json()
+    if view == "ranked":
+        generation = CurrentGeneration(settings.generations_dir).get()
+        data = ranked_view(stored.article, store, generation.parts.chrome if generation else None)
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 @articles.command("list")

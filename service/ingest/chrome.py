@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import replace
+from typing import Any
 
 from embeddings.chrome import Chrome
 from service.article import Article
@@ -210,7 +211,10 @@ _STORED: dict[str, tuple[int, Titles]] = {}
 
 
 def stored_titles(store: ArticleStore) -> Titles:
-    """The titles of the articles in `store` (one read of every title per store revision)."""
+    """The titles of the articles in `store` (one read of every title per store revision).
+    A read replica's stand-in for the store keeps no titles: none there."""
+    if not isinstance(store, ArticleStore):
+        return EMPTY_TITLES
     revision = store.revision()
     cached = _STORED.get(str(store.path))
     if cached is not None and cached[0] == revision:
@@ -233,6 +237,17 @@ def ranked_article(article: Article, chrome: Chrome, titles: Titles = EMPTY_TITL
         is_title=titles.other_than(article.id) if len(titles) else None,
     )
     return replace(article, body=body)
+
+
+VIEWS = ("stored", "ranked")
+"""How an article is shown: as stored, or as the ranking read it (`ranked_view`)."""
+
+
+def ranked_view(article: Article, store: ArticleStore, chrome: Chrome | None) -> dict[str, Any]:
+    """The article's JSON with `body` replaced by the text that was encoded and compared:
+    `chrome` is the current generation's (None before the first build)."""
+    ranked = ranked_article(article, chrome or Chrome(), stored_titles(store))
+    return {**article.to_json(), "body": ranked.body}
 
 
 def foot_titles(body: str, titles: Titles, article_id: str) -> list[str]:

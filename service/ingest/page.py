@@ -13,9 +13,10 @@ URL (`<link rel=canonical>`, `og:url`), Open Graph `article:*` properties, JSON-
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import lxml.html
 import trafilatura
@@ -99,15 +100,11 @@ def page_from_html(html: str, *, url: str | None = None, id_from: str = "url") -
             f"{source}: the page has no URL to take its id from (no <link rel=canonical>, "
             "no og:url, and no page URL given)"
         )
-    related = related_box(tree, meta.url)
-    strip_chrome(tree, meta.url)
-    links = body_links(_main(tree), meta.url)
-    body = main_text(tree)
-    body = clean_lines(body, title=meta.title or "", tags=meta.tags)
+    content = read_content(tree, meta.url, title=meta.title or "", tags=meta.tags)
     record: dict[str, Any] = {
         "id": id_from_url(meta.url, id_from=id_from),
         "title": meta.title,
-        "body": body,
+        "body": content.body,
         "url": meta.url,
     }
     record.update(
@@ -116,12 +113,49 @@ def page_from_html(html: str, *, url: str | None = None, id_from: str = "url") -
             ("published", meta.published),
             ("section", meta.section),
             ("tags", list(meta.tags)),
-            ("links", links),
+            ("links", list(content.links)),
             ("lang", meta.lang),
         )
         if value
     )
-    return Harvest(record=record, related=tuple(related), source=source)
+    return Harvest(record=record, related=content.related, source=source)
+
+
+@dataclass(frozen=True)
+class Content:
+    """What an article's HTML holds: its text, the links in it, its related box."""
+
+    body: str
+    """Plain text, one paragraph a line, the chrome left out."""
+    links: tuple[str, ...]
+    related: tuple[str, ...]
+
+
+def content_from_html(
+    fragment: str,
+    *,
+    url: str | None = None,
+    title: str = "",
+    tags: Sequence[str] = (),
+    source: str = "content",
+) -> Content:
+    """An article's HTML content (a post's `content:encoded`, a CMS's rendered body, an HTML
+    file of a static site) read as a page's is. Without `url` only relative links count as
+    links to the site (and come back as paths)."""
+    if not fragment.strip():
+        return Content("", (), ())
+    return read_content(
+        _parse(f"<html><body>{fragment}</body></html>", source), url, title=title, tags=tags
+    )
+
+
+def read_content(tree: Any, page_url: str | None, *, title: str, tags: Sequence[str]) -> Content:
+    """The related box taken out, the chrome cut, then the links and text of what is left."""
+    related = related_box(tree, page_url)
+    strip_chrome(tree, page_url)
+    links = body_links(_main(tree), page_url)
+    body = clean_lines(main_text(tree), title=title, tags=tags)
+    return Content(body, tuple(links), tuple(related))
 
 
 def id_from_url(url: str, *, id_from: str = "url") -> str:
@@ -146,10 +180,15 @@ def _parse(html: str, source: str) -> Any:
     return tree
 
 
-def _same_site(href: str, page_url: str) -> str | None:
-    """`href` as an absolute URL when it is another page of the page's site, else None."""
+def _same_site(href: str, page_url: str | None) -> str | None:
+    """`href` as an absolute URL when it is another page of the page's site, else None
+    (without `page_url`: a relative `href` as a path, anything else None)."""
     if not href or href.startswith(("#", "mailto:", "javascript:", "tel:")):
         return None
+    if page_url is None:
+        parts = urlsplit(href.strip())
+        relative = not parts.scheme and not parts.netloc and parts.path.strip("/")
+        return urlunsplit(("", "", parts.path, parts.query, "")) if relative else None
     found = absolute(href, page_url)
     parts, page = urlsplit(found), urlsplit(page_url)
     if parts.scheme not in ("http", "https") or _host(parts.netloc) != _host(page.netloc):
@@ -164,33 +203,45 @@ def _host(netloc: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+BOX_LINK_SHARE = 0.6
+"""Share of a box's text (its heading aside) that is link text: a list of links, not prose."""
+
+
+def _is_heading(element: Any) -> bool:
+    return element.tag in HEADINGS
+
+
+def _is_link_list(element: Any, heading: Any) -> bool:
+    """Whether `element` is a box of links under `heading`: no other heading, and mostly the
+    text of its links (so never the article that merely holds a heading and a list)."""
+    if element is None or element.tag in ("body", "html", "article", "main"):
+        return False
+    if len([e for e in element.iter(*HEADINGS)]) != 1 or not element.xpath(".//a[@href]"):
+        return False
+    text = len(text_of(element)) - len(text_of(heading))
+    linked = sum(len(text_of(a)) for a in element.xpath(".//a[@href]"))
+    return text <= 0 or linked >= BOX_LINK_SHARE * text
+
+
 def _boxes(tree: Any, pattern: re.Pattern[str]) -> list[Any]:
-    """Elements holding a list of links under a heading matching `pattern`: the heading's
-    parent when it holds the links, else the heading and the list that follows it."""
-    found = []
+    """Boxes of links under a heading matching `pattern` (or so labelled by `aria-label`): the
+    heading's parent when it is such a box, else the heading and the list that follows it."""
+    found: list[Any] = []
     for heading in tree.xpath("//h1|//h2|//h3|//h4|//h5|//h6|//*[@aria-label]"):
-        label = (
-            text_of(heading)
-            if heading.tag.startswith("h") and len(heading.tag) == 2
-            else heading.get("aria-label", "")
-        )
+        label = text_of(heading) if _is_heading(heading) else heading.get("aria-label", "")
         if not pattern.match(label):
             continue
-        if heading.tag.startswith("h") and len(heading.tag) == 2:
-            parent = heading.getparent()
-            if (
-                parent is not None
-                and parent.tag != "body"
-                and parent.xpath(".//a[@href]")
-                and len(parent.xpath(".//h1|.//h2|.//h3|.//h4|.//h5|.//h6")) == 1
-            ):
-                found.append(parent)
-                continue
-            following = heading.getnext()
-            if following is not None and following.tag in ("ul", "ol", "div"):
-                found.append((heading, following))
-        else:
+        if not _is_heading(heading):
             found.append(heading)
+            continue
+        parent = heading.getparent()
+        if _is_link_list(parent, heading):
+            found.append(parent)
+            continue
+        following = heading.getnext()
+        if following is not None and following.tag in ("ul", "ol", "div", "p"):
+            found.append((heading, following))
     return found
 
 
@@ -198,7 +249,7 @@ def _inside(element: Any, tags: tuple[str, ...]) -> bool:
     return any(ancestor.tag in tags for ancestor in element.iterancestors())
 
 
-def related_box(tree: Any, page_url: str) -> list[str]:
+def related_box(tree: Any, page_url: str | None) -> list[str]:
     """The page's related box, its links in order (absolute URLs of the same site), removed
     from the tree. Navigation and "Most read"-like boxes are never a related box."""
     links: list[str] = []
@@ -222,7 +273,7 @@ def _drop(element: Any) -> None:
         element.drop_tree()
 
 
-def strip_chrome(tree: Any, page_url: str) -> None:
+def strip_chrome(tree: Any, page_url: str | None) -> None:
     """Cut what is never the article's text out of `tree`, in place (see the module's note)."""
     for box in _boxes(tree, POPULAR_HEADING):
         for part in list(box) if isinstance(box, tuple) else [box]:
@@ -252,7 +303,7 @@ def strip_chrome(tree: Any, page_url: str) -> None:
             _drop(paragraph)
 
 
-def _only_a_link(element: Any, page_url: str) -> bool:
+def _only_a_link(element: Any, page_url: str | None) -> bool:
     """A paragraph that is a link to another page of the site and nothing else but a label."""
     anchors = element.xpath(".//a[@href]")
     if len(anchors) != 1 or not _same_site(anchors[0].get("href", ""), page_url):
@@ -282,7 +333,7 @@ def _main(tree: Any) -> Any:
     return tree
 
 
-def body_links(main: Any, page_url: str) -> list[str]:
+def body_links(main: Any, page_url: str | None) -> list[str]:
     """Absolute URLs of the site's other pages the article's text links to, in text order."""
     links: list[str] = []
     for anchor in main.xpath(".//a[@href]"):

@@ -22,7 +22,7 @@ from embeddings.fusion import query_stats
 from embeddings.signals import SPARSE_SIGNALS
 from service.article import Article, embedding_text, text_hash
 from service.generations.generation import Generation
-from service.ingest.chrome import EMPTY_TITLES, ranked_article, stored_titles
+from service.ingest.chrome import ranked_article, stored_titles
 from service.related.live import LIVE_TEXT_CHARS, live_item_text
 from service.store import ArticleStore
 
@@ -75,9 +75,7 @@ class Source:
         """The article as the ranking reads it: the body cut (see service.related.live) and the
         chrome left out (`service.ingest.chrome.ranked_article`, as in builds)."""
         cut = replace(self.article, body=self.article.body[:LIVE_TEXT_CHARS])
-        # A read replica has no store of titles; only the page's own chrome lines go there.
-        titles = stored_titles(self.store) if isinstance(self.store, ArticleStore) else EMPTY_TITLES
-        return ranked_article(cut, self.generation.parts.chrome, titles)
+        return ranked_article(cut, self.generation.parts.chrome, stored_titles(self.store))
 
     @computed_once
     def query(self) -> Queries:
