@@ -90,6 +90,8 @@ class SiteState:
     refused: dict[str, int] = field(default_factory=dict)
     robots: str = ""
     robots_status: int = 200
+    sitemap_lastmod: bool = True
+    """Whether sitemaps give each page's `lastmod` (without, a crawler must ask each page)."""
     extra_sitemap_urls: list[str] = field(default_factory=list)
     """URLs /sitemap.xml lists besides the pages (broken, disallowed or off-site ones)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -225,14 +227,17 @@ def _handler(state: SiteState) -> type[BaseHTTPRequestHandler]:
             if path == "/robots.txt":
                 return self._send(state.robots_status, state.robots, "text/plain")
             if path == "/sitemap.xml":
-                body = _urlset(self._root(), pages, state.extra_sitemap_urls)
+                body = _urlset(
+                    self._root(), pages, state.extra_sitemap_urls, lastmod=state.sitemap_lastmod
+                )
                 return self._send(200, body, "application/xml")
             if path == "/sitemap_index.xml":
                 return self._send(200, _sitemap_index(self._root(), pages), "application/xml")
             if path.startswith("/sitemaps/posts-"):
                 number = int(path.removeprefix("/sitemaps/posts-").removesuffix(".xml"))
                 chunk = pages[(number - 1) * SITEMAP_CHUNK : number * SITEMAP_CHUNK]
-                return self._send(200, _urlset(self._root(), chunk), "application/xml")
+                body = _urlset(self._root(), chunk, lastmod=state.sitemap_lastmod)
+                return self._send(200, body, "application/xml")
             if path == "/feed.xml":
                 return self._send(200, _rss(self._root(), pages), "application/rss+xml")
             if path == "/atom.xml":
@@ -343,9 +348,13 @@ def _post(
     }
 
 
-def _urlset(root: str, pages: list[SitePage], extra: Iterable[str] = ()) -> str:
+def _urlset(
+    root: str, pages: list[SitePage], extra: Iterable[str] = (), *, lastmod: bool = True
+) -> str:
     entries = "".join(
-        f"<url><loc>{escape(root + p.path)}</loc><lastmod>{p.changed}</lastmod></url>"
+        f"<url><loc>{escape(root + p.path)}</loc>"
+        + (f"<lastmod>{p.changed}</lastmod>" if lastmod else "")
+        + "</url>"
         for p in pages
     ) + "".join(
         f"<url><loc>{escape(url if '://' in url else root + url)}</loc></url>" for url in extra

@@ -53,6 +53,8 @@ class SourceState:
     documents: dict[str, Validators] = field(default_factory=dict)
     modified_after: str | None = None
     last_pass: dict[str, Any] = field(default_factory=dict)
+    departed: dict[str, SeenPage] = field(default_factory=dict)
+    """Pages earlier passes saw that the source lists no more (what `--prune` deletes)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +64,7 @@ class SourceState:
             "last_pass": self.last_pass,
             "documents": {url: v.to_json() for url, v in self.documents.items()},
             "pages": {url: seen.to_json() for url, seen in self.pages.items()},
+            "departed": {url: seen.to_json() for url, seen in self.departed.items()},
         }
 
     @classmethod
@@ -73,6 +76,7 @@ class SourceState:
             {url: Validators.from_json(v) for url, v in data.get("documents", {}).items()},
             data.get("modified_after"),
             data.get("last_pass", {}),
+            {url: SeenPage.from_json(p) for url, p in data.get("departed", {}).items()},
         )
 
 
@@ -162,8 +166,11 @@ def run_pass(
             harvests = _local(source, kind, id_from, state)
         with FileLock(settings.data_dir / LOCK_FILE).waiting():
             report = ingest_harvests(store, harvests, curated=curated, progress=progress)
-            if prune:
-                pruned = _prune(store, previous, crawl, state)
+            if crawl is not None:
+                state.pages = dict(crawl.seen)
+            state.departed = _departed(previous, state.pages)
+            if prune and (crawl is None or crawl.listed_all):
+                pruned = _prune(store, state)
     except RelatedError as exc:
         error, error_status = exc.message, exc.status
     except FetchFailed as exc:
@@ -176,7 +183,7 @@ def run_pass(
         report.failed.extend(crawl.failures)
         kind = crawl.kind or kind
         unchanged = crawl.unchanged
-        state.pages, state.documents = dict(crawl.seen), crawl.documents
+        state.documents = crawl.documents
         state.modified_after = newest_modification(crawl) or (
             previous.modified_after if previous else None
         )
@@ -203,19 +210,23 @@ def _local(source: Source, kind: str, id_from: str, state: SourceState) -> Itera
         yield harvest
 
 
-def _prune(
-    store: ArticleStore, previous: SourceState | None, crawl: Crawl | None, state: SourceState
-) -> list[str]:
-    """Delete the articles earlier passes stored from this source that it lists no more."""
-    if previous is None or (crawl is not None and not crawl.listed_all):
-        return []
-    current = {seen.id for seen in state.pages.values()}
-    gone = sorted({seen.id for seen in previous.pages.values()} - current)
+def _departed(previous: SourceState | None, current: dict[str, SeenPage]) -> dict[str, SeenPage]:
+    """The pages of earlier passes that this one did not see (nor saw under another URL)."""
+    if previous is None:
+        return {}
+    ids = {seen.id for seen in current.values()}
+    before = {**previous.departed, **previous.pages}
+    return {url: p for url, p in before.items() if url not in current and p.id not in ids}
+
+
+def _prune(store: ArticleStore, state: SourceState) -> list[str]:
+    """Delete the articles of pages the source no longer lists; those pages are then forgotten."""
     deleted = []
     with store.write() as writer:
-        for article_id in gone:
+        for article_id in sorted({seen.id for seen in state.departed.values()}):
             if writer.delete(article_id):
                 deleted.append(article_id)
+    state.departed = {}
     return deleted
 
 
