@@ -9,15 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from service.ingest.fetch import (
-    AGENT,
-    CrawlPolicy,
-    Fetcher,
-    FetchFailed,
-    Validators,
-    retry_after,
-    user_agent,
-)
+from service.ingest.fetch import CrawlPolicy, Fetcher, FetchFailed, retry_after
+from service.ingest.fetched import AGENT, Validators, user_agent
 from tests.siteserver import SitePage, SiteServer
 
 PAGES = [

@@ -5,10 +5,12 @@ keep their state in the data directory, prune only when asked, and show in GET /
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 from click.testing import CliRunner
 
 from service.cli import cli
@@ -18,6 +20,7 @@ from service.errors import InvalidParameter
 from service.ingest.sources import Source
 from service.ingest.sync import STATE_FILE, PassResult, site_summary, sync_sources
 from service.store import ArticleStore
+from tests.conftest import HTTP_TIMEOUT, Server, wait_for
 from tests.sitegen import Site, load_site
 from tests.siteserver import SitePage, SiteServer, site_pages, touched
 
@@ -186,3 +189,36 @@ def test_durations_of_every() -> None:
     assert parse_duration("1h") == 3600 and parse_duration("90") == 90
     with pytest.raises(InvalidParameter, match="--every must be a duration"):
         parse_duration("soon")
+
+
+def test_the_server_syncs_its_site_sources_and_shows_them_in_the_index(
+    served: tuple[SiteServer, Site, list[SitePage]],
+    tmp_path: Path,
+    start_server: Callable[..., Server],
+) -> None:
+    site_server, site, pages = served
+    env = {
+        "RELATED_SITE_SOURCES": site_server.url + "/sitemap.xml",
+        "RELATED_SITE_SYNC_EVERY": "1",
+        "RELATED_CRAWL_RATE": "1000",
+        "RELATED_AUTO_REBUILD": "0.5",
+    }
+    server = start_server(tmp_path / "served", env=env)
+
+    def sites() -> list[dict[str, Any]]:
+        body = requests.get(server.url("/index"), timeout=HTTP_TIMEOUT).json()
+        return list(body["sites"])
+
+    wait_for(lambda: bool(sites()) and sites()[0]["stored"] == SIZE - 1, "the first sync pass")
+    site_server.put(pages[-1])
+    newest = site.articles[-1].page_id
+    related = server.url(f"/articles/{newest}/related")
+
+    def listed() -> bool:
+        answer = requests.get(related, timeout=HTTP_TIMEOUT)
+        return answer.ok and answer.json()["source"] == "index"
+
+    wait_for(listed, "the new page stored by the next pass and given its list by a rebuild")
+    [shown] = sites()
+    assert shown["source"] == site_server.url + "/sitemap.xml" and shown["kind"] == "sitemap"
+    assert shown["ok"] is True and shown["pages"] == SIZE

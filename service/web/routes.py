@@ -26,6 +26,7 @@ from service.ingest import json_input
 from service.ingest.chrome import VIEWS, ranked_view
 from service.ingest.load import ingest, ingest_one
 from service.ingest.records import validate_record
+from service.ingest.sync import site_summary
 from service.services import Services
 from service.web.prometheus import Metrics
 from service.web.related_view import RELATED_RULE, related_response
@@ -107,6 +108,7 @@ def index_state() -> Response:
         "rebuild_running": (status or {}).get("state") in ACTIVE_STATES,
         "rebuild_queued": is_pending(s.settings.data_dir),
         "curated": dict(zip(("sources", "links"), s.store.curated_counts(), strict=True)),
+        "sites": site_summary(s.settings.data_dir),
     }
     try:
         generation = s.generations.get()

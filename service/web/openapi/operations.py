@@ -143,8 +143,16 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "GET", "/index", "The index: generation, counts, model, rebuild state",
-        {200: {"type": "object", "required": ["ok", "articles_in_store", "rebuild_running"]}},
+        {
+            200: {
+                "type": "object",
+                "required": ["ok", "articles_in_store", "rebuild_running"],
+                "properties": {"sites": {"type": "array", "items": ref("SiteSource")}},
+            }
+        },
         tag="service",
+        description="`sites`: each site source `related sync` (or the server's sync) keeps, "
+        "with its last pass.",
     ),
     Operation(
         "POST", "/index/rebuild", "Start a background rebuild, or queue one behind a running one",
