@@ -32,6 +32,7 @@ _WORDS = (
     "h local time"
 )
 CLOCK_WORDS = frozenset(_WORDS.split(" "))
+MONTH_WORDS = frozenset(_WORDS.split(" ")[:24])
 """The words of a clock or date line besides its numbers: months, weekdays, time zones."""
 _CLOCK_TOKEN = re.compile(r"^[+-]?\d{1,4}([:./-]\d{1,4}){0,3}(st|nd|rd|th|h|z)?$", re.I)
 CREDIT = re.compile(
@@ -114,7 +115,12 @@ def is_clock_line(line: str) -> bool:
     tokens = [t for t in re.split(r"[\s,|·•]+", line.strip().lower()) if t]
     if not tokens or len(tokens) > 12 or not any(ch.isdigit() for ch in line):
         return False
-    return all(t in CLOCK_WORDS or _CLOCK_TOKEN.match(t) for t in tokens)
+    if not all(t in CLOCK_WORDS or _CLOCK_TOKEN.match(t) for t in tokens):
+        return False
+    # A number alone ("2018", a list's value) is not a clock: a time, a month or a full date is.
+    return any(
+        t in MONTH_WORDS or re.match(r"^\d{1,2}:\d{2}|^\d{4}-\d{2}-\d{2}", t) for t in tokens
+    )
 
 
 def is_credit_line(line: str) -> bool:

@@ -109,6 +109,9 @@ def ingest_harvests(
 
 
 def _valid(harvest: Harvest, seen: dict[str, str], report: IngestReport) -> Article | None:
+    if harvest.problem is not None:
+        report.failed.append((harvest.source, harvest.problem))
+        return None
     result = validate_record(harvest.record, harvest.source)
     if not isinstance(result, Article):
         reasons = "; ".join(

@@ -84,6 +84,9 @@ class Harvest:
     """The page's curated related links in order: URLs, paths, slugs or titles."""
     source: str
     """Where it came from (a URL or a file path), for errors and reports."""
+    problem: str | None = None
+    """Why the source could not be read (then `record` is empty): the ingest reports it as
+    failed, with the rest stored."""
 
 
 def page_from_html(html: str, *, url: str | None = None, id_from: str = "url") -> Harvest:
@@ -141,11 +144,15 @@ def content_from_html(
 ) -> Content:
     """An article's HTML content (a post's `content:encoded`, a CMS's rendered body, an HTML
     file of a static site) read as a page's is. Without `url` only relative links count as
-    links to the site (and come back as paths)."""
+    links to the site (and come back as paths). The whole fragment is the article: every
+    paragraph counts (see `main_text`)."""
     if not fragment.strip():
         return Content("", (), ())
     return read_content(
-        _parse(f"<html><body>{fragment}</body></html>", source), url, title=title, tags=tags
+        _parse(f"<html><body><article>{fragment}</article></body></html>", source),
+        url,
+        title=title,
+        tags=tags,
     )
 
 
