@@ -154,14 +154,12 @@ def site_pages(site: Site) -> list[SitePage]:
     links and the related box its editors put in it; the published time is the page's own."""
     pages = []
     for article in site.articles:
-        rng = sitegen._rng(site, article)
-        _, when = sitegen.clock_line(article, rng)
-        box = sitegen._related_box(site, article, rng)  # its heading may differ from the page's
+        _, when = sitegen.clock_line(article, sitegen._rng(site, article))
         pages.append(
             SitePage(
                 path="/" + article.path,
                 html=sitegen.page_html(site, article),
-                content=sitegen._body_html(site, article) + "\n" + box,
+                content=sitegen.content_html(site, article),
                 title=article.title,
                 published=datetime.fromisoformat(when).astimezone(UTC).strftime(ISO),
                 section=article.section,

@@ -16,7 +16,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from service.ingest.fetch import Fetcher, FetchFailed, Page, Validators
-from service.ingest.page import Harvest, PageError, page_from_html
+from service.ingest.page import (
+    Harvest,
+    PageError,
+    content_from_html,
+    id_from_url,
+    page_from_html,
+)
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,39 @@ class Crawl:
             return None
         return replace(harvest, source=where or url)
 
+    def from_content(
+        self,
+        fragment: str,
+        url: str,
+        *,
+        title: str,
+        published: str | None = None,
+        section: str | None = None,
+        tags: list[str] | None = None,
+        lastmod: str | None = None,
+    ) -> Harvest | None:
+        """The Harvest of a post's own HTML (a feed item's content, WordPress's rendered
+        content) with the metadata its source gives beside it; None (named) if unusable."""
+        try:
+            article_id = id_from_url(url, id_from=self.id_from)
+            content = content_from_html(fragment, url=url, title=title, tags=tags or (), source=url)
+        except PageError as exc:
+            self.fail(url, str(exc))
+            return None
+        record: dict[str, Any] = {
+            "id": article_id,
+            "title": title,
+            "body": content.body,
+            "url": url,
+        }
+        extra = (("published", published), ("section", section), ("tags", tags))
+        record.update((name, value) for name, value in extra if value)
+        if content.links:
+            record["links"] = list(content.links)
+        harvest = Harvest(record=record, related=content.related, source=url)
+        self.remember(url, harvest, lastmod=lastmod)
+        return harvest
+
     def remember(
         self,
         url: str,
@@ -140,8 +179,8 @@ class Crawl:
 
 
 def with_metadata(harvest: Harvest, **values: Any) -> Harvest:
-    """`harvest` with the source's own metadata (a feed item's title, WordPress's date and
-    terms) filling what the page itself did not declare."""
+    """`harvest` with the source's own metadata (a feed item's title, date and categories)
+    filling what the page itself did not declare."""
     record = dict(harvest.record)
     for name, value in values.items():
         if value and not record.get(name):

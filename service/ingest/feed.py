@@ -94,11 +94,17 @@ def read_feed(crawl: Crawl, url: str, content: bytes, content_type: str = "") ->
             continue
         if crawl.keep(item.url, version):
             continue
-        harvest = crawl.from_html(item.content, item.url)
-        if harvest is None:
-            continue
-        crawl.remember(item.url, harvest, lastmod=version)
-        yield _described(harvest, item)
+        harvest = crawl.from_content(
+            item.content,
+            item.url,
+            title=item.title,
+            published=item.published,
+            section=item.categories[0] if item.categories else None,
+            tags=list(item.categories[1:]),
+            lastmod=version,
+        )
+        if harvest is not None:
+            yield harvest
     for harvest in crawl.pages(linked):
         linked_item = by_url.get(harvest.source)
         yield harvest if linked_item is None else _described(harvest, linked_item)

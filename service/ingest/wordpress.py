@@ -2,8 +2,8 @@
 
 Pages of posts are read until `X-WP-TotalPages`; categories and tags come as ids, resolved to
 names through `/wp-json/wp/v2/categories` and `/tags` (read once, paginated the same way). Each
-post's `content.rendered` goes through the page reader (text without chrome, body links, the
-related box the theme or a plugin put in the content), with `link` as its URL, `date_gmt` as
+post's `content.rendered` is read as a page's content is (`content_from_html`: text without
+chrome, body links, the related box the editors or a plugin put in the content), with `link` as its URL, `date_gmt` as
 its published time (UTC), the first category as its section and the tags as its tags. A sync
 pass asks only for posts `modified_after` the newest modification it saw the last time, unless
 it is to prune (then every post is listed, and those whose `modified_gmt` is unchanged are
@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from service.errors import NotASource
-from service.ingest.crawl import Crawl, with_metadata
+from service.ingest.crawl import Crawl
 from service.ingest.fetch import FetchFailed, Page
 from service.ingest.page import Harvest
 from service.ingest.sitemap import what_it_is
@@ -57,18 +57,18 @@ def read_wordpress(
         if crawl.keep(link, modified):
             continue
         content = (post.get("content") or {}).get("rendered") or ""
-        harvest = crawl.from_html(content, link)
-        if harvest is None:
-            continue
-        crawl.remember(link, harvest, lastmod=modified)
         terms = [categories.get(i) for i in post.get("categories") or []]
-        yield with_metadata(
-            harvest,
+        harvest = crawl.from_content(
+            content,
+            link,
             title=html.unescape((post.get("title") or {}).get("rendered") or "").strip(),
             published=_utc(post.get("date_gmt")),
             section=next((t for t in terms if t and t != "Uncategorized"), None),
             tags=[tags[i] for i in post.get("tags") or [] if i in tags],
+            lastmod=modified,
         )
+        if harvest is not None:
+            yield harvest
 
 
 def newest_modification(crawl: Crawl) -> str | None:
