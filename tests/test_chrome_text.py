@@ -4,6 +4,7 @@ the article's curated links."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,9 @@ from service.ingest.chrome import (
     ranked_article,
     stored_titles,
 )
+from service.ingest.files import read_records
 from service.ingest.harvest import ingest_harvests
+from service.ingest.load import ingest
 from service.ingest.page import Harvest
 from service.store import ArticleStore
 from tests.sitegen import load_site, scraped_records
@@ -138,3 +141,17 @@ def test_scraped_text_is_stored_as_sent_ranked_clean_and_its_foot_headlines_beco
             found, wanted = found + len(got), wanted + len(want)
         assert wanted > 100 and hits / found >= 0.95 and hits / wanted >= 0.95
         assert report.curated_links == found
+
+
+def test_a_records_file_of_scraped_text_gives_the_same_curated_links(tmp_path: Path) -> None:
+    site = load_site()
+    jsonl = tmp_path / "scraped.jsonl"
+    jsonl.write_text("".join(json.dumps(r) + "\n" for r in scraped_records(site)))
+    with ArticleStore(tmp_path / "store.sqlite3") as store:
+        report = ingest(store, read_records(jsonl))
+        assert report.curated_links == sum(len(a.related) for a in site.articles)
+        for article in site.articles:
+            assert [t for t, _ in store.curated(article.page_id)] == site.related_pages(article)
+    with ArticleStore(tmp_path / "off.sqlite3") as store:
+        assert ingest(store, read_records(jsonl), curated=False).curated_links == 0
+        assert store.curated_counts() == (0, 0)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -256,11 +256,32 @@ def ranked_view(article: Article, store: ArticleStore, chrome: Chrome | None) ->
     return {**article.to_json(), "body": ranked.body}
 
 
-def foot_titles(body: str, titles: Titles, article_id: str) -> list[str]:
-    """The ids of the block of other articles' titles at the foot of `body`, in order: a
-    scraped page's related box. Chrome lines (tags, widgets) may sit among and after them."""
-    found: list[str] = []
+MAX_FOOT_LINES = 20
+MAX_FOOT_LINE_CHARS = 200
+
+
+def foot_lines(body: str) -> tuple[str, ...]:
+    """The short lines at the foot of `body`, where a scraped page's related headlines (and its
+    tags line and widgets) sit: cheap to keep for every article of a large ingest, empty for a
+    body that ends in prose."""
+    lines: list[str] = []
     for line in reversed(body.splitlines()):
+        text = line.strip()
+        if not text:
+            continue
+        if len(text) > MAX_FOOT_LINE_CHARS or len(lines) >= MAX_FOOT_LINES:
+            break
+        lines.append(text)
+    return tuple(reversed(lines))
+
+
+def foot_titles(body: str | Sequence[str], titles: Titles, article_id: str) -> list[str]:
+    """The ids of the block of other articles' titles at the foot of `body` (or of its
+    `foot_lines`), in order: a scraped page's related box. Chrome lines (tags, widgets) may sit
+    among and after them."""
+    lines = body.splitlines() if isinstance(body, str) else list(body)
+    found: list[str] = []
+    for line in reversed(lines):
         target = titles.id_of(line)
         if target is not None and target != article_id:
             if target not in found:

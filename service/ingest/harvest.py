@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.article import Article
-from service.ingest.chrome import Titles, foot_titles
+from service.ingest.chrome import Titles, foot_lines, foot_titles
 from service.ingest.page import Harvest
 from service.ingest.records import validate_record
 from service.ingest.targets import LinkTargets, resolve_arrivals
@@ -85,6 +85,7 @@ def ingest_harvests(
     store = services if isinstance(services, ArticleStore) else services.store
     report = IngestReport()
     related: dict[str, tuple[str, ...]] = {}
+    feet: dict[str, tuple[str, ...]] = {}
     arrivals: list[tuple[str, str | None, str]] = []
     seen: dict[str, str] = {}
     with store.stage() as stage:
@@ -93,7 +94,10 @@ def ingest_harvests(
             if article is not None:
                 stage.add(article)
                 seen[article.id] = harvest.source
-                related[article.id] = harvest.related
+                if harvest.related:
+                    related[article.id] = harvest.related
+                elif foot := foot_lines(article.body):
+                    feet[article.id] = foot
                 arrivals.append((article.id, article.url, article.title))
                 report.ids.append(article.id)
             if progress is not None:
@@ -103,8 +107,8 @@ def ingest_harvests(
     report.inserted, report.updated = published.inserted, published.updated
     report.unchanged, report.revision = published.unchanged, published.revision
     report.resolved_later = resolve_arrivals(store, arrivals)
-    if curated and related:
-        store_related(store, related, report)
+    if curated and (related or feet):
+        store_related(store, related, feet, report)
     return report
 
 
@@ -128,25 +132,35 @@ def _valid(harvest: Harvest, seen: dict[str, str], report: IngestReport) -> Arti
 
 
 def store_related(
-    store: ArticleStore, related: dict[str, tuple[str, ...]], report: IngestReport
+    store: ArticleStore,
+    related: dict[str, tuple[str, ...]],
+    feet: dict[str, tuple[str, ...]],
+    report: IngestReport,
 ) -> None:
-    """Each article's harvested links as its curated list. An article without a related box
-    may end in the block of other articles' titles of a scraped page: that block is its box."""
+    """Each article's harvested links (`related`) as its curated list; for an article without
+    a related box, the block of other articles' titles among its `foot_lines` (`feet`: a
+    scraped page's box), when it has one."""
     labels = list(store.labels())
     targets = LinkTargets(labels)
-    titles: Titles | None = None
-    lists: dict[str, HarvestedList] = {}
-    for source_id, links in related.items():
-        if not links:
-            titles = titles or Titles((i, t) for i, _, t in labels)
-            stored = store.get(source_id)
-            links = tuple(foot_titles(stored.article.body, titles, source_id)) if stored else ()
-        if not links:
-            continue
-        lists[source_id] = resolved_list(source_id, links, targets)
+    lists = {source: resolved_list(source, links, targets) for source, links in related.items()}
+    if feet:
+        titles = Titles((article_id, title) for article_id, _, title in labels)
+        for source, lines in feet.items():
+            found = foot_titles(lines, titles, source)
+            if found:
+                lists[source] = resolved_list(source, found, targets)
     store.set_harvested(lists)
     report.curated_links += sum(len(h.resolved) for h in lists.values())
     report.unresolved += sum(len(h.pending) for h in lists.values())
+
+
+def harvest_feet(store: ArticleStore, feet: dict[str, tuple[str, ...]]) -> IngestReport:
+    """The related headlines at the foot of plain-text bodies stored by a file ingest
+    (`service.ingest.load`), as those articles' curated links."""
+    report = IngestReport()
+    if feet:
+        store_related(store, {}, feet, report)
+    return report
 
 
 def resolved_list(source_id: str, links: Sequence[str], targets: LinkTargets) -> HarvestedList:
