@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -168,6 +169,30 @@ def site_pages(site: Site) -> list[SitePage]:
             )
         )
     return pages
+
+
+CLOCK = re.compile(r"^\d{2}:\d{2} GMT")
+
+
+def chrome_lines(text: str, site: Site, title: str, tags: Iterable[str]) -> list[str]:
+    """The lines of an article's `text` that are the generated site's chrome (clock, credits,
+    widgets, labels, the tags line, `READ MORE:`, the footer) or another article's title."""
+    others = {a.title for a in site.articles} - {title}
+    tags_line = ", ".join(tags)
+    found = []
+    for line in (raw.strip() for raw in text.splitlines()):
+        if (
+            CLOCK.match(line)
+            or "©" in line
+            or line in ("Listen Live", "Get short URL", "Most read")
+            or line in sitegen.WIDGETS
+            or line.startswith("READ MORE")
+            or line in others
+            or (tags_line and line == tags_line)
+            or "All rights reserved" in line
+        ):
+            found.append(line)
+    return found
 
 
 def touched(page: SitePage, when: str, html_text: str | None = None) -> SitePage:

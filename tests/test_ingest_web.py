@@ -8,7 +8,6 @@ pages that fail, are named with why."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,11 +18,10 @@ from embeddings.chrome import Chrome
 from service.cli import cli
 from service.ingest.chrome import ranked_article, stored_titles
 from service.store import ArticleStore
-from tests.sitegen import WIDGETS, Site, load_site
-from tests.siteserver import SiteServer, site_pages
+from tests.sitegen import Site, load_site
+from tests.siteserver import SiteServer, chrome_lines, site_pages
 
 FAST = {"RELATED_CRAWL_RATE": "1000", "RELATED_MODEL": "hashing"}
-CLOCK = re.compile(r"^\d{2}:\d{2} GMT")
 
 
 @pytest.fixture(scope="module")
@@ -41,26 +39,6 @@ def ingest(data_dir: Path, *args: str, **env: str) -> tuple[int, str, str]:
         cli, ["ingest", *args, "--quiet", "--data-dir", str(data_dir)], env={**FAST, **env}
     )
     return result.exit_code, result.stdout, result.stderr
-
-
-def chrome_in(text: str, site: Site, own_title: str, tags: tuple[str, ...]) -> list[str]:
-    """The lines of `text` that are site chrome or another article's title."""
-    others = {a.title for a in site.articles} - {own_title}
-    found = []
-    for line in text.splitlines():
-        line = line.strip()
-        if (
-            CLOCK.match(line)
-            or "©" in line
-            or line in ("Listen Live", "Get short URL", "Most read")
-            or line in WIDGETS
-            or line.startswith("READ MORE")
-            or line in others
-            or (tags and line == ", ".join(tags))
-            or "All rights reserved" in line
-        ):
-            found.append(line)
-    return found
 
 
 def curated_precision_recall(store: ArticleStore, site: Site) -> tuple[float, float]:
@@ -102,9 +80,9 @@ def test_every_source_stores_every_article_without_chrome_and_its_related_box(
         assert got.title == article.title
         assert got.published is not None and got.published.startswith(article.published[:7])
         assert got.section == article.section and tuple(got.tags) == article.tags
-        assert chrome_in(got.body, site, article.title, article.tags) == []
+        assert chrome_lines(got.body, site, article.title, article.tags) == []
         ranked = ranked_article(got, Chrome(), titles)
-        assert chrome_in(ranked.body, site, article.title, article.tags) == []
+        assert chrome_lines(ranked.body, site, article.title, article.tags) == []
         assert article.paragraphs[0][:60] in got.body
     precision, recall = curated_precision_recall(store, site)
     assert precision >= 0.95 and recall >= 0.95, (name, precision, recall)

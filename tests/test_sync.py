@@ -20,11 +20,13 @@ from service.errors import InvalidParameter
 from service.ingest.sources import Source
 from service.ingest.sync import STATE_FILE, PassResult, site_summary, sync_sources
 from service.store import ArticleStore
+from tests.browser import ARGS, CHROMIUM, require_browser
 from tests.conftest import HTTP_TIMEOUT, Server, wait_for
 from tests.sitegen import Site, load_site
 from tests.siteserver import SitePage, SiteServer, site_pages, touched
 
 SIZE = 20
+TIMEOUT_MS = 60_000
 
 
 @pytest.fixture()
@@ -222,3 +224,23 @@ def test_the_server_syncs_its_site_sources_and_shows_them_in_the_index(
     [shown] = sites()
     assert shown["source"] == site_server.url + "/sitemap.xml" and shown["kind"] == "sitemap"
     assert shown["ok"] is True and shown["pages"] == SIZE
+    assert_the_collection_page_shows(server, site_server.url + "/sitemap.xml")
+
+
+def assert_the_collection_page_shows(server: Server, source: str) -> None:
+    """The editors' collection page lists the site source with its last pass."""
+    require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(server.url("/ui/collection"))
+            shown = page.locator("#site-sources li").first
+            expect(shown).to_contain_text(source, timeout=TIMEOUT_MS)
+            expect(shown).to_contain_text("(sitemap), last pass at ")
+            expect(shown).to_contain_text("0 failed, 0 pruned")
+        finally:
+            browser.close()
