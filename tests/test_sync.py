@@ -119,6 +119,8 @@ def test_wordpress_is_asked_only_for_posts_modified_after_the_last_pass(
     posts = [e.path for e in server.requests("/wp-json/wp/v2/posts")]
     assert posts and all("modified_after=" + newest.removesuffix("Z")[:10] in p for p in posts)
     assert second.report.stored == 1 and site.articles[-1].page_id in stored_ids(settings)
+    [shown] = site_summary(settings.data_dir)
+    assert shown["pages"] == SIZE  # the posts not modified since are still the source's
 
 
 def test_prune_deletes_articles_that_left_the_source_and_only_when_asked(

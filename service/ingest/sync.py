@@ -166,9 +166,15 @@ def run_pass(
             harvests = _local(source, kind, id_from, state)
         with FileLock(settings.data_dir / LOCK_FILE).waiting():
             report = ingest_harvests(store, harvests, curated=curated, progress=progress)
-            if crawl is not None:
-                state.pages = dict(crawl.seen)
-            state.departed = _departed(previous, state.pages)
+            if crawl is not None and not crawl.listed_all:
+                # A partial listing (a feed, WordPress's changes only, a child sitemap that
+                # failed) says nothing of the pages it did not list: they stay as they were.
+                state.pages = {**(previous.pages if previous else {}), **crawl.seen}
+                state.departed = dict(previous.departed) if previous else {}
+            else:
+                if crawl is not None:
+                    state.pages = dict(crawl.seen)
+                state.departed = _departed(previous, state.pages)
             if prune and (crawl is None or crawl.listed_all):
                 pruned = _prune(store, state)
     except RelatedError as exc:
