@@ -64,6 +64,14 @@ class InvalidArticles(RelatedError):
     code = "invalid_articles"
 
 
+class NotASource(RelatedError):
+    """A source (a URL or a file) that is not what it was read as: a "feed" that is an HTML
+    page, a "sitemap" that is JSON; the message names it and what it is instead."""
+
+    status = 400
+    code = "invalid_source"
+
+
 class Unauthorized(RelatedError):
     status = 401
     code = "unauthorized"
@@ -175,6 +183,7 @@ ERROR_CODES: tuple[tuple[int, str, str], ...] = (
     ),
     (400, "unknown_articles", "pins or blocks that name ids no stored article has"),
     (400, "invalid_links", "a curated-links file with bad lines"),
+    (400, "invalid_source", "a source that is not what it was read as (a feed that is a page)"),
     (400, "bad_request", "a request the HTTP layer could not read"),
     (401, "unauthorized", "a write without `Authorization: Bearer <token>`"),
     (403, "forbidden", "a write with a wrong token"),

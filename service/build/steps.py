@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,7 @@ from service.generations.generation import (
 )
 from service.generations.manifest import GENERATION_FORMAT, Fit, Manifest, Ranking, library_versions
 from service.generations.parts import Parts
+from service.ingest.chrome import Titles, ranked_article, stored_titles
 from service.quality.profiles import Profile
 from service.store import ArticleStore
 
@@ -184,9 +185,10 @@ def read_articles(job: Job, keys: npt.NDArray[np.int64], chrome: Chrome) -> Arti
     job's keys came from)."""
     read = ArticlesRead()
     identity, max_chars = job.encoder.identity, job.settings.max_text_chars
+    titles = stored_titles(job.store)
     for start in range(0, len(keys), 1000):
         batch = keys[start : start + 1000].tolist()
-        articles = without_chrome(job.store.get_by_keys(batch, with_body=True), chrome)
+        articles = without_chrome(job.store.get_by_keys(batch, with_body=True), chrome, titles)
         texts = [embedding_text(articles[key], max_chars) for key in batch]
         hashes = [text_hash(text) for text in texts]
         cached = job.store.cached_vectors(identity, hashes)
@@ -234,10 +236,11 @@ def cached_vectors(job: Job, hashes: list[str], dimension: int) -> npt.NDArray[n
     return np.ascontiguousarray(np.vstack(rows), dtype=np.float32)
 
 
-def without_chrome(articles: dict[int, Article], chrome: Chrome) -> dict[int, Article]:
-    if not len(chrome):
-        return articles
-    return {key: replace(a, body=chrome.strip(a.body)) for key, a in articles.items()}
+def without_chrome(
+    articles: dict[int, Article], chrome: Chrome, titles: Titles
+) -> dict[int, Article]:
+    """The articles as the ranking reads them (`service.ingest.chrome.ranked_article`)."""
+    return {key: ranked_article(a, chrome, titles) for key, a in articles.items()}
 
 
 @dataclass(frozen=True)

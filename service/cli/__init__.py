@@ -13,12 +13,13 @@ import os
 
 import click
 
-from service.cli.articles import articles, ingest
+from service.cli.articles import articles
 from service.cli.build import build_command
 from service.cli.common import RelatedGroup
 from service.cli.curated import curated
 from service.cli.editorial import blocks, pins
 from service.cli.evaluate import evaluate_command
+from service.cli.ingest import ingest, sync_command
 from service.cli.lists import export, related_command
 from service.cli.replicas import follow_command, publish_command
 from service.cli.serve import demo, serve
@@ -38,6 +39,7 @@ def cli() -> None:
 
 for command in (
     ingest,
+    sync_command,
     articles,
     build_command,
     serve,

@@ -1,77 +1,15 @@
-"""`related ingest` and `related articles`: upsert the articles of a file; show, list and
-delete stored articles."""
+"""`related articles`: show (as stored, or as the ranking read it), list and delete stored
+articles (`related ingest`, in service.cli.ingest, adds them)."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
-from service.cli.common import data_dir_option, exit_code, progress_disabled, settings_for
-from service.errors import ArticleNotFound, RelatedError, error_body
-
-
-@click.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["jsonl", "json", "csv"]),
-    default=None,
-    help="Input format [default: from the extension or content].",
-)
-@click.option("--skip-invalid", is_flag=True, help="Store the valid records and report the rest.")
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="Print a JSON summary; errors too, in the API's error shape (every problem listed).",
-)
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-@data_dir_option
-@click.pass_context
-def ingest(
-    ctx: click.Context,
-    file: Path,
-    fmt: str | None,
-    skip_invalid: bool,
-    as_json: bool,
-    quiet: bool,
-    data_dir: Path | None,
-) -> None:
-    """Upsert the articles in FILE (JSONL, JSON array or CSV). A file is one transaction."""
-    from service.ingest.files import detect_format, read_records
-    from service.ingest.load import ingest as run_ingest
-    from service.store import ArticleStore
-
-    settings = settings_for(data_dir=data_dir)
-    fmt = fmt or detect_format(file)
-    store = ArticleStore(settings.db_path)
-    try:
-        with tqdm(
-            desc="ingest", unit=" articles", disable=progress_disabled(quiet), file=sys.stderr
-        ) as bar:
-            report = run_ingest(
-                store,
-                read_records(file, fmt),
-                skip_invalid=skip_invalid,
-                csv_cells=fmt == "csv",
-                progress=lambda: bar.update(1),
-            )
-    except RelatedError as exc:
-        if not as_json:
-            raise
-        click.echo(json.dumps(error_body(exc.status, exc.code, exc.message, exc.details)))
-        ctx.exit(exit_code(exc))
-    if as_json:
-        click.echo(json.dumps(report.to_json()))
-        return
-    click.echo(report.summary())
-    for problem in report.problems:
-        click.echo(f"  skipped {problem}", err=True)
+from service.cli.common import data_dir_option, settings_for
+from service.errors import ArticleNotFound
 
 
 @click.group()
@@ -81,16 +19,30 @@ def articles() -> None:
 
 @articles.command("show")
 @click.argument("article_id")
+@click.option(
+    "--view",
+    type=click.Choice(["stored", "ranked"]),
+    default="stored",
+    show_default=True,
+    help="ranked: the body as the ranking read it (chrome left out), as GET /articles/<id>?view=ranked.",
+)
 @data_dir_option
-def show(article_id: str, data_dir: Path | None) -> None:
+def show(article_id: str, view: str, data_dir: Path | None) -> None:
     """Print the stored article ARTICLE_ID as JSON (the API's GET /articles/<id>)."""
+    from service.generations.generation import CurrentGeneration
+    from service.ingest.chrome import ranked_view
     from service.store import ArticleStore
 
-    store = ArticleStore.existing(settings_for(data_dir=data_dir).db_path)
+    settings = settings_for(data_dir=data_dir)
+    store = ArticleStore.existing(settings.db_path)
     stored = store.get(article_id)
     if stored is None:
         raise ArticleNotFound(article_id)
-    click.echo(json.dumps(stored.article.to_json(), ensure_ascii=False, indent=2))
+    data = stored.article.to_json()
+    if view == "ranked":
+        generation = CurrentGeneration(settings.generations_dir).get()
+        data = ranked_view(stored.article, store, generation.parts.chrome if generation else None)
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 @articles.command("list")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.signals import SIGNALS, Weights
+from service.config.crawl import CrawlSettings
 from service.config.groups import ClusterSettings, ServerSettings
 from service.config.options import DECLARATIONS, Declaration, RelatedOptions, parse_value
 from service.config.values import parse_bool, parse_float, parse_int
@@ -33,7 +34,7 @@ def _doc(text: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class Settings(ServerSettings, ClusterSettings):
+class Settings(ServerSettings, ClusterSettings, CrawlSettings):
     data_dir: Path = field(
         default=Path("data"), metadata=_doc("Where the SQLite store and index generations live.")
     )
@@ -254,6 +255,8 @@ def _validate(settings: Settings) -> None:
         "max_text_chars",
         "live_encodings",
         "max_connections",
+        "crawl_connections",
+        "crawl_max_bytes",
     )
     for name in positive:
         if getattr(settings, name) < 1:
@@ -275,6 +278,12 @@ def _validate(settings: Settings) -> None:
         "response_cache_bytes",
         "auto_rebuild",
     ):
+        if getattr(settings, name) < 0:
+            raise ConfigError(f"{env_name(name)} must not be negative")
+    for name in ("crawl_rate", "crawl_timeout", "site_sync_every"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{env_name(name)} must be above 0")
+    for name in ("crawl_retries", "crawl_max_redirects", "crawl_max_wait"):
         if getattr(settings, name) < 0:
             raise ConfigError(f"{env_name(name)} must not be negative")
     if settings.engine not in ENGINES:

@@ -14,7 +14,10 @@ from typing import Any
 
 from service.article import Article
 from service.errors import InvalidArticles
+from service.ingest.chrome import foot_lines
+from service.ingest.harvest import harvest_feet
 from service.ingest.records import FieldProblem, validate_record
+from service.ingest.targets import resolve_arrivals
 from service.store import ArticleStore
 
 MAX_REPORTED_PROBLEMS = 100
@@ -31,6 +34,8 @@ class IngestReport:
     problem_count: int = 0
     committed: bool = False
     revision: int | None = None
+    curated_links: int = 0
+    """Links harvested from the related headlines at the foot of plain-text bodies."""
 
     def add_problems(self, problems: list[FieldProblem]) -> None:
         self.problem_count += len(problems)
@@ -42,6 +47,8 @@ class IngestReport:
             f"read {self.read} records: {self.inserted} inserted, {self.updated} updated, "
             f"{self.unchanged} unchanged, {self.invalid} invalid"
         )
+        if self.curated_links:
+            text += f"; {self.curated_links} curated links from the headlines at their feet"
         return text if self.committed else text + " (nothing stored)"
 
     def to_json(self) -> dict[str, Any]:
@@ -53,6 +60,7 @@ class IngestReport:
             "invalid": self.invalid,
             "committed": self.committed,
             "revision": self.revision,
+            "curated_links": self.curated_links,
             "problem_count": self.problem_count,
             "problems": [p.to_json() for p in self.problems],
         }
@@ -65,16 +73,21 @@ def ingest(
     skip_invalid: bool = False,
     csv_cells: bool = False,
     progress: Callable[[], None] | None = None,
+    curated: bool = True,
 ) -> IngestReport:
     """Validate `records` ((where, raw record or FieldProblem) pairs) and upsert them together.
 
     The records are staged first (`ArticleStore.stage`), without the store's write lock, and
     published in one short transaction, so a large file neither blocks other writers while it
     is read nor is ever half stored. Raises InvalidArticles (with every problem, capped) when any
-    record is invalid and `skip_invalid` is off; the store is then unchanged.
+    record is invalid and `skip_invalid` is off; the store is then unchanged. A plain-text body
+    that ends in other articles' titles (a scraped page's related box) gives the article those
+    curated links, unless `curated` is off.
     """
     report = IngestReport()
     first_seen: dict[str, str] = {}
+    arrivals: list[tuple[str, str | None, str]] = []
+    feet: dict[str, tuple[str, ...]] = {}
     with store.stage() as stage:
         for where, raw in records:
             report.read += 1
@@ -103,12 +116,18 @@ def ingest(
             # Once a record is bad and nothing will be stored, keep validating but stage nothing.
             if not report.invalid or skip_invalid:
                 stage.add(result)
+                arrivals.append((result.id, result.url, result.title))
+                if curated and (foot := foot_lines(result.body)):
+                    feet[result.id] = foot
         if report.invalid and not skip_invalid:
             raise _invalid(report)
         published = stage.publish()
     report.inserted, report.updated = published.inserted, published.updated
     report.unchanged, report.revision = published.unchanged, published.revision
     report.committed = True
+    # Links harvested earlier may have been waiting for these articles.
+    resolve_arrivals(store, arrivals)
+    report.curated_links = harvest_feet(store, feet).curated_links
     return report
 
 
@@ -121,6 +140,9 @@ def ingest_one(store: ArticleStore, raw: Any, where: str = "body") -> tuple[str,
         report.add_problems(result)
         raise _invalid(report)
     published = store.publish_rows([result])
+    resolve_arrivals(store, [(result.id, result.url, result.title)])
+    if foot := foot_lines(result.body):
+        harvest_feet(store, {result.id: foot})
     outcome = "inserted" if published.inserted else "updated" if published.updated else "unchanged"
     return outcome, result
 

@@ -22,6 +22,7 @@ from embeddings.fusion import query_stats
 from embeddings.signals import SPARSE_SIGNALS
 from service.article import Article, embedding_text, text_hash
 from service.generations.generation import Generation
+from service.ingest.chrome import ranked_article, stored_titles
 from service.related.live import LIVE_TEXT_CHARS, live_item_text
 from service.store import ArticleStore
 
@@ -72,10 +73,9 @@ class Source:
     @computed_once
     def text(self) -> Article:
         """The article as the ranking reads it: the body cut (see service.related.live) and the
-        collection's chrome left out."""
-        chrome = self.generation.parts.chrome
-        body = self.article.body[:LIVE_TEXT_CHARS]
-        return replace(self.article, body=chrome.strip(body) if len(chrome) else body)
+        chrome left out (`service.ingest.chrome.ranked_article`, as in builds)."""
+        cut = replace(self.article, body=self.article.body[:LIVE_TEXT_CHARS])
+        return ranked_article(cut, self.generation.parts.chrome, stored_titles(self.store))
 
     @computed_once
     def query(self) -> Queries:

@@ -206,6 +206,14 @@ class Articles(Database):
                 yield StoredArticle(key, _join_body(data, body))
             last = rows[-1][0]
 
+    def labels(self) -> Iterator[tuple[str, str | None, str]]:
+        """Every article's (id, url, title), without its body: what links name articles by."""
+        rows = self._connection().execute(
+            "SELECT id, json_extract(data, '$.url'), json_extract(data, '$.title') FROM articles"
+        )
+        for article_id, url, title in rows:
+            yield article_id, url, title or ""
+
     def changes_since(self, revision: int) -> int:
         """Articles added, changed or deleted after store revision `revision`."""
         conn = self._connection()

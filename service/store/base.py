@@ -70,6 +70,12 @@ CREATE TABLE IF NOT EXISTS curated (
     grade REAL NOT NULL DEFAULT 1.0,
     PRIMARY KEY (source_id, position)
 );
+CREATE TABLE IF NOT EXISTS curated_pending (
+    source_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    target TEXT NOT NULL,
+    PRIMARY KEY (source_id, position)
+);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', '0');
 INSERT OR IGNORE INTO meta (name, value) VALUES ('editorial_revision', '0');

@@ -23,8 +23,10 @@ from service.errors import (
     Unauthorized,
 )
 from service.ingest import json_input
+from service.ingest.chrome import VIEWS, ranked_view
 from service.ingest.load import ingest, ingest_one
 from service.ingest.records import validate_record
+from service.ingest.sync import site_summary
 from service.services import Services
 from service.web.prometheus import Metrics
 from service.web.related_view import RELATED_RULE, related_response
@@ -106,6 +108,7 @@ def index_state() -> Response:
         "rebuild_running": (status or {}).get("state") in ACTIVE_STATES,
         "rebuild_queued": is_pending(s.settings.data_dir),
         "curated": dict(zip(("sources", "links"), s.store.curated_counts(), strict=True)),
+        "sites": site_summary(s.settings.data_dir),
     }
     try:
         generation = s.generations.get()
@@ -130,9 +133,17 @@ def rebuild() -> tuple[Response, int]:
 
 @api.get("/articles/<path:article_id>")
 def get_article(article_id: str) -> Response:
-    stored = services().store.get(article_id)
+    view = request.args.get("view", "stored")
+    if view not in VIEWS:
+        raise InvalidParameter(f"Parameter 'view' must be one of {', '.join(VIEWS)}, got {view!r}")
+    store = services().store
+    stored = store.get(article_id)
     if stored is None:
         raise ArticleNotFound(article_id)
+    if view == "ranked":
+        generation = services().generations.get()
+        chrome = generation.parts.chrome if generation is not None else None
+        return jsonify(ok=True, view=view, article=ranked_view(stored.article, store, chrome))
     return jsonify(ok=True, article=stored.article.to_json())
 
 

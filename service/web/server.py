@@ -70,6 +70,7 @@ class RelatedServer(BaseApplication):  # type: ignore[misc]
         if self.app_factory is not None:
             return self.app_factory()
         from service.build.auto_rebuild import AutoRebuild
+        from service.ingest.sync_server import SiteSync
         from service.web.access_log import configure_access_log
         from service.web.app import create_app
 
@@ -78,6 +79,7 @@ class RelatedServer(BaseApplication):  # type: ignore[misc]
         services = app.extensions["related"]
         if services.replica_store is None:  # a replica rebuilds nothing: it follows
             AutoRebuild(self.settings, services.store, services.generations).start()
+            SiteSync(self.settings, services.store).start()
         return app
 
 

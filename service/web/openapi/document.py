@@ -95,6 +95,7 @@ def parameters(operation: Operation, settings: Settings) -> list[dict[str, Any]]
                     **({"style": "form", "explode": True} if repeated else {}),
                 }
             )
+    found.extend({**parameter, "in": "query"} for parameter in operation.query)
     return found
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from service.ingest.chrome import VIEWS
 from service.web.openapi.schemas import STRINGS, Schema, nullable, ref
 
 ARTICLE_ID = "article_id"
@@ -50,6 +51,8 @@ class Operation:
     write: bool = False
     description: str = ""
     tag: str = "articles"
+    query: tuple[dict[str, Any], ...] = ()
+    """Further query parameters (OpenAPI parameter objects without `in`)."""
 
     @property
     def path_parameters(self) -> list[str]:
@@ -71,7 +74,6 @@ ID_LIST_BODY: Schema = {
     "properties": {"ids": STRINGS},
     "description": "The whole list, replacing the stored one; [] empties it.",
 }
-ARTICLE_BODY = ok_object(article=ref("Article"))
 DRAFT_BODY: Schema = {
     "type": "object",
     "description": (
@@ -143,8 +145,16 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "GET", "/index", "The index: generation, counts, model, rebuild state",
-        {200: {"type": "object", "required": ["ok", "articles_in_store", "rebuild_running"]}},
+        {
+            200: {
+                "type": "object",
+                "required": ["ok", "articles_in_store", "rebuild_running"],
+                "properties": {"sites": {"type": "array", "items": ref("SiteSource")}},
+            }
+        },
         tag="service",
+        description="`sites`: each site source `related sync` (or the server's sync) keeps, "
+        "with its last pass.",
     ),
     Operation(
         "POST", "/index/rebuild", "Start a background rebuild, or queue one behind a running one",
@@ -152,8 +162,20 @@ OPERATIONS: tuple[Operation, ...] = (
         ("no_articles",), write=True, tag="service",
         description="The state reads `starting` in GET /index as soon as this answers.",
     ),
-    Operation("GET", f"/articles/{{{ARTICLE_ID}}}", "One stored article", {200: ARTICLE_BODY},
-              ("article_not_found",)),
+    Operation(
+        "GET", f"/articles/{{{ARTICLE_ID}}}", "One stored article",
+        {200: ok_object(article=ref("Article"), view={"const": "ranked"})},
+        ("article_not_found", "invalid_parameter"),
+        query=(
+            {
+                "name": "view",
+                "required": False,
+                "schema": {"type": "string", "enum": list(VIEWS), "default": "stored"},
+                "description": "ranked: `body` is the text that was encoded and compared (the "
+                "chrome left out); `view` is in the answer only then",
+            },
+        ),
+    ),
     Operation(
         "PUT", f"/articles/{{{ARTICLE_ID}}}", "Upsert one article",
         {

@@ -99,6 +99,39 @@ def error_schema(codes: list[str] | None = None) -> Schema:
     }
 
 
+SITE_SOURCE: Schema = {
+    "type": "object",
+    "required": ["source", "pages"],
+    "description": "A site source kept by `related sync` and its last pass (service.ingest.sync).",
+    "properties": {
+        "source": {"type": "string", "description": "the URL or path, as given"},
+        "kind": {**nullable("string"), "description": "forced kind, or null (detected)"},
+        "pages": {"type": "integer", "description": "pages the source listed at its last pass"},
+        "started_at": {"type": "string"},
+        "finished_at": {"type": "string"},
+        "ok": {"type": "boolean", "description": "no page and no part of the source failed"},
+        "error": {**nullable("string"), "description": "why the whole source failed"},
+        "stored": {"type": "integer"},
+        "inserted": {"type": "integer"},
+        "updated": {"type": "integer"},
+        "unchanged": {"type": "integer"},
+        "failed": {"type": "integer"},
+        "failures": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"source": {"type": "string"}, "reason": {"type": "string"}},
+            },
+        },
+        "pruned": {"type": "integer"},
+        "requests": {"type": "integer"},
+        "curated_links": {"type": "integer"},
+        "unresolved": {"type": "integer"},
+    },
+    "additionalProperties": True,
+}
+
+
 def components(settings: Settings) -> dict[str, Schema]:
     article = {
         "type": "object",
@@ -208,5 +241,6 @@ def components(settings: Settings) -> dict[str, Schema]:
         "IdList": id_list,
         "CuratedLinks": curated,
         "Options": options_object(settings),
+        "SiteSource": SITE_SOURCE,
         "Error": error_schema(),
     }

@@ -1,5 +1,5 @@
-// The collection: the index and its build (with a rebuild button and live progress), and the
-// latest evaluation against the curated links.
+// The collection: the index and its build (with a rebuild button and live progress), the site
+// sources kept in sync, and the latest evaluation against the curated links.
 
 import { get, post } from "./api.js";
 import { dotted, empty, h, plural, section, set } from "./dom.js";
@@ -35,6 +35,26 @@ function indexFacts(index) {
     row("Model", dotted(index.model, `${index.dimension} dimensions`, `${index.index_kind} index`)),
     row("Curated links", `${plural(index.curated.links, "link")} under ${plural(index.curated.sources, "article")}`),
   );
+}
+
+/** Each site source `related sync` keeps (GET /index `sites`): its last pass and failures. */
+function siteSources(sites) {
+  if (!sites || !sites.length) return [];
+  const items = sites.map((s) => {
+    const when = s.finished_at ? ` at ${s.finished_at}` : "";
+    const outcome = s.error
+      ? `failed: ${s.error}`
+      : `${plural(s.stored, "article")} stored (${s.inserted} new, ${s.updated} changed), ${s.unchanged} unchanged, ${s.failed} failed, ${s.pruned} pruned`;
+    const failures = (s.failures || []).map((f) => h("li", {}, h("code", {}, f.source), `: ${f.reason}`));
+    return h(
+      "li",
+      {},
+      h("code", {}, s.source),
+      ` (${s.kind || "detected"}), last pass${when}: ${outcome}`,
+      failures.length ? h("ul", { class: "failures" }, ...failures) : "",
+    );
+  });
+  return [h("h3", {}, "Site sources"), h("ul", { id: "site-sources" }, ...items)];
 }
 
 function buildState(index) {
@@ -78,7 +98,7 @@ class IndexPanel {
   draw(index) {
     this.index = index;
     const facts = indexFacts(index);
-    set(this.box, (Array.isArray(facts) ? facts : [facts]));
+    set(this.box, [...(Array.isArray(facts) ? facts : [facts]), ...siteSources(index.sites)]);
     set(this.live, [buildState(index)].flat());
   }
 

@@ -1,0 +1,303 @@
+"""The chrome of one scraped page, in plain text: lines that are the site's, not the article's.
+
+A scraped page's text keeps lines that vary from page to page, so the collection-wide filter of
+repeated lines (`embeddings.chrome`) can't find them: the clock line (`02:58 GMT +3 15 December
+2018`), a photo credit (`© Agency / Name`), share and comment widgets ("Listen Live", "Get short
+URL"), the section label, a tags line repeating the article's tags, `READ MORE: <headline>`
+lines and lines that are another article's title (a link's text left behind). They are left
+out of what is encoded and compared (`ranked_article`), never out of the stored body, and the
+block of other articles' titles at the foot of a page is the site's related box
+(`foot_titles`), harvested as curated links.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from embeddings.chrome import Chrome
+from service.article import Article
+from service.store import ArticleStore
+
+_WORDS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec "
+    "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs "
+    "fri sat sun "
+    "gmt utc bst cet cest est edt pst pdt cst cdt msk ist jst am pm a.m. p.m. at on of the "
+    "updated published posted last modified today yesterday ago min mins minutes hour hours "
+    "h local time"
+)
+CLOCK_WORDS = frozenset(_WORDS.split(" "))
+MONTH_WORDS = frozenset(_WORDS.split(" ")[:24])
+"""The words of a clock or date line besides its numbers: months, weekdays, time zones."""
+_CLOCK_TOKEN = re.compile(r"^[+-]?\d{1,4}([:./-]\d{1,4}){0,3}(st|nd|rd|th|h|z)?$", re.I)
+CREDIT = re.compile(
+    r"^\s*(©|\(c\)|copyright\b|photo\s*:|photos\s*:|photograph\s*:|picture\s*:|image\s*:|"
+    r"credit\s*:|source\s*:|illustration\s*:|video\s*:|photo\s+by\b|image\s+by\b)",
+    re.IGNORECASE,
+)
+"""Caption credits: `© Sputnik / Valeriy Melnikov`, `Photo: Ana Ruiz / Northport Daily`."""
+MAX_CREDIT_CHARS = 160
+WIDGETS = {
+    "listen live",
+    "get short url",
+    "short url",
+    "copy link",
+    "share",
+    "share this",
+    "share this article",
+    "share this story",
+    "share on facebook",
+    "share on twitter",
+    "share on x",
+    "tweet",
+    "email",
+    "print",
+    "subscribe",
+    "follow us",
+    "add to favorites",
+    "add to favourites",
+    "comment",
+    "comments",
+    "show comments",
+    "hide comments",
+    "view comments",
+    "leave a comment",
+    "post a comment",
+    "add a comment",
+    "join the discussion",
+    "join the conversation",
+    "discussion",
+    "community standards",
+    "comment via facebook",
+    "comment via sputnik",
+    "to participate in the discussion log in or register",
+    "log in or register",
+    "advertisement",
+    "sponsored",
+    "loading",
+    "most read",
+    "most popular",
+    "trending",
+    "related",
+    "see also",
+    "read more",
+    "further reading",
+    "more on this",
+    "back to top",
+    "skip to content",
+    "sign up",
+}
+"""Share and comment widgets, and the headings of boxes, once the links under them are gone."""
+_COUNTED_WIDGET = re.compile(r"^\d+\s+(comments?|shares?|views?|replies)$")
+LINK_LINE = re.compile(r"^\s*(read more|read also|also read|see also|related)\s*[:»>|-]\s*\S", re.I)
+"""A link's label and the headline after it: `READ MORE: <another article's headline>`."""
+TAGS_LINE = re.compile(r"^\s*(tags?|topics?|keywords?)\s*:", re.IGNORECASE)
+MIN_TITLE_WORDS = 3
+"""A line is taken for another article's title only when the title has this many words: a
+two-word title ("Weather warning") could be a line of any article."""
+
+
+def normalized(text: str) -> str:
+    """A line or a title as lines are compared: case, accents, spacing and end punctuation
+    folded."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = re.sub(r"[\u2018\u2019\u201c\u201d\"'`]", "", text)
+    return " ".join(text.split()).strip(" .,:;!?-–—|")
+
+
+def is_clock_line(line: str) -> bool:
+    """A line of dates and times only: `02:58 GMT +3 15 December 2018`, `Updated 3:45 PM`."""
+    tokens = [t for t in re.split(r"[\s,|·•]+", line.strip().lower()) if t]
+    if not tokens or len(tokens) > 12 or not any(ch.isdigit() for ch in line):
+        return False
+    if not all(t in CLOCK_WORDS or _CLOCK_TOKEN.match(t) for t in tokens):
+        return False
+    # A number alone ("2018", a list's value) is not a clock: a time, a month or a full date is.
+    return any(
+        t in MONTH_WORDS or re.match(r"^\d{1,2}:\d{2}|^\d{4}-\d{2}-\d{2}", t) for t in tokens
+    )
+
+
+def is_credit_line(line: str) -> bool:
+    return len(line) <= MAX_CREDIT_CHARS and bool(CREDIT.match(line))
+
+
+def is_widget_line(line: str) -> bool:
+    text = normalized(line)
+    return text in WIDGETS or bool(_COUNTED_WIDGET.match(text))
+
+
+def is_tags_line(line: str, tags: Collection[str]) -> bool:
+    """`Tags: a, b` or a line that is nothing but the article's tags (`drills, China, Russia`)."""
+    if TAGS_LINE.match(line):
+        return True
+    wanted = {normalized(t) for t in tags}
+    parts = [normalized(p) for p in re.split(r"[,|·•;]", line) if p.strip()]
+    if not parts or not all(p in wanted for p in parts):
+        return False
+    return len(parts) >= 2 or len(parts) == len(wanted)
+
+
+def is_link_line(line: str) -> bool:
+    return bool(LINK_LINE.match(line))
+
+
+def is_chrome_line(
+    line: str, *, title: str = "", tags: Collection[str] = (), section: str = ""
+) -> bool:
+    """Whether one line of a page's text is the site's chrome (see the module's note)."""
+    text = normalized(line)
+    if not text:
+        return True
+    if (title and text == normalized(title)) or (section and text == normalized(section)):
+        return True
+    return (
+        is_clock_line(line)
+        or is_credit_line(line)
+        or is_widget_line(line)
+        or is_link_line(line)
+        or is_tags_line(line, tags)
+    )
+
+
+def clean_lines(
+    body: str,
+    *,
+    title: str = "",
+    tags: Collection[str] = (),
+    section: str = "",
+    is_title: Callable[[str], bool] | None = None,
+) -> str:
+    """`body` without its chrome lines; `is_title(line)` says a line is another article's
+    title (a stored one, see `Titles`)."""
+    kept = [
+        line.strip()
+        for line in body.splitlines()
+        if not is_chrome_line(line, title=title, tags=tags, section=section)
+        and not (is_title is not None and is_title(line))
+    ]
+    return "\n".join(kept)
+
+
+class Titles:
+    """The titles of the stored articles, as lines are compared (`normalized`)."""
+
+    def __init__(self, titles: Iterable[tuple[str, str]]) -> None:
+        self.ids: dict[str, str] = {}
+        """Normalized title -> the id of the (first) article with it."""
+        for article_id, title in titles:
+            key = normalized(title)
+            if len(key.split()) >= MIN_TITLE_WORDS:
+                self.ids.setdefault(key, article_id)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def id_of(self, line: str) -> str | None:
+        return self.ids.get(normalized(line))
+
+    def other_than(self, article_id: str) -> Callable[[str], bool]:
+        """Whether a line is the title of an article other than `article_id`."""
+
+        def is_title(line: str) -> bool:
+            found = self.id_of(line)
+            return found is not None and found != article_id
+
+        return is_title
+
+
+EMPTY_TITLES = Titles(())
+_STORED: dict[str, tuple[int, Titles]] = {}
+"""Store path -> (revision, its titles): read again only once the store has changed."""
+
+
+def stored_titles(store: ArticleStore) -> Titles:
+    """The titles of the articles in `store` (one read of every title per store revision).
+    A read replica's stand-in for the store keeps no titles: none there."""
+    if not isinstance(store, ArticleStore):
+        return EMPTY_TITLES
+    revision = store.revision()
+    cached = _STORED.get(str(store.path))
+    if cached is not None and cached[0] == revision:
+        return cached[1]
+    titles = Titles((article_id, title) for article_id, _, title in store.labels())
+    _STORED[str(store.path)] = (revision, titles)
+    return titles
+
+
+def ranked_article(article: Article, chrome: Chrome, titles: Titles = EMPTY_TITLES) -> Article:
+    """The article as the ranking reads it: the collection's repeated chrome (`chrome`) and this
+    page's chrome lines left out of its body. One function for builds, live answers and the
+    `ranked` view, so what is shown is what was encoded and compared."""
+    body = chrome.strip(article.body) if len(chrome) else article.body
+    body = clean_lines(
+        body,
+        title=article.title,
+        tags=article.tags,
+        section=article.section or "",
+        is_title=titles.other_than(article.id) if len(titles) else None,
+    )
+    return replace(article, body=body)
+
+
+VIEWS = ("stored", "ranked")
+"""How an article is shown: as stored, or as the ranking read it (`ranked_view`)."""
+
+
+def ranked_view(article: Article, store: ArticleStore, chrome: Chrome | None) -> dict[str, Any]:
+    """The article's JSON with `body` replaced by the text that was encoded and compared:
+    `chrome` is the current generation's (None before the first build)."""
+    ranked = ranked_article(article, chrome or Chrome(), stored_titles(store))
+    return {**article.to_json(), "body": ranked.body}
+
+
+MAX_FOOT_LINES = 20
+MAX_FOOT_LINE_CHARS = 200
+
+
+def foot_lines(body: str) -> tuple[str, ...]:
+    """The short lines at the foot of `body`, where a scraped page's related headlines (and its
+    tags line and widgets) sit: cheap to keep for every article of a large ingest, empty for a
+    body that ends in prose."""
+    lines: list[str] = []
+    for line in reversed(body.splitlines()):
+        text = line.strip()
+        if not text:
+            continue
+        if len(text) > MAX_FOOT_LINE_CHARS or len(lines) >= MAX_FOOT_LINES:
+            break
+        lines.append(text)
+    return tuple(reversed(lines))
+
+
+def foot_titles(body: str | Sequence[str], titles: Titles, article_id: str) -> list[str]:
+    """The ids of the block of other articles' titles at the foot of `body` (or of its
+    `foot_lines`), in order: a scraped page's related box. Chrome lines (tags, widgets) may sit
+    among and after them."""
+    lines = body.splitlines() if isinstance(body, str) else list(body)
+    found: list[str] = []
+    for line in reversed(lines):
+        target = titles.id_of(line)
+        if target is not None and target != article_id:
+            if target not in found:
+                found.append(target)
+            continue
+        if is_chrome_line(line) or TAGS_LINE.match(line) or _looks_like_tags(line):
+            continue
+        break
+    return found[::-1]
+
+
+def _looks_like_tags(line: str) -> bool:
+    """A short comma-separated list of short labels, with no sentence in it."""
+    parts = [p.strip() for p in line.split(",")]
+    return (
+        len(parts) >= 2
+        and len(line) <= 200
+        and all(0 < len(p.split()) <= 4 and not p.endswith(".") for p in parts)
+    )

@@ -1,0 +1,385 @@
+"""An HTML page as a record: its main text without the site's chrome, its metadata, its links.
+
+The page is cleaned first, by structure: navigation, header, footer, scripts, figures and their
+captions, share and comment widgets, "Most read"/"Popular"/"Trending" boxes and paragraphs that
+are only a link to another article (`READ MORE: ...`) are cut out of the tree, and the related
+box (a list of links under a heading such as Related or See also) is taken out whole, as the
+page's curated links. trafilatura then finds the main text of what is left, which copes with
+markup this cleaning does not know; the plain-text filter (`service.ingest.chrome`) catches the
+chrome lines that survive both. Metadata comes from the page's own declarations: the canonical
+URL (`<link rel=canonical>`, `og:url`), Open Graph `article:*` properties, JSON-LD, `<time>`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import lxml.html
+import trafilatura
+from lxml.etree import ParserError
+
+from service.ingest.chrome import clean_lines
+from service.ingest.page_meta import PageMeta, absolute, text_of
+
+ID_FROM = ("url", "slug")
+"""How an id is made of a page's canonical URL: its whole path, or its last segment."""
+
+RELATED_HEADING = re.compile(
+    r"^\s*(related( articles| stories| posts| content| coverage| reading)?|see also|"
+    r"read more|more on this( story| topic)?|further reading|you may also like|"
+    r"more like this)\s*:?\s*$",
+    re.IGNORECASE,
+)
+POPULAR_HEADING = re.compile(
+    r"^\s*(most (read|popular|viewed|shared|commented)|popular( now| stories)?|trending"
+    r"( now| stories)?|top stories|editor'?s picks)\s*:?\s*$",
+    re.IGNORECASE,
+)
+CHROME_MARK = re.compile(
+    r"(^|[-_ ])(share|sharing|social|comments?|disqus|newsletter|subscribe|promo|advert|ads?|"
+    r"sponsor|cookie|breadcrumbs?|byline-share|related|most-?read|popular|trending|"
+    r"caption|credit|photo-credit|tags?|author-box|toolbar|widget|player)($|[-_ ])",
+    re.IGNORECASE,
+)
+"""Class or id words of elements that are never the article's text."""
+DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "figure",
+    "figcaption",
+    "form",
+    "button",
+    "iframe",
+    "svg",
+    "select",
+)
+LINK_LABEL = re.compile(
+    r"^\s*(read more|read also|also read|see also|related|more)\s*[:»>-]?\s*$", re.I
+)
+BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "dt")
+
+
+class PageError(ValueError):
+    """A page that can't become a record, with why (no URL for its id, not HTML)."""
+
+
+@dataclass(frozen=True)
+class Harvest:
+    """One article harvested from a source, with the site's own related links beside it."""
+
+    record: dict[str, Any]
+    """The article in the input schema (id, title, body as plain text, url, published, section,
+    tags, links: the body's links, the related box excluded), validated when it is ingested."""
+    related: tuple[str, ...]
+    """The page's curated related links in order: URLs, paths, slugs or titles."""
+    source: str
+    """Where it came from (a URL or a file path), for errors and reports."""
+    problem: str | None = None
+    """Why the source could not be read (then `record` is empty): the ingest reports it as
+    failed, with the rest stored."""
+
+
+def page_from_html(html: str, *, url: str | None = None, id_from: str = "url") -> Harvest:
+    """The article of one HTML page. `url`: where the page was fetched (the canonical URL the
+    page declares wins); `id_from`: 'url' (the path) or 'slug' (its last segment). Raises
+    PageError when the page is not HTML or has no URL to take an id from."""
+    if id_from not in ID_FROM:
+        raise PageError(f"id_from must be one of {', '.join(ID_FROM)}, got {id_from!r}")
+    source = url or "page"
+    tree = _parse(html, source)
+    meta = PageMeta.read(tree, url)
+    if meta.url is None:
+        raise PageError(
+            f"{source}: the page has no URL to take its id from (no <link rel=canonical>, "
+            "no og:url, and no page URL given)"
+        )
+    content = read_content(tree, meta.url, title=meta.title or "", tags=meta.tags)
+    record: dict[str, Any] = {
+        "id": id_from_url(meta.url, id_from=id_from),
+        "title": meta.title,
+        "body": content.body,
+        "url": meta.url,
+    }
+    record.update(
+        (name, value)
+        for name, value in (
+            ("published", meta.published),
+            ("section", meta.section),
+            ("tags", list(meta.tags)),
+            ("links", list(content.links)),
+            ("lang", meta.lang),
+        )
+        if value
+    )
+    return Harvest(record=record, related=content.related, source=source)
+
+
+@dataclass(frozen=True)
+class Content:
+    """What an article's HTML holds: its text, the links in it, its related box."""
+
+    body: str
+    """Plain text, one paragraph a line, the chrome left out."""
+    links: tuple[str, ...]
+    related: tuple[str, ...]
+
+
+def content_from_html(
+    fragment: str,
+    *,
+    url: str | None = None,
+    title: str = "",
+    tags: Sequence[str] = (),
+    source: str = "content",
+) -> Content:
+    """An article's HTML content (a post's `content:encoded`, a CMS's rendered body, an HTML
+    file of a static site) read as a page's is. Without `url` only relative links count as
+    links to the site (and come back as paths). The whole fragment is the article: every
+    paragraph counts (see `main_text`)."""
+    if not fragment.strip():
+        return Content("", (), ())
+    return read_content(
+        _parse(f"<html><body><article>{fragment}</article></body></html>", source),
+        url,
+        title=title,
+        tags=tags,
+    )
+
+
+def read_content(tree: Any, page_url: str | None, *, title: str, tags: Sequence[str]) -> Content:
+    """The related box taken out, the chrome cut, then the links and text of what is left."""
+    related = related_box(tree, page_url)
+    strip_chrome(tree, page_url)
+    links = body_links(_main(tree), page_url)
+    body = clean_lines(main_text(tree), title=title, tags=tags)
+    return Content(body, tuple(links), tuple(related))
+
+
+def id_from_url(url: str, *, id_from: str = "url") -> str:
+    """An article id from its URL: the path without the leading and trailing '/' and without
+    `.html`/`.htm` ('2024/05/title'), or with `id_from='slug'` its last segment ('title')."""
+    path = urlsplit(url).path.strip("/")
+    path = re.sub(r"\.html?$", "", path, flags=re.IGNORECASE).strip("/")
+    if path.endswith("/index"):
+        path = path[: -len("/index")]
+    if not path:
+        raise PageError(f"{url}: the URL has no path to take an id from (a home page?)")
+    return path.rsplit("/", 1)[-1] if id_from == "slug" else path
+
+
+def _parse(html: str, source: str) -> Any:
+    if not html.strip():
+        raise PageError(f"{source}: the page is empty")
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (ParserError, ValueError) as exc:
+        raise PageError(f"{source}: not an HTML page ({exc})") from exc
+    return tree
+
+
+def _same_site(href: str, page_url: str | None) -> str | None:
+    """`href` as an absolute URL when it is another page of the page's site, else None
+    (without `page_url`: a relative `href` as a path, anything else None)."""
+    if not href or href.startswith(("#", "mailto:", "javascript:", "tel:")):
+        return None
+    if page_url is None:
+        parts = urlsplit(href.strip())
+        relative = not parts.scheme and not parts.netloc and parts.path.strip("/")
+        return urlunsplit(("", "", parts.path, parts.query, "")) if relative else None
+    found = absolute(href, page_url)
+    parts, page = urlsplit(found), urlsplit(page_url)
+    if parts.scheme not in ("http", "https") or _host(parts.netloc) != _host(page.netloc):
+        return None
+    if parts.path.strip("/") in ("", urlsplit(page_url).path.strip("/")):
+        return None
+    return found
+
+
+def _host(netloc: str) -> str:
+    host = netloc.lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+BOX_LINK_SHARE = 0.6
+"""Share of a box's text (its heading aside) that is link text: a list of links, not prose."""
+
+
+def _is_heading(element: Any) -> bool:
+    return element.tag in HEADINGS
+
+
+def _is_link_list(element: Any, heading: Any) -> bool:
+    """Whether `element` is a box of links under `heading`: no other heading, and mostly the
+    text of its links (so never the article that merely holds a heading and a list)."""
+    if element is None or element.tag in ("body", "html", "article", "main"):
+        return False
+    if len([e for e in element.iter(*HEADINGS)]) != 1 or not element.xpath(".//a[@href]"):
+        return False
+    text = len(text_of(element)) - len(text_of(heading))
+    linked = sum(len(text_of(a)) for a in element.xpath(".//a[@href]"))
+    return text <= 0 or linked >= BOX_LINK_SHARE * text
+
+
+def _boxes(tree: Any, pattern: re.Pattern[str]) -> list[Any]:
+    """Boxes of links under a heading matching `pattern` (or so labelled by `aria-label`): the
+    heading's parent when it is such a box, else the heading and the list that follows it."""
+    found: list[Any] = []
+    for heading in tree.xpath("//h1|//h2|//h3|//h4|//h5|//h6|//*[@aria-label]"):
+        label = text_of(heading) if _is_heading(heading) else heading.get("aria-label", "")
+        if not pattern.match(label):
+            continue
+        if not _is_heading(heading):
+            found.append(heading)
+            continue
+        parent = heading.getparent()
+        if _is_link_list(parent, heading):
+            found.append(parent)
+            continue
+        following = heading.getnext()
+        if following is not None and following.tag in ("ul", "ol", "div", "p"):
+            found.append((heading, following))
+    return found
+
+
+def _inside(element: Any, tags: tuple[str, ...]) -> bool:
+    return any(ancestor.tag in tags for ancestor in element.iterancestors())
+
+
+def related_box(tree: Any, page_url: str | None) -> list[str]:
+    """The page's related box, its links in order (absolute URLs of the same site), removed
+    from the tree. Navigation and "Most read"-like boxes are never a related box."""
+    links: list[str] = []
+    for box in _boxes(tree, RELATED_HEADING):
+        parts = list(box) if isinstance(box, tuple) else [box]
+        if _inside(parts[0], ("nav",)) or parts[0].tag == "nav":
+            continue
+        for part in parts:
+            for anchor in part.xpath(".//a[@href]") if part.tag not in ("a",) else [part]:
+                target = _same_site(anchor.get("href", ""), page_url)
+                if target and target not in links:
+                    links.append(target)
+        for part in parts:
+            _drop(part)
+    return links
+
+
+def _drop(element: Any) -> None:
+    parent = element.getparent()
+    if parent is not None:
+        element.drop_tree()
+
+
+def strip_chrome(tree: Any, page_url: str | None) -> None:
+    """Cut what is never the article's text out of `tree`, in place (see the module's note)."""
+    for box in _boxes(tree, POPULAR_HEADING):
+        for part in list(box) if isinstance(box, tuple) else [box]:
+            _drop(part)
+    for element in tree.xpath("//" + "|//".join(DROP_TAGS)):
+        if (
+            element.tag in ("header",)
+            and element.xpath("ancestor::article")
+            and element.xpath(".//h1")
+        ):
+            # An article's own header holds its title and standfirst: keep the text, not the bar.
+            continue
+        _drop(element)
+    for element in tree.xpath("//*[@class or @id or @role]"):
+        if element.tag in ("html", "body", "article", "main"):
+            continue
+        words = " ".join((element.get("class", ""), element.get("id", ""), element.get("role", "")))
+        if CHROME_MARK.search(words) or element.get("role") in (
+            "navigation",
+            "banner",
+            "contentinfo",
+            "complementary",
+        ):
+            _drop(element)
+    for paragraph in tree.xpath("//p|//div[not(.//p)]|//li"):
+        if _only_a_link(paragraph, page_url):
+            _drop(paragraph)
+
+
+def _only_a_link(element: Any, page_url: str | None) -> bool:
+    """A paragraph that is a link to another page of the site and nothing else but a label."""
+    anchors = element.xpath(".//a[@href]")
+    if len(anchors) != 1 or not _same_site(anchors[0].get("href", ""), page_url):
+        return False
+    rest = text_of(element).replace(text_of(anchors[0]), "", 1)
+    return not rest.strip() or bool(LINK_LABEL.match(rest))
+
+
+def _declared(tree: Any) -> Any | None:
+    """The element the page declares as its article (`itemprop=articleBody`, `<article>`)."""
+    for xpath in ("//*[@itemprop='articleBody']", "//article"):
+        found = tree.xpath(xpath)
+        if found:
+            return found[0]
+    return None
+
+
+def _main(tree: Any) -> Any:
+    """The element holding the article: the declared one, else `<main>`, else the body."""
+    declared = _declared(tree)
+    if declared is not None:
+        return declared
+    for xpath in ("//main", "//body"):
+        found = tree.xpath(xpath)
+        if found:
+            return found[0]
+    return tree
+
+
+def body_links(main: Any, page_url: str | None) -> list[str]:
+    """Absolute URLs of the site's other pages the article's text links to, in text order."""
+    links: list[str] = []
+    for anchor in main.xpath(".//a[@href]"):
+        target = _same_site(anchor.get("href", ""), page_url)
+        if target and target not in links:
+            links.append(target)
+    return links
+
+
+def main_text(tree: Any) -> str:
+    """The main text as plain text, one paragraph a line. Where the page declares its article
+    (`<article>`, `itemprop=articleBody`), the text of its blocks once the chrome is cut (every
+    paragraph, the short ones too); elsewhere trafilatura's reading of the cleaned page, which
+    finds the main text in markup that declares nothing."""
+    declared = _declared(tree)
+    if declared is not None:
+        return block_text(declared)
+    extracted = trafilatura.extract(
+        tree,
+        output_format="txt",
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=False,
+        deduplicate=False,
+    )
+    return extracted.strip() if extracted else block_text(_main(tree))
+
+
+def block_text(main: Any) -> str:
+    """The text of `main`'s blocks (paragraphs, headings, list items), one a line."""
+    lines: list[str] = []
+    for block in main.iter(*BLOCKS):
+        if any(ancestor.tag in BLOCKS for ancestor in block.iterancestors()):
+            continue
+        text = text_of(block)
+        if text:
+            lines.append(text)
+    if not lines:
+        text = text_of(main)
+        return text
+    return "\n".join(lines)
