@@ -13,6 +13,8 @@ from service.ui import ui
 from service.web.access_log import ROUTE_KEY, Observed
 from service.web.cors import register_cors
 from service.web.editors import catalog
+from service.web.embed.fragment import fragment
+from service.web.embed.script import script
 from service.web.openapi.docs import docs
 from service.web.prometheus import Metrics, metrics_routes
 from service.web.related_view import EXTENSION, CachedAnswers, RelatedHTTP
@@ -42,6 +44,8 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
 
     register_cors(app, settings.cors_origins)
     app.register_blueprint(api)
+    app.register_blueprint(fragment)
+    app.register_blueprint(script)
     app.register_blueprint(catalog)
     app.register_blueprint(ui)
     app.register_blueprint(docs)
