@@ -75,8 +75,16 @@ class Metrics:
             ["source"],
             registry=self.registry,
         )
+        self.events = Counter(
+            "related_events",
+            "Impressions and clicks accepted, by type and variant: a variant's CTR is "
+            "rate(clicks) / rate(impressions).",
+            ["type", "variant"],
+            registry=self.registry,
+        )
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._answers: dict[str, Any] = {}
+        self._events: dict[tuple[str, str], Any] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         children = self._children.get((route, method, status))
@@ -93,6 +101,12 @@ class Metrics:
         child = self._answers.get(source)
         if child is None:
             child = self._answers[source] = self.answers.labels(source)
+        child.inc()
+
+    def event(self, kind: str, variant: str) -> None:
+        child = self._events.get((kind, variant))
+        if child is None:
+            child = self._events[(kind, variant)] = self.events.labels(kind, variant)
         child.inc()
 
 
