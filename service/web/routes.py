@@ -44,8 +44,9 @@ def metrics() -> Metrics:
     return found
 
 
-OPEN_POSTS = ("api.related_to_draft", "api.related_with_body")
-"""POSTs that only read: a draft or a long option list sent as a body needs no token."""
+OPEN_POSTS = ("api.related_to_draft", "api.related_with_body", "events.post_events")
+"""POSTs open without the token: those that only read (a draft, a long option list sent as a
+body), and readers' impressions and clicks (`service.web.events`: validated and rate-limited)."""
 
 BODY_CHUNK = 64 * 1024
 

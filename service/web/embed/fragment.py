@@ -3,8 +3,11 @@ server-side includes (SSI), ESI and edge caches that assemble a page from parts.
 
 It takes the JSON answer's options and follows its HTTP rules (`service.web.related_view`):
 the ETag is known before anything is ranked (a 304 costs one store statement), the same
-`Cache-Control`, gzip, and this process's answer cache. Two parameters are its own: `images`
-(show each item's image) and `heading` (the heading's text).
+`Cache-Control`, gzip, and this process's answer cache, the same `recommendation_id` and
+`variant` (`service.web.related_view.prepare`). Two parameters are its own: `images` (show each
+item's image) and `heading` (the heading's text). With RELATED_CLICK_TRACKING on, its links go
+through the service's `/go/...` click-through (`service.web.events`), which records the click
+and redirects to the article's stored URL: clicks counted without JavaScript.
 
 The template is `related.html` in this package, or `DATA_DIR/templates/related.html` when that
 file exists (read again when it changes; its stamp is part of the ETag). Either way it runs in
@@ -21,17 +24,26 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
-from jinja2 import ChoiceLoader, FileSystemLoader, TemplateError, TemplateSyntaxError
+from jinja2 import FileSystemLoader, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
 from service.config.values import parse_bool
 from service.errors import ConfigError, InvalidParameter
 from service.services import Services
 from service.web.caching import Answer, accepts_gzip, etag_for, etag_matches
+from service.web.events import click_url
 from service.web.prometheus import Metrics
-from service.web.related_view import EXTENSION, RelatedHTTP, cache_headers, query_options
+from service.web.related_view import (
+    EXTENSION,
+    RelatedHTTP,
+    answer_json,
+    cache_headers,
+    not_modified,
+    prepare,
+    query_options,
+)
 
 FRAGMENT_RULE = "/articles/<path:article_id>/related.html"
 TEMPLATE = "related.html"
@@ -77,11 +89,14 @@ class Templates:
     package's; sandboxed, autoescaped, reloaded when the file changes."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.folder = data_dir / OVERRIDE_DIR
-        self.override = self.folder / TEMPLATE
-        loaders = [FileSystemLoader(self.folder), FileSystemLoader(Path(__file__).parent)]
-        self.environment = SandboxedEnvironment(
-            loader=ChoiceLoader(loaders), autoescape=True, auto_reload=True
+        self.override = data_dir / OVERRIDE_DIR / TEMPLATE
+        self.package = self.environment(Path(__file__).parent)
+        self.site = self.environment(self.override.parent)
+
+    @staticmethod
+    def environment(folder: Path) -> SandboxedEnvironment:
+        return SandboxedEnvironment(
+            loader=FileSystemLoader(folder), autoescape=True, auto_reload=True
         )
 
     def stamp(self) -> tuple[Any, ...]:
@@ -93,9 +108,12 @@ class Templates:
         return ("override", found.st_mtime_ns, found.st_size)
 
     def render(self, context: dict[str, Any]) -> str:
-        where = str(self.override) if self.override.exists() else "the package's related.html"
+        site = self.override.is_file()
+        where = str(self.override) if site else "the package's related.html"
         try:
-            return self.environment.get_template(TEMPLATE).render(context).strip() + "\n"
+            return (self.site if site else self.package).get_template(TEMPLATE).render(
+                context
+            ).strip() + "\n"
         except TemplateSyntaxError as exc:
             raise ConfigError(
                 f"The fragment template {exc.filename or where} line {exc.lineno}: {exc.message}"
@@ -106,9 +124,8 @@ class Templates:
 
 @fragment.record_once
 def open_templates(state: BlueprintSetupState) -> None:
-    app: Flask = state.app
-    services: Services = app.extensions["related"]
-    app.extensions[TEMPLATES_KEY] = Templates(services.settings.data_dir)
+    services: Services = state.app.extensions["related"]
+    state.app.extensions[TEMPLATES_KEY] = Templates(services.settings.data_dir)
 
 
 def safe_href(value: Any) -> str | None:
@@ -122,20 +139,26 @@ def safe_href(value: Any) -> str | None:
     return value.strip() if scheme in ("", "http", "https") else None
 
 
-def context(body: dict[str, Any], display: Display) -> dict[str, Any]:
-    """The template's variables from the JSON answer."""
+def context(body: dict[str, Any], display: Display, tracked: str | None) -> dict[str, Any]:
+    """The template's variables from the JSON answer. `tracked`: the service's base URL when
+    clicks are recorded by click-through links (`/go/...`), else None (links go straight on)."""
     article = body["article"]
-    items = [
-        {**item, "position": position, "href": safe_href(item.get("url")),
-         "image_src": safe_href(item.get("image"))}
-        for position, item in enumerate(body["related"])
-    ]
+    items = []
+    for position, item in enumerate(body["related"]):
+        href = safe_href(item.get("url"))
+        if href and tracked is not None:
+            href = tracked + click_url(
+                article["id"], item["id"], body["recommendation_id"], body["variant"], position
+            )
+        items.append(
+            {**item, "position": position, "href": href, "image_src": safe_href(item.get("image"))}
+        )
     digest = hashlib.blake2b(str(article["id"]).encode(), digest_size=4).hexdigest()
     return {
         "article": article,
         "related": items,
-        "recommendation_id": body.get("recommendation_id", ""),
-        "variant": body.get("variant", "defaults"),
+        "recommendation_id": body["recommendation_id"],
+        "variant": body["variant"],
         "heading": display.heading,
         "images": display.images,
         "heading_id": f"ra-heading-{digest}",
@@ -150,28 +173,22 @@ def related_html(article_id: str) -> Response:
     templates: Templates = current_app.extensions[TEMPLATES_KEY]
     raw = query_options()
     display = Display.take(raw)
-    recommender = services.recommender
-    generation = recommender.generation()
-    versions = recommender.article_cache.versions()
-    made_from = (generation.name, versions)
-    key = ("html", article_id, request.query_string, templates.stamp())
+    prepared = prepare(services, state, article_id, raw)
+    # The fragment is included in the site's pages: a click-through link must name this service.
+    tracked = request.url_root.rstrip("/") if services.settings.click_tracking else None
+    key = ("html", prepared.key, display, templates.stamp(), tracked)
+    etag = etag_for(prepared.etag, key)
     if_none_match = request.headers.get("If-None-Match")
-    answer = state.answers.get(key, made_from)
+    answer = state.answers.get(key, prepared.made_from)
     if answer is None:
-        options = recommender.options(raw)
-        etag = etag_for(
-            made_from, article_id, options.to_json(), state.fingerprint, display, key
-        )
         if etag_matches(if_none_match, etag):
-            return Response(status=304, headers=cache_headers(etag, state.max_age))
-        result = recommender.related(
-            article_id, options=options, generation=generation, versions=versions
-        )
-        html = templates.render(context(result.to_json(), display))
-        answer = Answer(made_from, etag, html.encode(), result.source)
+            return not_modified(etag, state.max_age)
+        body = answer_json(services, prepared)
+        html = templates.render(context(body, display, tracked))
+        answer = Answer(prepared.made_from, etag, html.encode(), body["source"])
         state.answers.put(key, answer)
     elif etag_matches(if_none_match, answer.etag):
-        return Response(status=304, headers=cache_headers(answer.etag, state.max_age))
+        return not_modified(answer.etag, state.max_age)
     metrics.answered(answer.source)
     payload, gzipped = answer.encoded(accepts_gzip(request.headers.get("Accept-Encoding")))
     headers = [("Content-Type", CONTENT_TYPE), *cache_headers(answer.etag, state.max_age)]
