@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,16 @@ from service.quality.experiment_report import build_report
 from service.quality.experiments import Experiment, Experiments, Plan
 from service.quality.profiles import Profile, save_profile
 from service.store import ArticleStore
-from service.store.events import Tally
+from service.store.events import Event, EventStore, Tally
+from tests.browser import (
+    ARGS,
+    CHROMIUM,
+    LAPTOP,
+    accessibility_problems,
+    require_browser,
+    save_screenshot,
+    screenshot_dir,
+)
 from tests.conftest import COPY, HEATWAVE, HTTP_TIMEOUT, UNDATED, Server, wait_for
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0"}
@@ -266,3 +276,45 @@ def test_a_simulation_with_known_click_rates_gets_the_verdict_and_intervals_righ
     Experiments(Path(settings.data_dir)).stop("sim")
     after = call(server, f"/articles/{TRAMS}/related?k=3&visitor=reader-1")
     assert after["variant"] == "defaults"
+
+
+def test_the_collection_page_shows_the_report_with_its_chart(
+    settings: Settings, start_server: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    require_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    found = Experiments(settings.data_dir).start(
+        "boxes-vs-lists", ("defaults", "curated"), (50, 50), Plan(baseline_ctr=0.1, mde=0.5)
+    )
+    events = EventStore(settings.events_path, max_rows=100_000, retention_days=30)
+    rng = random.Random(7)
+    rates = {"defaults": 0.11, "curated": 0.16}
+    batch = []
+    for i in range(1600):
+        variant = found.variant_for(f"r{i}")
+        source = (TRAMS, HEATWAVE, UNDATED)[i % 3]
+        row = dict(at=time.time(), recommendation_id=f"id{i}", article=source, variant=variant)
+        common = {**row, "experiment": found.name, "visitor": f"v{i}"}
+        batch.append(Event(type="impression", target="", position=None, **common))
+        if rng.random() < rates[variant]:
+            batch.append(Event(type="click", target=COPY, position=0, **common))
+    events.submit(batch)
+    assert events.flush()
+    server: Server = start_server(settings.data_dir, workers=1)
+    report = call(server, f"/experiments/{found.name}/report")["report"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_context(viewport=LAPTOP).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(server.url("/ui/collection"))
+        expect(page.locator("#experiment-verdict")).to_have_text(report["verdict"]["text"])
+        expect(page.locator("#ctr-chart circle")).to_have_count(2)
+        cells = page.locator("#experiment-variants tbody th")
+        expect(cells).to_have_text(["defaults", "curated"])
+        shown = f"{report['variants'][1]['impressions']:,}"
+        expect(page.locator("#experiment-variants tbody tr").nth(1)).to_contain_text(shown)
+        assert accessibility_problems(page) == [] and errors == []
+        save_screenshot(page, screenshot_dir(tmp_path_factory), "experiment_report")
+        browser.close()

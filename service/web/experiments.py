@@ -46,22 +46,22 @@ def post_experiment() -> tuple[Response, int]:
     return jsonify(ok=True, experiment=experiment.to_json()), 201
 
 
-@experiments_api.get("/experiments/<name>")
-def get_experiment(name: str) -> Response:
-    return jsonify(ok=True, experiment=experiments().get(name).to_json())
+@experiments_api.get("/experiments/<experiment>")
+def get_experiment(experiment: str) -> Response:
+    return jsonify(ok=True, experiment=experiments().get(experiment).to_json())
 
 
-@experiments_api.post("/experiments/<name>/stop")
-def stop_experiment(name: str) -> Response:
-    return jsonify(ok=True, experiment=experiments().stop(name).to_json())
+@experiments_api.post("/experiments/<experiment>/stop")
+def stop_experiment(experiment: str) -> Response:
+    return jsonify(ok=True, experiment=experiments().stop(experiment).to_json())
 
 
-@experiments_api.get("/experiments/<name>/report")
-def report(name: str) -> Response:
-    experiment = experiments().get(name)
+@experiments_api.get("/experiments/<experiment>/report")
+def report(experiment: str) -> Response:
+    found = experiments().get(experiment)
     services: Services = current_app.extensions["related"]
     events = measurement().events
     if events is None:
         raise InvalidParameter("Events are off (RELATED_EVENTS=false): there is nothing to report")
     events.flush(timeout=5.0)  # what this process has queued counts
-    return jsonify(ok=True, report=experiment_report(experiment, events, services.store))
+    return jsonify(ok=True, report=experiment_report(found, events, services.store))
