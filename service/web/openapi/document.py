@@ -146,7 +146,10 @@ def document(settings: Settings) -> dict[str, Any]:
             {"name": "service", "description": "Health, the index and rebuilds, this document"},
             {"name": "embed", "description": "The list on publishers' pages: script, fragment"},
             {"name": "events", "description": "Impressions and clicks"},
-            {"name": "experiments", "description": "A/B tests of the rankings and the editors' boxes"},
+            {
+                "name": "experiments",
+                "description": "A/B tests of the rankings and the editors' boxes",
+            },
         ],
     }
 

@@ -268,7 +268,9 @@ def measurement_schemas() -> dict[str, Schema]:
         "properties": {
             "name": {"type": "string"},
             "variants": {"anyOf": [{"type": "string"}, STRINGS]},
-            "split": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "integer"}}]},
+            "split": {
+                "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "integer"}}]
+            },
             **plan,
         },
         "additionalProperties": False,
