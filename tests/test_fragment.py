@@ -202,3 +202,18 @@ def test_with_click_tracking_links_go_through_the_service_to_the_stored_url(
         followed = client.get(href.removeprefix("http://localhost"))
         assert followed.status_code == 302, (position, followed.get_data(as_text=True))
         assert followed.headers["Location"] == item["url"]
+
+
+def test_the_json_answers_and_the_fragment_name_the_same_list(client: FlaskClient) -> None:
+    """GET, POST (options in a body) and the fragment: one list, one recommendation id."""
+    got = related(client, k=3, section="Climate")
+    posted = client.post(
+        f"/articles/{HEATWAVE}/related", json={"k": 3, "section": ["Climate"]}
+    ).get_json()
+    html = fragment(client, k=3, section="Climate").get_data(as_text=True)
+    aside = parse(html).tags[0][1]
+    assert ids(posted) == ids(got)
+    assert posted["recommendation_id"] == got["recommendation_id"]
+    assert aside["data-recommendation-id"] == got["recommendation_id"]
+    assert posted["variant"] == got["variant"] == aside["data-variant"] == "defaults"
+    assert related(client, k=4)["recommendation_id"] != got["recommendation_id"]
