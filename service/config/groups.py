@@ -184,7 +184,7 @@ class MeasurementSettings:
     events_rate: float = field(
         default=20.0,
         metadata=_doc(
-            "Events per second one client address may send (a token bucket holding 10 seconds' worth); more are dropped."
+            "Events per second one client address may send to a server worker (a token bucket holding 10 seconds' worth); more are dropped."
         ),
     )
     events_global_rate: float = field(

@@ -1,9 +1,10 @@
 """Impressions and clicks: an append-only SQLite file of its own, written off the request path.
 
-A request only puts its events on an in-memory queue (`submit`); one writer thread per process
-takes what has gathered every `FLUSH_SECONDS` (or `BATCH` events) and writes it in one short
+A request only appends its events to an in-memory list (`submit`); one writer thread per
+process wakes every `FLUSH_SECONDS`, takes what has gathered and writes it in one short
 transaction, so a page view never waits for a disk write and related reads never share a
-lock with it (the file is not the article store's). Rows are deduplicated by a unique key
+lock with it (the file is not the article store's). The writer is never woken by a request:
+a thread woken per event would contend for the interpreter with the requests it serves. Rows are deduplicated by a unique key
 (recommendation id, type, target, visitor): a reader who sees the same list twice counts one
 impression. The table is bounded: past `max_rows` new events are dropped (and counted) until
 retention, run by the writer every `PRUNE_SECONDS`, deletes what is older than the retention.
@@ -17,20 +18,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import queue
 import secrets
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable
 from contextlib import closing
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger("related.events")
 
 FLUSH_SECONDS = 0.25
-BATCH = 1000
 QUEUE_SIZE = 50_000
 """Events waiting for the writer; when it falls this far behind, more are dropped."""
 PRUNE_SECONDS = 600.0
@@ -73,6 +72,20 @@ class Event:
     visitor: str
     """The visitor key's HMAC (`EventStore.visitor_hash`), never the key itself."""
 
+    def row(self) -> tuple[object, ...]:
+        """The values of `COLUMNS`, in order."""
+        return (
+            self.at,
+            self.type,
+            self.recommendation_id,
+            self.article,
+            self.target,
+            self.position,
+            self.variant,
+            self.experiment,
+            self.visitor,
+        )
+
 
 @dataclass(frozen=True)
 class Tally:
@@ -103,7 +116,7 @@ class EventStore:
         self.path = path
         self.max_rows = max_rows
         self.retention_seconds = retention_days * 86400.0
-        self._queue: queue.Queue[Event] = queue.Queue(QUEUE_SIZE)
+        self._waiting: list[Event] = []
         self._start = threading.Lock()
         self._thread: threading.Thread | None = None
         self._idle = threading.Condition()
@@ -120,15 +133,12 @@ class EventStore:
     def submit(self, events: Iterable[Event]) -> int:
         """Queue `events` for the writer; how many were dropped because it is too far behind."""
         self._ensure_writer()
-        dropped = 0
-        for event in events:
-            with self._idle:
-                self._pending += 1
-            try:
-                self._queue.put_nowait(event)
-            except queue.Full:
-                dropped += 1
-                self._done(1)
+        given = list(events)
+        with self._idle:
+            room = max(0, QUEUE_SIZE - len(self._waiting))
+            self._waiting.extend(given[:room])
+            self._pending += min(room, len(given))
+        dropped = len(given) - min(room, len(given))
         self.dropped_full += dropped
         return dropped
 
@@ -211,7 +221,7 @@ class EventStore:
                 conn.execute("BEGIN IMMEDIATE")
                 conn.executemany(
                     f"INSERT OR IGNORE INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [astuple(event) for event in kept],
+                    [event.row() for event in kept],
                 )
                 conn.execute("COMMIT")
                 rows += conn.total_changes - before
@@ -224,19 +234,8 @@ class EventStore:
                 self._done(len(batch))
 
     def _gather(self) -> list[Event]:
-        """The next batch: what arrives within FLUSH_SECONDS of its first event."""
-        try:
-            first = self._queue.get(timeout=PRUNE_SECONDS / 10)
-        except queue.Empty:
-            return []
-        batch = [first]
-        deadline = time.monotonic() + FLUSH_SECONDS
-        while len(batch) < BATCH:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            try:
-                batch.append(self._queue.get(timeout=left))
-            except queue.Empty:
-                break
+        """What has gathered since the last look, after sleeping `FLUSH_SECONDS`."""
+        time.sleep(FLUSH_SECONDS)
+        with self._idle:
+            batch, self._waiting = self._waiting, []
         return batch
