@@ -199,7 +199,9 @@ def main() -> None:
         del workers
     stored = EventStore(events_path, max_rows=1, retention_days=1).count()
     sent = sum(f["events"]["requests"] for f in figures.values())
+    load_average = os.getloadavg()
     report = {
+        "load_average": load_average,
         "figures": figures,
         "events_sent": sent,
         "events_stored": stored,
