@@ -12,10 +12,12 @@ host page's screenshot goes where the editors' page tests put theirs (tests/brow
 
 from __future__ import annotations
 
+import fnmatch
 import io
 import json
 import socket
 import threading
+import tomllib
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -410,3 +412,12 @@ def test_the_script_is_small_cached_and_gzipped(service: Server) -> None:
     )
     assert again.status_code == 304
     assert b"document.cookie" not in raw
+
+
+def test_the_script_and_the_fragment_template_are_package_data() -> None:
+    config = tomllib.loads((SCRIPT.parents[3] / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["service.web.embed"]
+    files = [p.name for p in SCRIPT.parent.iterdir() if p.is_file() and p.suffix != ".py"]
+    assert {"embed.js", "related.html"} <= set(files)
+    for name in files:
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
