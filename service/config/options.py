@@ -17,6 +17,9 @@ from service.errors import InvalidParameter
 
 Kind = Literal["int", "float", "bool", "ids", "date", "choice", "text"]
 Group = Literal["count", "filter", "ranking", "output", "measurement"]
+WEB_ONLY: tuple[Group, ...] = ("measurement",)
+"""Groups of options only the web layer reads (the visitor key picks an experiment variant): no
+CLI flag takes them."""
 RECENCY_MODES = ("none", "exponential", "gaussian")
 FILL_MODES = ("none", "section", "recent")
 
