@@ -91,6 +91,25 @@ class ArticleNotFound(RelatedError):
         self.article_id = article_id
 
 
+class ExperimentNotFound(RelatedError):
+    status = 404
+    code = "experiment_not_found"
+
+
+class ExperimentConflict(RelatedError):
+    """Starting an experiment while another runs, or under a name already used."""
+
+    status = 409
+    code = "experiment_conflict"
+
+
+class NoURL(RelatedError):
+    """A click-through to an article without a stored http(s) URL: nothing to redirect to."""
+
+    status = 404
+    code = "no_url"
+
+
 class RebuildInProgress(RelatedError):
     status = 409
     code = "rebuild_in_progress"
@@ -190,9 +209,16 @@ ERROR_CODES: tuple[tuple[int, str, str], ...] = (
     (403, "read_only_replica", "a write or a draft sent to a read replica (names the primary)"),
     (404, "article_not_found", "no stored article has this id"),
     (404, "not_found", "no such route"),
+    (404, "experiment_not_found", "no experiment has this name"),
+    (404, "no_url", "a click-through (`/go/...`) to an article without a stored http(s) URL"),
     (404, "no_store", "(CLI) the data directory holds no article store"),
     (405, "method_not_allowed", "the route exists, not with this method (`Allow` lists them)"),
     (409, "no_articles", "a build or rebuild of an empty store"),
+    (
+        409,
+        "experiment_conflict",
+        "an experiment start while another runs, or under a name already used",
+    ),
     (409, "rebuild_in_progress", "(CLI) `related build` while another build of the directory runs"),
     (413, "payload_too_large", "a body over `RELATED_MAX_BODY_BYTES`, chunked or not"),
     (500, "internal_error", "a bug: the traceback is logged, never sent"),

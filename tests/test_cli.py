@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from service.cli import cli
 from service.cli.common import SIGPIPE_EXIT
-from service.config.options import DECLARATIONS
+from service.config.options import DECLARATIONS, WEB_ONLY
 from service.config.settings import Settings
 
 COMMANDS = [
@@ -53,7 +53,8 @@ def test_every_command_is_listed_by_the_entry_points(entry: list[str]) -> None:
 def test_option_flags_come_from_the_declarations() -> None:
     output = CliRunner().invoke(cli, ["related", "--help"]).output
     for declaration in DECLARATIONS:
-        assert "--" + declaration.name.replace("_", "-") in output
+        flag = "--" + declaration.name.replace("_", "-")
+        assert (flag in output) != (declaration.group in WEB_ONLY), flag
 
 
 def test_related_prints_a_ranked_list(sample_dir: Path) -> None:

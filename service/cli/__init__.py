@@ -19,6 +19,7 @@ from service.cli.common import RelatedGroup
 from service.cli.curated import curated
 from service.cli.editorial import blocks, pins
 from service.cli.evaluate import evaluate_command
+from service.cli.experiment import experiment
 from service.cli.ingest import ingest, sync_command
 from service.cli.lists import export, related_command
 from service.cli.replicas import follow_command, publish_command
@@ -50,6 +51,7 @@ for command in (
     evaluate_command,
     curated,
     tune_command,
+    experiment,
     publish_command,
     follow_command,
     demo,

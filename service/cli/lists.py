@@ -55,16 +55,27 @@ def related_command(article_id: str, as_json: bool, data_dir: Path | None, **opt
         )
 
 
+STREAMS = ("jsonl", "csv")
+STATIC = ("hugo", "jekyll", "json-dir")
+"""Formats written as data files into a folder (`service.related.static_export`)."""
+
+
 @click.command()
 @click.option(
-    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice([*STREAMS, *STATIC]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl or csv: one stream; hugo, jekyll or json-dir: data files in the --output folder.",
 )
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=None,
-    help="File to write [default: standard output].",
+    help="File to write [default: standard output]; the folder (a site's root) for hugo, "
+    "jekyll and json-dir.",
 )
 @option_flags("count", "filter", "ranking")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -72,11 +83,21 @@ def related_command(article_id: str, as_json: bool, data_dir: Path | None, **opt
 def export(
     fmt: str, output: Path | None, quiet: bool, data_dir: Path | None, **options: Any
 ) -> None:
-    """Write every article's related list, for static sites and CDN caches (streamed)."""
+    """Write every article's related list, for static sites and CDN caches (streamed).
+
+    For hugo, jekyll and json-dir a file is rewritten only when its bytes change, so running it
+    after every build touches only what the build changed."""
     from service.disk.atomic import atomic_file
     from service.related.export import export_related
+    from service.related.static_export import export_static
     from service.services import Services
 
+    if fmt in STATIC and output is None:
+        raise click.UsageError(f"--format {fmt} writes a folder of data files: give --output DIR")
+    if output is not None and output.is_dir() and fmt in STREAMS:
+        raise click.UsageError(f"--output {output} is a folder; --format {fmt} writes one file")
+    if output is not None and output.exists() and not output.is_dir() and fmt in STATIC:
+        raise click.UsageError(f"--output {output} is a file; --format {fmt} writes into a folder")
     settings = reading_settings(data_dir)
     services = Services.open(settings)
     chosen = services.recommender.options(raw_options(options))
@@ -87,11 +108,22 @@ def export(
         disable=progress_disabled(quiet),
         file=sys.stderr,
     ) as bar:
-        if output is None:
+        if fmt in STATIC:
+            assert output is not None
+            report = export_static(services, chosen, output, fmt, progress=bar.update)
+        elif output is None:
             count = export_related(services, chosen, sys.stdout, fmt, progress=bar.update)
         else:
             with atomic_file(output, "w", newline="") as handle:  # never half a file
                 count = export_related(
                     services, chosen, cast(TextIO, handle), fmt, progress=bar.update
                 )
+    if fmt in STATIC:
+        done = report.to_json()
+        click.echo(
+            f"exported {done['lists']} related lists into {output}: {done['written']} files "
+            f"written, {done['unchanged']} unchanged, {done['removed']} removed",
+            err=True,
+        )
+        return
     click.echo(f"exported {count} related lists", err=True)

@@ -165,3 +165,55 @@ class ClusterSettings:
             "Seconds between a replica's checks for a new generation or editorial change, and between the primary's checks for editorial changes to publish."
         ),
     )
+
+
+@dataclass(frozen=True)
+class MeasurementSettings:
+    """Impressions and clicks (`POST /events`, `/go/...`) and A/B experiments."""
+
+    events: bool = field(
+        default=True,
+        metadata=_doc(
+            "Record impressions and clicks (`POST /events`, `GET /go/...`); off: they still answer (and `/go` redirects) but nothing is stored."
+        ),
+    )
+    events_db: str = field(
+        default="",
+        metadata=_doc(
+            "The events SQLite file; unset: `events.sqlite3` in the data directory (beside the store, never in it)."
+        ),
+    )
+    events_retention_days: float = field(
+        default=180.0,
+        metadata=_doc("Days an event is kept; older ones are deleted by the events writer."),
+    )
+    events_max_rows: int = field(
+        default=5_000_000,
+        metadata=_doc(
+            "Most events kept (about 150 bytes each): when full, new events are dropped (and counted) until retention frees room."
+        ),
+    )
+    events_rate: float = field(
+        default=20.0,
+        metadata=_doc(
+            "Events per second one client address may send to a server worker (a token bucket holding 10 seconds' worth); more are dropped."
+        ),
+    )
+    events_global_rate: float = field(
+        default=2000.0,
+        metadata=_doc(
+            "Events per second a server worker accepts from all clients together (bucket of 10 seconds' worth); more are dropped."
+        ),
+    )
+    click_tracking: bool = field(
+        default=False,
+        metadata=_doc(
+            "Links in the HTML fragment go through `/go/<source>/<target>`, which records the click and redirects to the target's stored URL."
+        ),
+    )
+    bot_patterns: str = field(
+        default="bot,crawl,spider,slurp,preview,facebookexternalhit,lighthouse,pingdom,monitor,curl,wget,python-requests,go-http-client,java/",
+        metadata=_doc(
+            "Comma-separated User-Agent substrings (case ignored) whose events are dropped as bots; an empty User-Agent is a bot too."
+        ),
+    )

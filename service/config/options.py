@@ -16,7 +16,10 @@ from service.config.values import parse_bool, parse_float, parse_int, published_
 from service.errors import InvalidParameter
 
 Kind = Literal["int", "float", "bool", "ids", "date", "choice", "text"]
-Group = Literal["count", "filter", "ranking", "output"]
+Group = Literal["count", "filter", "ranking", "output", "measurement"]
+WEB_ONLY: tuple[Group, ...] = ("measurement",)
+"""Groups of options only the web layer reads (the visitor key picks an experiment variant): no
+CLI flag takes them."""
 RECENCY_MODES = ("none", "exponential", "gaussian")
 FILL_MODES = ("none", "section", "recent")
 
@@ -203,6 +206,17 @@ class RelatedOptions:
         "come; body only for the source)",
         "?fields=title,url",
     )
+    visitor: str | None = _option(
+        None,
+        "text",
+        "measurement",
+        "the reader's opaque key, at most 64 characters (the embed sends a random one it keeps "
+        "in localStorage): while an experiment runs it picks the reader's variant, the same key "
+        "always the same one; it is never part of the answer or its cache key",
+        "?visitor=4f9c2a7e",
+        high=64,
+        optional=True,
+    )
 
     @property
     def published_after_ts(self) -> float | None:
@@ -317,7 +331,10 @@ def parse_value(
         if text not in declaration.choices:
             raise ValueError(f"must be one of {', '.join(declaration.choices)}, got {value!r}")
         return text
-    return str(value).strip() or declaration_default(declaration)
+    text = str(value).strip()
+    if high is not None and len(text) > high:
+        raise ValueError(f"must be at most {int(high)} characters, got {len(text)}")
+    return text or declaration_default(declaration)
 
 
 def _int_bound(bound: float | None) -> int | None:

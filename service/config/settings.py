@@ -18,7 +18,7 @@ from typing import Any
 
 from embeddings.signals import SIGNALS, Weights
 from service.config.crawl import CrawlSettings
-from service.config.groups import ClusterSettings, ServerSettings
+from service.config.groups import ClusterSettings, MeasurementSettings, ServerSettings
 from service.config.options import DECLARATIONS, Declaration, RelatedOptions, parse_value
 from service.config.values import parse_bool, parse_float, parse_int
 from service.errors import ConfigError
@@ -34,7 +34,7 @@ def _doc(text: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class Settings(ServerSettings, ClusterSettings, CrawlSettings):
+class Settings(ServerSettings, ClusterSettings, MeasurementSettings, CrawlSettings):
     data_dir: Path = field(
         default=Path("data"), metadata=_doc("Where the SQLite store and index generations live.")
     )
@@ -150,6 +150,11 @@ class Settings(ServerSettings, ClusterSettings, CrawlSettings):
     def generations_dir(self) -> Path:
         return self.data_dir / "generations"
 
+    @property
+    def events_path(self) -> Path:
+        """The events SQLite file (RELATED_EVENTS_DB, else beside the store)."""
+        return Path(self.events_db) if self.events_db else self.data_dir / "events.sqlite3"
+
 
 def env_name(name: str) -> str:
     return ENV_PREFIX + name.upper()
@@ -257,6 +262,7 @@ def _validate(settings: Settings) -> None:
         "max_connections",
         "crawl_connections",
         "crawl_max_bytes",
+        "events_max_rows",
     )
     for name in positive:
         if getattr(settings, name) < 1:
@@ -267,6 +273,9 @@ def _validate(settings: Settings) -> None:
             f"got {settings.access_log!r}"
         )
     for name in ("header_timeout", "body_timeout"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{env_name(name)} must be above 0")
+    for name in ("events_retention_days", "events_rate", "events_global_rate"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{env_name(name)} must be above 0")
     for name in (

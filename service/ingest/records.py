@@ -17,7 +17,7 @@ from service.config.values import parse_published
 from service.ingest.json_input import problem as json_problem
 
 MAX_ID_LENGTH = 512
-SUBRESOURCES = ("related", "pins", "blocks", "curated")
+SUBRESOURCES = ("related", "related.html", "pins", "blocks", "curated")
 """Names under /articles/<id>/ in URLs: a path-like id may not end in one of them."""
 _LANG = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 

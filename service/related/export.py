@@ -1,16 +1,31 @@
-"""`related export`: every article's related list, streamed, for static sites and CDN caches."""
+"""`related export` as one stream (JSONL or CSV): every article's related list, for CDN caches and
+other programs. Static-site data files (Hugo, Jekyll, a folder of JSON) are
+`service.related.static_export`."""
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TextIO
 
 from service.config.options import RelatedOptions
 from service.errors import InvalidParameter
+from service.related.recommender import RelatedResult
 from service.services import Services
+
+
+def every_list(services: Services, options: RelatedOptions) -> Iterator[tuple[str, RelatedResult]]:
+    """Each stored article's id and related list under `options`, in store order, articles read
+    in batches (never all at once). `past_only` is dropped for an undated article (it has no
+    past to keep to)."""
+    recommender = services.recommender
+    for stored in services.store.iter_articles():
+        options_here = options
+        if options.past_only and stored.article.published_ts is None:
+            options_here = replace(options, past_only=False)
+        yield stored.article.id, recommender.related(stored.article.id, options=options_here)
 
 
 def export_related(
@@ -33,13 +48,7 @@ def export_related(
         writer = csv.writer(out)
         writer.writerow(["id", "rank", "related_id", "score", "pinned", "title", "url"])
     count = 0
-    recommender = services.recommender
-    for stored in services.store.iter_articles():
-        article_id = stored.article.id
-        options_here = options
-        if options.past_only and stored.article.published_ts is None:
-            options_here = replace(options, past_only=False)  # undated: no "past" to keep to
-        result = recommender.related(article_id, options=options_here)
+    for article_id, result in every_list(services, options):
         if writer is None:
             body = result.to_json()
             out.write(

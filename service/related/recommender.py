@@ -25,6 +25,7 @@ import numpy as np
 
 from embeddings.encoder import Encoder
 from embeddings.ranking import rank
+from embeddings.signals import Weights
 from service.article import Article
 from service.config.options import RelatedOptions, parse_options
 from service.config.settings import Settings
@@ -38,7 +39,7 @@ from service.related.selection import Chosen, Pool, choose
 from service.related.source import Source
 from service.store import ArticleStore, Editorial
 
-Origin = Literal["index", "search", "live", "draft", "pins"]
+Origin = Literal["index", "search", "live", "draft", "pins", "curated"]
 
 
 @dataclass(frozen=True)
@@ -148,9 +149,11 @@ class Recommender:
         past_only: bool = False,
         generation: Generation | None = None,
         versions: Versions | None = None,
+        weights: Weights | None = None,
     ) -> RelatedResult:
         """The articles most related to stored article `article_id` (from `generation` and the
-        store at `versions`, by default the current ones)."""
+        store at `versions`, by default the current ones). `weights` other than those the
+        generation's lists were ranked with (an experiment's variant) rank by a search."""
         options = options or self.options(k=k, past_only=past_only or None)
         versions = versions or self.article_cache.versions()
         entry = self.article_cache.entry(article_id, versions)
@@ -169,7 +172,9 @@ class Recommender:
             raise InvalidParameter(
                 f"past_only needs a 'published' date, and {article_id!r} has none"
             )
-        return self._recommend(article, key, options, generation, versions, stale=stale)
+        return self._recommend(
+            article, key, options, generation, versions, stale=stale, weights=weights
+        )
 
     def _written_since_build(self, generation: Generation, versions: Versions) -> frozenset[int]:
         """Keys of articles written after `generation` was built (their stored lists and rows
@@ -202,6 +207,7 @@ class Recommender:
         versions: Versions,
         *,
         stale: bool = False,
+        weights: Weights | None = None,
     ) -> RelatedResult:
         source = Source(
             article,
@@ -218,7 +224,7 @@ class Recommender:
         if len(pinned) >= k:
             return RelatedResult(article, pinned[:k], options, "pins", generation)
         rule = self._rule(article, key, editorial, pinned, options)
-        origin, chosen = self._choose(source, rule, options, k - len(pinned), versions)
+        origin, chosen = self._choose(source, rule, options, k - len(pinned), versions, weights)
         items = pinned + [
             RelatedItem(p.article, p.score, key=p.key, fused=p.fused, recency=p.recency)
             for p in chosen.items
@@ -261,15 +267,19 @@ class Recommender:
         options: RelatedOptions,
         wanted: int,
         versions: Versions,
+        weights: Weights | None = None,
     ) -> tuple[Origin, Chosen]:
         """The automatic part of the list, from the stored list when it can give it, else from
-        a search of the whole index (a filter the list runs out on, a live article, a draft)."""
+        a search of the whole index (a filter the list runs out on, a live article, a draft,
+        weights other than the lists')."""
         # Room for near-duplicates to be skipped, and a deeper pool when order can change.
         pool_size = wanted + 5 if not options.reorders else max(3 * wanted, wanted + 20)
         key, generation = source.key, source.generation
-        listed = generation.neighbours(key) if key is not None and not source.stale else None
+        reweighted = weights is not None and dict(weights) != dict(generation.weights)
+        stored = key is not None and not source.stale and not reweighted
+        listed = generation.neighbours(key) if stored and key is not None else None
         if listed is None:
-            origin: Origin = "draft" if key is None else "live"
+            origin: Origin = "draft" if key is None else "search" if reweighted else "live"
         else:
             pool = self._pool_from_list(listed, rule, pool_size, versions)
             list_was_full = len(listed) >= generation.manifest.neighbours
@@ -279,7 +289,7 @@ class Recommender:
                 if not list_was_full or len(chosen.items) + sum(chosen.cut.values()) >= wanted:
                     return "index", chosen
             origin = "search"
-        pool = self._pool_from_search(source, rule, pool_size, versions)
+        pool = self._pool_from_search(source, rule, pool_size, versions, weights)
         return origin, choose(source, pool, options, wanted)
 
     def _pinned(
@@ -315,7 +325,12 @@ class Recommender:
         return pool
 
     def _pool_from_search(
-        self, source: Source, rule: Filter, size: int, versions: Versions
+        self,
+        source: Source,
+        rule: Filter,
+        size: int,
+        versions: Versions,
+        weights: Weights | None = None,
     ) -> Pool:
         generation = source.generation
         position = source.position
@@ -325,7 +340,7 @@ class Recommender:
             generation.corpus,
             source.query,
             size + 10,
-            weights=generation.weights,
+            weights=weights or generation.weights,
             candidates=max(self.settings.candidates, size),
             exclude=exclude,
             allowed=rule.mask(generation),

@@ -13,6 +13,10 @@ from service.ui import ui
 from service.web.access_log import ROUTE_KEY, Observed
 from service.web.cors import register_cors
 from service.web.editors import catalog
+from service.web.embed.fragment import fragment
+from service.web.embed.script import script
+from service.web.events import events_api
+from service.web.experiments import experiments_api
 from service.web.openapi.docs import docs
 from service.web.paths import register_path_check
 from service.web.prometheus import Metrics, metrics_routes
@@ -46,6 +50,10 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     register_path_check(app)
     register_cors(app, settings.cors_origins)
     app.register_blueprint(api)
+    app.register_blueprint(fragment)
+    app.register_blueprint(script)
+    app.register_blueprint(events_api)
+    app.register_blueprint(experiments_api)
     app.register_blueprint(catalog)
     app.register_blueprint(ui)
     app.register_blueprint(docs)

@@ -91,8 +91,16 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="liveall",
         )
+        self.events = Counter(
+            "related_events",
+            "Impressions and clicks accepted, by type and variant: a variant's CTR is "
+            "rate(clicks) / rate(impressions).",
+            ["type", "variant"],
+            registry=self.registry,
+        )
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._answers: dict[str, Any] = {}
+        self._events: dict[tuple[str, str], Any] = {}
 
     def cache_observer(self, cache: str) -> Callable[[int, int], None]:
         """What a cache calls with (bytes, entries) after each change of its contents."""
@@ -120,6 +128,12 @@ class Metrics:
         child = self._answers.get(source)
         if child is None:
             child = self._answers[source] = self.answers.labels(source)
+        child.inc()
+
+    def event(self, kind: str, variant: str) -> None:
+        child = self._events.get((kind, variant))
+        if child is None:
+            child = self._events[(kind, variant)] = self.events.labels(kind, variant)
         child.inc()
 
 

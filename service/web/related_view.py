@@ -10,19 +10,29 @@ The order of work is what makes a page view cheap (see `service.web.caching`):
 4. else the recommender ranks, and the encoded answer is cached for the next request.
 
 `CachedAnswers` does step 2 in front of Flask, for the requests it can answer alone.
+
+Every answer names itself for impressions and clicks: `recommendation_id`, a short hash of
+what the ETag hashes (generation, store and editorial versions, article, options, settings)
+and of the variant, and `variant` (`defaults` unless an experiment runs, see
+`service.quality.experiments`). The reader's `visitor` key only picks the variant: it is left
+out of the options, the ETag and the cache key, so readers share cached answers.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Flask, Response, current_app, request
 
-from service.config.options import LIST_OPTIONS
+from service.config.options import LIST_OPTIONS, RelatedOptions
 from service.errors import InvalidParameter
+from service.generations.generation import Generation
+from service.quality.experiments import Experiment, Experiments
+from service.related.article_cache import Versions
+from service.related.variants import DEFAULT_VARIANT, related_for_variant
 from service.services import Services
 from service.web.access_log import ROUTE_KEY
 from service.web.caching import (
@@ -50,6 +60,7 @@ class RelatedHTTP:
     fingerprint: str
     """Stands for the settings in ETags: the same URL under other defaults is another answer."""
     max_age: int
+    experiments: Experiments
 
     @classmethod
     def for_services(cls, services: Services) -> RelatedHTTP:
@@ -58,7 +69,86 @@ class RelatedHTTP:
             AnswerCache(settings.response_cache, settings.response_cache_bytes),
             etag_for(repr(settings)),
             settings.cache_seconds,
+            Experiments(settings.data_dir),
         )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What an answer is, known before any ranking: enough for a 304 or a cache hit."""
+
+    article_id: str
+    options: RelatedOptions
+    """The request's options, without the visitor key."""
+    variant: str
+    experiment: Experiment | None
+    etag: str
+    recommendation_id: str
+    generation: Generation
+    versions: Versions
+    made_from: tuple[Any, ...]
+    key: tuple[Any, ...]
+    """The answer cache's key."""
+
+
+def answer_key(article_id: str, query_string: bytes, variant: str | None) -> tuple[Any, ...]:
+    """The answer cache's key: the query without `visitor` (which only picks the variant), and
+    the variant while an experiment runs (None otherwise)."""
+    if b"visitor" in query_string:
+        kept = [p for p in query_string.split(b"&") if p.split(b"=", 1)[0] != b"visitor"]
+        query_string = b"&".join(kept)
+    return (article_id, query_string, variant)
+
+
+def prepare(
+    services: Services, state: RelatedHTTP, article_id: str, raw: Mapping[str, Any]
+) -> Prepared:
+    """The answer's identity for `raw` options (the visitor key among them), without ranking."""
+    recommender = services.recommender
+    generation = recommender.generation()
+    # `CachedAnswers` read the versions already when it missed (one statement, not two).
+    versions = request.environ.get(VERSIONS_KEY) or recommender.article_cache.versions()
+    made_from = (generation.name, versions)
+    options = recommender.options(raw)
+    visitor, options = options.visitor, replace(options, visitor=None)
+    experiment = state.experiments.running()
+    variant = experiment.variant_for(visitor) if experiment else DEFAULT_VARIANT
+    assignment = (experiment.name, variant) if experiment else None
+    etag = etag_for(made_from, article_id, options.to_json(), state.fingerprint, assignment)
+    recommendation_id = etag.removeprefix('W/"').removesuffix('"')[:16]
+    key = answer_key(article_id, request.query_string, variant if experiment else None)
+    return Prepared(
+        article_id,
+        options,
+        variant,
+        experiment,
+        etag,
+        recommendation_id,
+        generation,
+        versions,
+        made_from,
+        key,
+    )
+
+
+def answer_json(services: Services, prepared: Prepared) -> dict[str, Any]:
+    """The answer's JSON object: the variant's list, its recommendation id and variant."""
+    experiment = prepared.experiment
+    result = related_for_variant(
+        services.recommender,
+        prepared.variant,
+        prepared.article_id,
+        prepared.options,
+        prepared.generation,
+        prepared.versions,
+        experiment.profile if experiment else None,
+    )
+    return {
+        "ok": True,
+        **result.to_json(),
+        "recommendation_id": prepared.recommendation_id,
+        "variant": prepared.variant,
+    }
 
 
 def query_options() -> dict[str, Any]:
@@ -75,25 +165,17 @@ def query_options() -> dict[str, Any]:
 
 def related_response(services: Services, metrics: Metrics, article_id: str) -> Response:
     state: RelatedHTTP = current_app.extensions[EXTENSION]
-    recommender = services.recommender
-    generation = recommender.generation()
-    # `CachedAnswers` read the versions already when it missed (one statement, not two).
-    versions = request.environ.get(VERSIONS_KEY) or recommender.article_cache.versions()
-    made_from = (generation.name, versions)
-    key = (article_id, request.query_string)
+    prepared = prepare(services, state, article_id, query_options())
+    key, made_from = prepared.key, prepared.made_from
     if_none_match = request.headers.get("If-None-Match")
     answer = state.answers.get(key, made_from)
     if answer is None:
         # An answer made now is cached for the next request (and for `CachedAnswers`).
-        options = recommender.options(query_options())
-        etag = etag_for(made_from, article_id, options.to_json(), state.fingerprint)
-        if etag_matches(if_none_match, etag):
-            return not_modified(etag, state.max_age)
-        result = recommender.related(
-            article_id, options=options, generation=generation, versions=versions
-        )
-        body = current_app.json.dumps({"ok": True, **result.to_json()}, separators=(",", ":"))
-        answer = Answer(made_from, etag, body.encode() + b"\n", result.source)
+        if etag_matches(if_none_match, prepared.etag):
+            return not_modified(prepared.etag, state.max_age)
+        shaped = answer_json(services, prepared)
+        body = current_app.json.dumps(shaped, separators=(",", ":"))
+        answer = Answer(made_from, prepared.etag, body.encode() + b"\n", shaped["source"])
         state.answers.put(key, answer)
     elif etag_matches(if_none_match, answer.etag):
         return not_modified(answer.etag, state.max_age)
@@ -148,8 +230,8 @@ class CachedAnswers:
 
     def lookup(self, article_id: str, environ: dict[str, Any]) -> Answer | None:
         recommender = self.services.recommender
-        if self.state.answers.size <= 0:
-            return None
+        if self.state.answers.size <= 0 or self.state.experiments.running() is not None:
+            return None  # while an experiment runs, the app picks the reader's variant
         try:
             generation = recommender.generations.get()
             versions = recommender.article_cache.versions()
@@ -158,7 +240,7 @@ class CachedAnswers:
         if generation is None:
             return None
         environ[VERSIONS_KEY] = versions
-        key = (article_id, environ.get("QUERY_STRING", "").encode("latin-1"))
+        key = answer_key(article_id, environ.get("QUERY_STRING", "").encode("latin-1"), None)
         return self.state.answers.get(key, (generation.name, versions))
 
     def send(

@@ -29,7 +29,14 @@ from service.ingest.records import validate_record
 from service.ingest.sync import site_summary
 from service.services import Services
 from service.web.prometheus import Metrics
-from service.web.related_view import RELATED_RULE, related_response
+from service.web.related_view import (
+    EXTENSION,
+    RELATED_RULE,
+    RelatedHTTP,
+    answer_json,
+    prepare,
+    related_response,
+)
 
 api = Blueprint("api", __name__)
 
@@ -46,8 +53,9 @@ def metrics() -> Metrics:
     return found
 
 
-OPEN_POSTS = ("api.related_to_draft", "api.related_with_body")
-"""POSTs that only read: a draft or a long option list sent as a body needs no token."""
+OPEN_POSTS = ("api.related_to_draft", "api.related_with_body", "events.post_events")
+"""POSTs open without the token: those that only read (a draft, a long option list sent as a
+body), and readers' impressions and clicks (`service.web.events`: validated and rate-limited)."""
 
 BODY_CHUNK = 64 * 1024
 
@@ -159,10 +167,10 @@ def related_with_body(article_id: str) -> Response:
     body = json_body()
     if not isinstance(body, dict):
         raise InvalidParameter("POST /articles/<id>/related takes one JSON object of options")
-    recommender = services().recommender
-    options = parse_options(body, services().settings, json=True)
-    result = recommender.related(article_id, options=options)
-    return jsonify(ok=True, **result.to_json())
+    parse_options(body, services().settings, json=True)  # a body's values must be JSON-typed
+    # The same identity as the GET answer: its recommendation id and the visitor's variant.
+    state: RelatedHTTP = current_app.extensions[EXTENSION]
+    return jsonify(answer_json(services(), prepare(services(), state, article_id, body)))
 
 
 @api.post("/related")

@@ -145,6 +145,12 @@ def document(settings: Settings) -> dict[str, Any]:
             {"name": "editorial", "description": "Pins and blocks (blocks win over pins)"},
             {"name": "curated", "description": "The site's own curated links"},
             {"name": "service", "description": "Health, the index and rebuilds, this document"},
+            {"name": "embed", "description": "The list on publishers' pages: script, fragment"},
+            {"name": "events", "description": "Impressions and clicks"},
+            {
+                "name": "experiments",
+                "description": "A/B tests of the rankings and the editors' boxes",
+            },
         ],
     }
 

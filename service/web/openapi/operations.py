@@ -33,6 +33,12 @@ PATH_PARAMETERS: dict[str, Schema] = {
     },
     "name": {"schema": {"type": "string", "enum": list(ASSETS)}, "description": "a file name"},
     "filename": {"schema": {"type": "string"}, "description": "a file of the page"},
+    "experiment": {"schema": {"type": "string", "minLength": 1}, "description": "its name"},
+    "ids": {
+        "schema": {"type": "string", "minLength": 3},
+        "description": "`<source id>/<target id>`: the article the list was under, then the one "
+        "clicked (ids may hold `/`)",
+    },
 }
 
 
@@ -136,6 +142,51 @@ def ui_and_catalog() -> list[Operation]:
     ]  # fmt: skip
 
 
+EXPERIMENT_BODY = ok_object(experiment=ref("Experiment"))
+
+
+def measurement() -> list[Operation]:
+    """Lists on pages (20a's service.web.embed), impressions and clicks (service.web.events),
+    A/B experiments (service.web.experiments)."""
+    path = "/experiments/{experiment}"
+    return [
+        Operation("GET", "/embed.js", "The embed script for publishers' pages",
+                  {200: {"media": ["text/javascript"]}}, tag="embed"),
+        Operation("GET", f"/articles/{{{ARTICLE_ID}}}/related.html",
+                  "The related list as an HTML fragment (for SSI, ESI, edge caches)",
+                  {200: HTML}, (*READ_LIST, "live_busy"), options=True, tag="embed"),
+        Operation(
+            "POST", "/events", "Impressions and clicks, in batches (sendBeacon's text/plain too)",
+            {202: ok_object(accepted={"type": "integer"}, dropped={"type": "integer"})},
+            ("invalid_parameter",), body=ref("EventBatch"), tag="events",
+            description="Anonymous: no token. Dropped: bots, rate limits, a full table.",
+        ),
+        Operation(
+            "GET", "/go/{ids}", "Record a click and redirect to the target's stored URL",
+            {302: {"media": ["text/plain"]}}, ("article_not_found", "no_url"), tag="events",
+            description="`?rid=<recommendation_id>&v=<variant>&pos=<0-based position>`; "
+            "only ever to the target article's own http(s) URL.",
+        ),
+        Operation("GET", "/experiments", "Every experiment, running or stopped",
+                  {200: ok_object(experiments={"type": "array", "items": ref("Experiment")})},
+                  tag="experiments"),
+        Operation("POST", "/experiments", "Start an experiment (its plan is fixed now)",
+                  {201: EXPERIMENT_BODY}, ("invalid_parameter", "experiment_conflict"),
+                  body=ref("ExperimentStart"), write=True, tag="experiments"),
+        Operation("GET", path, "One experiment", {200: EXPERIMENT_BODY},
+                  ("experiment_not_found",), tag="experiments"),
+        Operation("POST", f"{path}/stop", "Stop an experiment (its events stay)",
+                  {200: EXPERIMENT_BODY}, ("experiment_not_found",), write=True,
+                  tag="experiments"),
+        Operation(
+            "GET", f"{path}/report",
+            "CTR per variant and section, 95% intervals, the test, what is still needed, the verdict",
+            {200: ok_object(report={"type": "object"})},
+            ("experiment_not_found", "invalid_parameter"), tag="experiments",
+        ),
+    ]  # fmt: skip
+
+
 OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/healthz", "The process is up", {200: ok_object()}, tag="service"),
     Operation(
@@ -234,6 +285,7 @@ OPERATIONS: tuple[Operation, ...] = (
               "Remove the links curated under an article", {200: ref("CuratedLinks")},
               ("article_not_found",), write=True, tag="curated"),
     *ui_and_catalog(),
+    *measurement(),
     Operation(
         "GET", "/metrics", "Prometheus metrics of every worker (text format, not JSON)",
         {200: {"media": ["text/plain"]}}, tag="service",

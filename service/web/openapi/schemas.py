@@ -14,6 +14,7 @@ from service.config.options import DECLARATIONS, Declaration
 from service.config.settings import Settings
 from service.errors import ERROR_CODES
 from service.ingest.records import MAX_ID_LENGTH
+from service.quality.experiments import PLAN_FIELDS, VARIANTS
 
 Schema = dict[str, Any]
 
@@ -173,7 +174,15 @@ def components(settings: Settings) -> dict[str, Schema]:
             "article": ref("ListedArticle"),
             "related": {"type": "array", "items": ref("RelatedItem")},
             "k": {"type": "integer"},
-            "source": {"enum": ["index", "search", "live", "draft", "pins"]},
+            "source": {"enum": ["index", "search", "live", "draft", "pins", "curated"]},
+            "recommendation_id": {
+                "type": "string",
+                "description": "names this answer in impressions and clicks (POST /events)",
+            },
+            "variant": {
+                "enum": list(VARIANTS),
+                "description": "the experiment variant that made it; `defaults` when none runs",
+            },
             "cut": {"type": "object", "additionalProperties": {"type": "integer"}},
             "suppressed_duplicates": {"type": "integer"},
             "index": {
@@ -242,5 +251,62 @@ def components(settings: Settings) -> dict[str, Schema]:
         "CuratedLinks": curated,
         "Options": options_object(settings),
         "SiteSource": SITE_SOURCE,
+        **measurement_schemas(),
         "Error": error_schema(),
     }
+
+
+def measurement_schemas() -> dict[str, Schema]:
+    """An events batch, an experiment and how one is started."""
+    text = {"type": "string", "minLength": 1, "maxLength": 64}
+    event = {
+        "type": "object",
+        "required": ["type", "recommendation_id", "article", "variant"],
+        "properties": {
+            "type": {"enum": ["impression", "click"]},
+            "recommendation_id": text,
+            "article": {"type": "string", "description": "the id the list was under"},
+            "target": {"type": "string", "description": "clicks: the id clicked"},
+            "position": {"type": "integer", "minimum": 0, "description": "clicks: 0-based"},
+            "variant": {"enum": list(VARIANTS)},
+            "visitor": {**text, "description": "the reader's key (stored only hashed)"},
+        },
+        "additionalProperties": False,
+    }
+    batch = {
+        "type": "object",
+        "required": ["events"],
+        "properties": {"events": {"type": "array", "items": event, "minItems": 1, "maxItems": 100}},
+    }
+    plan = {name: {"type": "number"} for name in PLAN_FIELDS}
+    experiment = {
+        "type": "object",
+        "required": ["name", "variants", "split", "plan", "started_at", "state"],
+        "properties": {
+            "name": {"type": "string"},
+            "variants": {"type": "array", "items": {"enum": list(VARIANTS)}},
+            "split": {"type": "array", "items": {"type": "integer"}},
+            "plan": {
+                "type": "object",
+                "properties": {**plan, "impressions_per_variant": {"type": "integer"}},
+            },
+            "started_at": {"type": "number"},
+            "stopped_at": nullable("number"),
+            "profile": nullable("string"),
+            "state": {"enum": ["running", "stopped"]},
+        },
+    }
+    start = {
+        "type": "object",
+        "required": ["name", "variants"],
+        "properties": {
+            "name": {"type": "string"},
+            "variants": {"anyOf": [{"type": "string"}, STRINGS]},
+            "split": {
+                "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "integer"}}]
+            },
+            **plan,
+        },
+        "additionalProperties": False,
+    }
+    return {"EventBatch": batch, "Experiment": experiment, "ExperimentStart": start}

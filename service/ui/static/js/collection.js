@@ -1,9 +1,11 @@
 // The collection: the index and its build (with a rebuild button and live progress), the site
-// sources kept in sync, and the latest evaluation against the curated links.
+// sources kept in sync, the latest evaluation against the curated links, and the A/B
+// experiment's report.
 
 import { get, post } from "./api.js";
 import { dotted, empty, h, plural, section, set } from "./dom.js";
 import { renderEvaluation } from "./evaluation.js";
+import { renderExperiments } from "./experiments.js";
 import { clearAlert, fail, notify } from "./messages.js";
 
 const POLL_MS = 700;
@@ -169,10 +171,15 @@ export async function renderCollection(main) {
   const [index, evaluation] = await Promise.allSettled([get("/index"), get("/catalog/evaluation")]);
   if (index.status === "rejected") throw index.reason;
   const evalBox = h("div", {});
+  const experimentBox = h("div", { id: "experiment" });
   set(main,
     h("h1", {}, "Collection"),
     panel.node(),
     section("evaluation-h", "Latest evaluation", evalBox),
+    section("experiment-h", "A/B experiment", experimentBox),
+  );
+  renderExperiments(experimentBox).catch((error) =>
+    set(experimentBox, empty(`The experiment could not be read: ${error.message}`)),
   );
   panel.draw(index.value);
   if (evaluation.status === "fulfilled") renderEvaluation(evalBox, evaluation.value.evaluation);
