@@ -5,6 +5,10 @@
 #   PYTHON            interpreter that creates it (default: python3)
 #   TORCH_INDEX_URL   the only index torch may come from (the Dockerfile sets PyTorch's CPU index)
 #   EXTRAS            optional extras to install, e.g. "dev" (default: dev)
+#   CONSTRAINTS       a pip constraints file every install obeys (the Dockerfile: constraints.txt,
+#                     written by scripts/lock.py), so two installs get the same versions
+#   EDITABLE          1 (default) installs the checkout editable (-e); 0 copies it into the
+#                     environment, as an image wants (the source may then go)
 #
 # torch, pinned to exactly 2.13.0, comes first, from the first of:
 #   1. TORCH_INDEX_URL, when set;
@@ -17,6 +21,9 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 EXTRAS=${EXTRAS-dev}
+EDITABLE=${EDITABLE:-1}
+CONSTRAINT_ARGS=()
+[ -n "${CONSTRAINTS:-}" ] && CONSTRAINT_ARGS=(-c "$CONSTRAINTS")
 TORCH=torch==2.13.0
 CPU_INDEX=https://download.pytorch.org/whl/cpu
 STAMP="$VENV/.related-install"
@@ -40,18 +47,20 @@ fi
 
 if ! "$VENV/bin/python" -c 'import torch, sys; sys.exit(torch.__version__.split("+")[0] != "2.13.0")' 2>/dev/null; then
   if [ -n "${TORCH_INDEX_URL:-}" ]; then
-    pip install --quiet --index-url "$TORCH_INDEX_URL" "$TORCH"
+    pip install --quiet "${CONSTRAINT_ARGS[@]}" --index-url "$TORCH_INDEX_URL" "$TORCH"
   elif pip install --dry-run --quiet --no-index --no-deps "$TORCH" >/dev/null 2>&1; then
     # The local wheel is the best match (2.13.0+cpu sorts above PyPI's 2.13.0); torch's own
     # dependencies come from the configured index.
-    pip install --quiet "$TORCH"
+    pip install --quiet "${CONSTRAINT_ARGS[@]}" "$TORCH"
     echo "torch: from a local wheel"
   else
-    pip install --quiet --extra-index-url "$CPU_INDEX" "$TORCH"
+    pip install --quiet "${CONSTRAINT_ARGS[@]}" --extra-index-url "$CPU_INDEX" "$TORCH"
   fi
 fi
 target="."
 [ -n "$EXTRAS" ] && target=".[$EXTRAS]"
-pip install --quiet -e "$target"
+editable=(-e)
+[ "$EDITABLE" = 0 ] && editable=()
+pip install --quiet "${CONSTRAINT_ARGS[@]}" "${editable[@]}" "$target"
 echo "$project ${EXTRAS:-none}" >>"$STAMP"
 echo "installed into $VENV ($("$VENV/bin/python" -c 'import torch; print("torch", torch.__version__)'))"
