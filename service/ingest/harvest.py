@@ -96,7 +96,7 @@ def ingest_harvests(
                 seen[article.id] = harvest.source
                 if harvest.related:
                     related[article.id] = harvest.related
-                elif foot := foot_lines(article.body):
+                elif foot := foot_lines(article):
                     feet[article.id] = foot
                 arrivals.append((article.id, article.url, article.title))
                 report.ids.append(article.id)
