@@ -39,13 +39,60 @@ POPULAR_HEADING = re.compile(
     r"( now| stories)?|top stories|editor'?s picks)\s*:?\s*$",
     re.IGNORECASE,
 )
-CHROME_MARK = re.compile(
-    r"(^|[-_ ])(share|sharing|social|comments?|disqus|newsletter|subscribe|promo|advert|ads?|"
-    r"sponsor|cookie|breadcrumbs?|byline-share|related|most-?read|popular|trending|"
-    r"caption|credit|photo-credit|tags?|author-box|toolbar|widget|player)($|[-_ ])",
-    re.IGNORECASE,
+CHROME_WORDS = frozenset(
+    [
+        "share",
+        "sharing",
+        "social",
+        "comment",
+        "comments",
+        "disqus",
+        "newsletter",
+        "subscribe",
+        "promo",
+        "advert",
+        "ad",
+        "ads",
+        "sponsor",
+        "sponsored",
+        "cookie",
+        "cookies",
+        "breadcrumb",
+        "breadcrumbs",
+        "related",
+        "mostread",
+        "popular",
+        "trending",
+        "caption",
+        "credit",
+        "tag",
+        "tags",
+        "toolbar",
+        "widget",
+        "player",
+    ]
 )
-"""Class or id words of elements that are never the article's text."""
+"""Words of class or id names (split at '-' and '_') of elements that are never the text."""
+TAXONOMY_PREFIXES = ("tag-", "category-", "post-", "type-", "status-", "format-", "hentry")
+"""WordPress marks a post's own element with its terms (`tag-china`, `category-news`): such a
+class says what the post is about, not that the element is chrome."""
+LANDMARKS = ("navigation", "banner", "contentinfo", "complementary")
+
+
+def _marked_chrome(element: Any) -> bool:
+    """Whether the element's class, id or role says it is chrome (`share-bar`, `most_read`)."""
+    if element.get("role") in LANDMARKS:
+        return True
+    names = f"{element.get('class', '')} {element.get('id', '')}".lower().split()
+    for name in names:
+        if name.startswith(TAXONOMY_PREFIXES):
+            continue
+        parts = set(re.split(r"[-_]", name))
+        if parts & CHROME_WORDS or "most-read" in name or "most_read" in name:
+            return True
+    return False
+
+
 DROP_TAGS = (
     "script",
     "style",
@@ -297,13 +344,7 @@ def strip_chrome(tree: Any, page_url: str | None) -> None:
     for element in tree.xpath("//*[@class or @id or @role]"):
         if element.tag in ("html", "body", "article", "main"):
             continue
-        words = " ".join((element.get("class", ""), element.get("id", ""), element.get("role", "")))
-        if CHROME_MARK.search(words) or element.get("role") in (
-            "navigation",
-            "banner",
-            "contentinfo",
-            "complementary",
-        ):
+        if element.get("itemprop") != "articleBody" and _marked_chrome(element):
             _drop(element)
     for paragraph in tree.xpath("//p|//div[not(.//p)]|//li"):
         if _only_a_link(paragraph, page_url):
