@@ -215,3 +215,22 @@ def test_a_markdown_folder_and_a_wxr_export_go_through_the_same_command(
     assert code == 0, out + err
     store = ArticleStore(tmp_path / "wxr" / "articles.sqlite3")
     assert {s.article.url for s in store.iter_articles()} == {site.url(a) for a in site.articles}
+
+
+def test_scraped_text_as_records_gives_its_foot_headlines_as_curated_links(
+    served: tuple[SiteServer, Site], tmp_path: Path
+) -> None:
+    _, site = served
+    scraped = tmp_path / "scraped.jsonl"
+    records = sitegen.scraped_records(site)
+    scraped.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    code, out, err = ingest(tmp_path / "d", str(scraped))
+    assert code == 0, out + err
+    store = ArticleStore(tmp_path / "d" / "articles.sqlite3")
+    precision, recall = curated_precision_recall(store, site)
+    assert precision >= 0.95 and recall >= 0.95, (precision, recall)
+    code, _, _ = ingest(tmp_path / "none", str(scraped), "--no-curated")
+    assert code == 0 and ArticleStore(tmp_path / "none" / "articles.sqlite3").curated_counts() == (
+        0,
+        0,
+    )
