@@ -7,6 +7,7 @@ pages that fail, are named with why."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from embeddings.chrome import Chrome
 from service.cli import cli
 from service.errors import NotASource
 from service.ingest.chrome import ranked_article, stored_titles
+from service.ingest.sitemap import SitemapEntry, parse_sitemap
 from service.ingest.sources import Source
 from service.store import ArticleStore
 from tests import sitegen
@@ -234,3 +236,34 @@ def test_scraped_text_as_records_gives_its_foot_headlines_as_curated_links(
         0,
         0,
     )
+
+
+def test_a_gzipped_sitemap_and_an_index_are_read_and_other_documents_named() -> None:
+    urlset = (
+        b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<url><loc>https://s.example/a</loc><lastmod>2024-05-01</lastmod></url>"
+        b"<url><loc>https://s.example/b</loc></url></urlset>"
+    )
+    pages, children = parse_sitemap(gzip.compress(urlset), "https://s.example/sitemap.xml.gz")
+    assert pages == [
+        SitemapEntry("https://s.example/a", "2024-05-01"),
+        SitemapEntry("https://s.example/b", None),
+    ]
+    assert children == []
+    index = urlset.replace(b"urlset", b"sitemapindex").replace(b"<url>", b"<sitemap>")
+    index = index.replace(b"</url>", b"</sitemap>")
+    pages, children = parse_sitemap(index, "https://s.example/index.xml")
+    assert pages == [] and [c.url for c in children] == [
+        "https://s.example/a",
+        "https://s.example/b",
+    ]
+    for content, found in [
+        (b"<rss><channel></channel></rss>", "an RSS feed"),
+        (b'{"posts": []}', "JSON"),
+        (b"<catalog><book/></catalog>", "an XML document whose root is <catalog>"),
+        (b"", "an empty document"),
+    ]:
+        with pytest.raises(
+            NotASource, match=f"https://s.example/x is not a sitemap: it is {found}"
+        ):
+            parse_sitemap(content, "https://s.example/x")
