@@ -373,8 +373,9 @@ def write_markdown(site: Site, directory: Path, *, jekyll: bool = False) -> dict
 
 
 def wxr(site: Site) -> str:
-    """The site as a WordPress export (WXR 1.2): every article a published post, plus a draft,
-    a page and an attachment that are not articles."""
+    """The site as a WordPress export (WXR 1.2): every article a published post (its content
+    with the related box an editor's block would write), plus a draft, a page and an attachment
+    that are not articles."""
     items = [_wxr_item(site, a, i + 1) for i, a in enumerate(site.articles)]
     first = site.articles[0]
     items.append(_wxr_item(site, first, 90001, status="draft", slug="draft-post"))
@@ -400,7 +401,7 @@ def _wxr_item(
     slug: str | None = None,
 ) -> str:
     url = site.url(article) if slug is None else f"{site.base}/{slug}/"
-    content = _body_html(site, article)
+    content = content_html(site, article)
     categories = f'<category domain="category" nicename="{article.section.lower()}"><![CDATA[{article.section}]]></category>'
     tags = "".join(
         f'<category domain="post_tag" nicename="{_nicename(t)}"><![CDATA[{t}]]></category>'

@@ -127,6 +127,18 @@ def test_metadata_falls_back_to_json_ld_and_time_and_pages_without_an_article_us
     assert record["body"].startswith("word0 word1") and "Second paragraph" in record["body"]
 
 
+def test_a_wordpress_post_marked_with_its_tags_is_kept_and_its_share_bar_is_not() -> None:
+    page = """<html><head><link rel="canonical" href="https://blog.example/2024/05/post/"></head>
+    <body><div id="post-7" class="post-7 post type-post hentry category-news tag-china tag-ads">
+    <h1 class="entry-title">A post about China</h1><div class="entry-content">
+    <p>The first paragraph of the post.</p><div class="sharedaddy sd-sharing-enabled">
+    <div class="sd-social-icon share-buttons"><p>Share this:</p></div></div>
+    <p>The second paragraph of the post.</p></div></div></body></html>"""
+    record = page_from_html(page).record
+    assert record["id"] == "2024/05/post"
+    assert record["body"] == "The first paragraph of the post.\nThe second paragraph of the post."
+
+
 @pytest.mark.parametrize(
     ("url", "id_from", "expected"),
     [

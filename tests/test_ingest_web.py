@@ -7,6 +7,7 @@ pages that fail, are named with why."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +17,12 @@ from click.testing import CliRunner
 
 from embeddings.chrome import Chrome
 from service.cli import cli
+from service.errors import NotASource
 from service.ingest.chrome import ranked_article, stored_titles
+from service.ingest.sitemap import SitemapEntry, parse_sitemap
+from service.ingest.sources import Source
 from service.store import ArticleStore
+from tests import sitegen
 from tests.sitegen import Site, load_site
 from tests.siteserver import SiteServer, chrome_lines, site_pages
 
@@ -167,3 +172,98 @@ def test_several_sources_in_one_command_and_a_records_file_beside_them(
     assert code == 0, out
     assert "read 1 records: 1 inserted" in out
     assert ArticleStore(tmp_path / "d" / "articles.sqlite3").count() == len(site.articles) + 1
+
+
+def test_the_kind_of_a_source_is_told_by_what_it_is_or_forced(tmp_path: Path) -> None:
+    (tmp_path / "posts").mkdir()
+    for name in ("export.xml", "page.html", "articles.jsonl", "articles.csv"):
+        (tmp_path / name).write_text("x")
+    kinds = {
+        name: Source.parse(str(tmp_path / name)).local_kind()
+        for name in ("posts", "export.xml", "page.html", "articles.jsonl", "articles.csv")
+    }
+    assert kinds == {
+        "posts": "markdown",
+        "export.xml": "wxr",
+        "page.html": "page",
+        "articles.jsonl": "file",
+        "articles.csv": "file",
+    }
+    forced = Source.parse("wordpress:https://blog.example")
+    assert (forced.kind, forced.location, forced.is_url) == (
+        "wordpress",
+        "https://blog.example",
+        True,
+    )
+    assert Source.parse("https://site.example/feed.xml").kind is None
+    with pytest.raises(NotASource, match="no such file or folder"):
+        Source.parse(str(tmp_path / "missing.jsonl")).local_kind()
+    with pytest.raises(NotASource, match="--from sitemap needs an http"):
+        Source.parse(str(tmp_path / "export.xml"), "sitemap").local_kind()
+
+
+def test_a_markdown_folder_and_a_wxr_export_go_through_the_same_command(
+    served: tuple[SiteServer, Site], tmp_path: Path
+) -> None:
+    _, site = served
+    folder = tmp_path / "content"
+    sitegen.write_markdown(site, folder)
+    code, out, err = ingest(tmp_path / "md", str(folder))
+    assert code == 0, out + err
+    assert f"(markdown): stored {len(site.articles)} articles" in out
+    export = tmp_path / "export.xml"
+    export.write_text(sitegen.wxr(site), encoding="utf-8")
+    code, out, err = ingest(tmp_path / "wxr", str(export))
+    assert code == 0, out + err
+    store = ArticleStore(tmp_path / "wxr" / "articles.sqlite3")
+    assert {s.article.url for s in store.iter_articles()} == {site.url(a) for a in site.articles}
+
+
+def test_scraped_text_as_records_gives_its_foot_headlines_as_curated_links(
+    served: tuple[SiteServer, Site], tmp_path: Path
+) -> None:
+    _, site = served
+    scraped = tmp_path / "scraped.jsonl"
+    records = sitegen.scraped_records(site)
+    scraped.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    code, out, err = ingest(tmp_path / "d", str(scraped))
+    assert code == 0, out + err
+    store = ArticleStore(tmp_path / "d" / "articles.sqlite3")
+    precision, recall = curated_precision_recall(store, site)
+    assert precision >= 0.95 and recall >= 0.95, (precision, recall)
+    code, _, _ = ingest(tmp_path / "none", str(scraped), "--no-curated")
+    assert code == 0 and ArticleStore(tmp_path / "none" / "articles.sqlite3").curated_counts() == (
+        0,
+        0,
+    )
+
+
+def test_a_gzipped_sitemap_and_an_index_are_read_and_other_documents_named() -> None:
+    urlset = (
+        b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<url><loc>https://s.example/a</loc><lastmod>2024-05-01</lastmod></url>"
+        b"<url><loc>https://s.example/b</loc></url></urlset>"
+    )
+    pages, children = parse_sitemap(gzip.compress(urlset), "https://s.example/sitemap.xml.gz")
+    assert pages == [
+        SitemapEntry("https://s.example/a", "2024-05-01"),
+        SitemapEntry("https://s.example/b", None),
+    ]
+    assert children == []
+    index = urlset.replace(b"urlset", b"sitemapindex").replace(b"<url>", b"<sitemap>")
+    index = index.replace(b"</url>", b"</sitemap>")
+    pages, children = parse_sitemap(index, "https://s.example/index.xml")
+    assert pages == [] and [c.url for c in children] == [
+        "https://s.example/a",
+        "https://s.example/b",
+    ]
+    for content, found in [
+        (b"<rss><channel></channel></rss>", "an RSS feed"),
+        (b'{"posts": []}', "JSON"),
+        (b"<catalog><book/></catalog>", "an XML document whose root is <catalog>"),
+        (b"", "an empty document"),
+    ]:
+        with pytest.raises(
+            NotASource, match=f"https://s.example/x is not a sitemap: it is {found}"
+        ):
+            parse_sitemap(content, "https://s.example/x")

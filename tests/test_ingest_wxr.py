@@ -40,6 +40,8 @@ def test_published_posts_are_the_articles(site: Site, tmp_path: Path) -> None:
     with ArticleStore(tmp_path / "store.sqlite3") as store:
         report = ingest_harvests(store, read_wxr(export))
         assert report.stored == len(site.articles) and not report.failed
+        for article in site.articles:
+            assert [t for t, _ in store.curated(article.page_id)] == site.related_pages(article)
 
 
 def test_a_file_that_is_not_an_export_is_refused_and_entities_are_never_resolved(

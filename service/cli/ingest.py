@@ -105,7 +105,7 @@ def ingest(
         source = Source.parse(text, kind)
         if not source.is_url and source.local_kind() == "file":
             code = _ingest_file(
-                ctx, store, Path(source.location), fmt, skip_invalid, as_json, quiet
+                store, Path(source.location), fmt, skip_invalid, as_json, quiet, not no_curated
             )
             worst = max(worst, code)
             continue
@@ -210,13 +210,13 @@ def _show(result: Any, as_json: bool) -> int:
 
 
 def _ingest_file(
-    ctx: click.Context,
     store: Any,
     file: Path,
     fmt: str | None,
     skip_invalid: bool,
     as_json: bool,
     quiet: bool,
+    curated: bool,
 ) -> int:
     """A records file, all or nothing (the behaviour `related ingest FILE` always had)."""
     from service.ingest.files import detect_format, read_records
@@ -235,6 +235,7 @@ def _ingest_file(
                 skip_invalid=skip_invalid,
                 csv_cells=fmt == "csv",
                 progress=lambda: bar.update(1),
+                curated=curated,
             )
     except RelatedError as exc:
         if not as_json:

@@ -98,8 +98,9 @@ LINK_LINE = re.compile(r"^\s*(read more|read also|also read|see also|related)\s*
 """A link's label and the headline after it: `READ MORE: <another article's headline>`."""
 TAGS_LINE = re.compile(r"^\s*(tags?|topics?|keywords?)\s*:", re.IGNORECASE)
 MIN_TITLE_WORDS = 3
-"""A line is taken for another article's title only when the title has this many words: a
-two-word title ("Weather warning") could be a line of any article."""
+"""A line in the text is taken for another article's title only when the title has this many
+words: a two-word title ("Weather warning") could be a line of any article. In the block of
+headlines at a page's foot, shorter titles count too (their neighbours say what they are)."""
 
 
 def normalized(text: str) -> str:
@@ -192,20 +193,21 @@ class Titles:
         """Normalized title -> the id of the (first) article with it."""
         for article_id, title in titles:
             key = normalized(title)
-            if len(key.split()) >= MIN_TITLE_WORDS:
+            if key:
                 self.ids.setdefault(key, article_id)
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def id_of(self, line: str) -> str | None:
-        return self.ids.get(normalized(line))
+    def id_of(self, line: str, *, min_words: int = 1) -> str | None:
+        key = normalized(line)
+        return self.ids.get(key) if len(key.split()) >= min_words else None
 
     def other_than(self, article_id: str) -> Callable[[str], bool]:
-        """Whether a line is the title of an article other than `article_id`."""
+        """Whether a line is the title (of `MIN_TITLE_WORDS` or more) of another article."""
 
         def is_title(line: str) -> bool:
-            found = self.id_of(line)
+            found = self.id_of(line, min_words=MIN_TITLE_WORDS)
             return found is not None and found != article_id
 
         return is_title
@@ -260,14 +262,16 @@ MAX_FOOT_LINES = 20
 MAX_FOOT_LINE_CHARS = 200
 
 
-def foot_lines(body: str) -> tuple[str, ...]:
-    """The short lines at the foot of `body`, where a scraped page's related headlines (and its
-    tags line and widgets) sit: cheap to keep for every article of a large ingest, empty for a
-    body that ends in prose."""
+def foot_lines(article: Article) -> tuple[str, ...]:
+    """The short lines at the foot of the article's body, its own chrome lines (widgets, its
+    tags line) left out: where a scraped page's related headlines sit. Cheap to keep for
+    every article of a large ingest, and empty for a body that ends in prose."""
     lines: list[str] = []
-    for line in reversed(body.splitlines()):
+    for line in reversed(article.body.splitlines()):
         text = line.strip()
-        if not text:
+        if is_chrome_line(
+            text, title=article.title, tags=article.tags, section=article.section or ""
+        ):
             continue
         if len(text) > MAX_FOOT_LINE_CHARS or len(lines) >= MAX_FOOT_LINES:
             break
@@ -276,9 +280,9 @@ def foot_lines(body: str) -> tuple[str, ...]:
 
 
 def foot_titles(body: str | Sequence[str], titles: Titles, article_id: str) -> list[str]:
-    """The ids of the block of other articles' titles at the foot of `body` (or of its
-    `foot_lines`), in order: a scraped page's related box. Chrome lines (tags, widgets) may sit
-    among and after them."""
+    """The ids of the block of other articles' titles at the foot of `body` (or of the
+    article's `foot_lines`), in order: a scraped page's related box. Chrome lines (tags,
+    widgets) may sit among and after them."""
     lines = body.splitlines() if isinstance(body, str) else list(body)
     found: list[str] = []
     for line in reversed(lines):

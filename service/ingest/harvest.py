@@ -20,7 +20,6 @@ from service.ingest.chrome import Titles, foot_lines, foot_titles
 from service.ingest.page import Harvest
 from service.ingest.records import validate_record
 from service.ingest.targets import LinkTargets, resolve_arrivals
-from service.services import Services
 from service.store import ArticleStore
 from service.store.curated import HarvestedList
 
@@ -73,7 +72,7 @@ class IngestReport:
 
 
 def ingest_harvests(
-    services: Services | ArticleStore,
+    store: ArticleStore,
     harvests: Iterable[Harvest],
     *,
     curated: bool = True,
@@ -82,7 +81,6 @@ def ingest_harvests(
     """Validate and upsert the harvested records (staged, then published in one transaction),
     then store each one's related links as its curated links (unless `curated` is off).
     `progress` is called with the number of harvests read so far."""
-    store = services if isinstance(services, ArticleStore) else services.store
     report = IngestReport()
     related: dict[str, tuple[str, ...]] = {}
     feet: dict[str, tuple[str, ...]] = {}
@@ -96,7 +94,7 @@ def ingest_harvests(
                 seen[article.id] = harvest.source
                 if harvest.related:
                     related[article.id] = harvest.related
-                elif foot := foot_lines(article.body):
+                elif foot := foot_lines(article):
                     feet[article.id] = foot
                 arrivals.append((article.id, article.url, article.title))
                 report.ids.append(article.id)

@@ -117,7 +117,7 @@ def ingest(
             if not report.invalid or skip_invalid:
                 stage.add(result)
                 arrivals.append((result.id, result.url, result.title))
-                if curated and (foot := foot_lines(result.body)):
+                if curated and (foot := foot_lines(result)):
                     feet[result.id] = foot
         if report.invalid and not skip_invalid:
             raise _invalid(report)
@@ -141,7 +141,7 @@ def ingest_one(store: ArticleStore, raw: Any, where: str = "body") -> tuple[str,
         raise _invalid(report)
     published = store.publish_rows([result])
     resolve_arrivals(store, [(result.id, result.url, result.title)])
-    if foot := foot_lines(result.body):
+    if foot := foot_lines(result):
         harvest_feet(store, {result.id: foot})
     outcome = "inserted" if published.inserted else "updated" if published.updated else "unchanged"
     return outcome, result

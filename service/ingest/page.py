@@ -4,9 +4,10 @@ The page is cleaned first, by structure: navigation, header, footer, scripts, fi
 captions, share and comment widgets, "Most read"/"Popular"/"Trending" boxes and paragraphs that
 are only a link to another article (`READ MORE: ...`) are cut out of the tree, and the related
 box (a list of links under a heading such as Related or See also) is taken out whole, as the
-page's curated links. trafilatura then finds the main text of what is left, which copes with
-markup this cleaning does not know; the plain-text filter (`service.ingest.chrome`) catches the
-chrome lines that survive both. Metadata comes from the page's own declarations: the canonical
+page's curated links (`service.ingest.page_links`). What is left is read block by block where
+the page marks its article (`<article>`, `itemprop=articleBody`), else by trafilatura, which
+finds the main text in markup that says nothing; the plain-text filter
+(`service.ingest.chrome`) catches the chrome lines that survive both. Metadata comes from the page's own declarations: the canonical
 URL (`<link rel=canonical>`, `og:url`), Open Graph `article:*` properties, JSON-LD, `<time>`.
 """
 
@@ -16,36 +17,73 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import lxml.html
 import trafilatura
 from lxml.etree import ParserError
 
 from service.ingest.chrome import clean_lines
-from service.ingest.page_meta import PageMeta, absolute, text_of
+from service.ingest.page_links import drop, drop_popular_boxes, related_box, same_site
+from service.ingest.page_meta import PageMeta, text_of
 
 ID_FROM = ("url", "slug")
 """How an id is made of a page's canonical URL: its whole path, or its last segment."""
 
-RELATED_HEADING = re.compile(
-    r"^\s*(related( articles| stories| posts| content| coverage| reading)?|see also|"
-    r"read more|more on this( story| topic)?|further reading|you may also like|"
-    r"more like this)\s*:?\s*$",
-    re.IGNORECASE,
+CHROME_WORDS = frozenset(
+    [
+        "share",
+        "sharing",
+        "social",
+        "comment",
+        "comments",
+        "disqus",
+        "newsletter",
+        "subscribe",
+        "promo",
+        "advert",
+        "ad",
+        "ads",
+        "sponsor",
+        "sponsored",
+        "cookie",
+        "cookies",
+        "breadcrumb",
+        "breadcrumbs",
+        "related",
+        "mostread",
+        "popular",
+        "trending",
+        "caption",
+        "credit",
+        "tag",
+        "tags",
+        "toolbar",
+        "widget",
+        "player",
+    ]
 )
-POPULAR_HEADING = re.compile(
-    r"^\s*(most (read|popular|viewed|shared|commented)|popular( now| stories)?|trending"
-    r"( now| stories)?|top stories|editor'?s picks)\s*:?\s*$",
-    re.IGNORECASE,
-)
-CHROME_MARK = re.compile(
-    r"(^|[-_ ])(share|sharing|social|comments?|disqus|newsletter|subscribe|promo|advert|ads?|"
-    r"sponsor|cookie|breadcrumbs?|byline-share|related|most-?read|popular|trending|"
-    r"caption|credit|photo-credit|tags?|author-box|toolbar|widget|player)($|[-_ ])",
-    re.IGNORECASE,
-)
-"""Class or id words of elements that are never the article's text."""
+"""Words of class or id names (split at '-' and '_') of elements that are never the text."""
+TAXONOMY_PREFIXES = ("tag-", "category-", "post-", "type-", "status-", "format-", "hentry")
+"""WordPress marks a post's own element with its terms (`tag-china`, `category-news`): such a
+class says what the post is about, not that the element is chrome."""
+LANDMARKS = ("navigation", "banner", "contentinfo", "complementary")
+
+
+def _marked_chrome(element: Any) -> bool:
+    """Whether the element's class, id or role says it is chrome (`share-bar`, `most_read`)."""
+    if element.get("role") in LANDMARKS:
+        return True
+    names = f"{element.get('class', '')} {element.get('id', '')}".lower().split()
+    for name in names:
+        if name.startswith(TAXONOMY_PREFIXES):
+            continue
+        parts = set(re.split(r"[-_]", name))
+        if parts & CHROME_WORDS or "most-read" in name or "most_read" in name:
+            return True
+    return False
+
+
 DROP_TAGS = (
     "script",
     "style",
@@ -187,104 +225,9 @@ def _parse(html: str, source: str) -> Any:
     return tree
 
 
-def _same_site(href: str, page_url: str | None) -> str | None:
-    """`href` as an absolute URL when it is another page of the page's site, else None
-    (without `page_url`: a relative `href` as a path, anything else None)."""
-    if not href or href.startswith(("#", "mailto:", "javascript:", "tel:")):
-        return None
-    if page_url is None:
-        parts = urlsplit(href.strip())
-        relative = not parts.scheme and not parts.netloc and parts.path.strip("/")
-        return urlunsplit(("", "", parts.path, parts.query, "")) if relative else None
-    found = absolute(href, page_url)
-    parts, page = urlsplit(found), urlsplit(page_url)
-    if parts.scheme not in ("http", "https") or _host(parts.netloc) != _host(page.netloc):
-        return None
-    if parts.path.strip("/") in ("", urlsplit(page_url).path.strip("/")):
-        return None
-    return found
-
-
-def _host(netloc: str) -> str:
-    host = netloc.lower()
-    return host[4:] if host.startswith("www.") else host
-
-
-HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-BOX_LINK_SHARE = 0.6
-"""Share of a box's text (its heading aside) that is link text: a list of links, not prose."""
-
-
-def _is_heading(element: Any) -> bool:
-    return element.tag in HEADINGS
-
-
-def _is_link_list(element: Any, heading: Any) -> bool:
-    """Whether `element` is a box of links under `heading`: no other heading, and mostly the
-    text of its links (so never the article that merely holds a heading and a list)."""
-    if element is None or element.tag in ("body", "html", "article", "main"):
-        return False
-    if len([e for e in element.iter(*HEADINGS)]) != 1 or not element.xpath(".//a[@href]"):
-        return False
-    text = len(text_of(element)) - len(text_of(heading))
-    linked = sum(len(text_of(a)) for a in element.xpath(".//a[@href]"))
-    return text <= 0 or linked >= BOX_LINK_SHARE * text
-
-
-def _boxes(tree: Any, pattern: re.Pattern[str]) -> list[Any]:
-    """Boxes of links under a heading matching `pattern` (or so labelled by `aria-label`): the
-    heading's parent when it is such a box, else the heading and the list that follows it."""
-    found: list[Any] = []
-    for heading in tree.xpath("//h1|//h2|//h3|//h4|//h5|//h6|//*[@aria-label]"):
-        label = text_of(heading) if _is_heading(heading) else heading.get("aria-label", "")
-        if not pattern.match(label):
-            continue
-        if not _is_heading(heading):
-            found.append(heading)
-            continue
-        parent = heading.getparent()
-        if _is_link_list(parent, heading):
-            found.append(parent)
-            continue
-        following = heading.getnext()
-        if following is not None and following.tag in ("ul", "ol", "div", "p"):
-            found.append((heading, following))
-    return found
-
-
-def _inside(element: Any, tags: tuple[str, ...]) -> bool:
-    return any(ancestor.tag in tags for ancestor in element.iterancestors())
-
-
-def related_box(tree: Any, page_url: str | None) -> list[str]:
-    """The page's related box, its links in order (absolute URLs of the same site), removed
-    from the tree. Navigation and "Most read"-like boxes are never a related box."""
-    links: list[str] = []
-    for box in _boxes(tree, RELATED_HEADING):
-        parts = list(box) if isinstance(box, tuple) else [box]
-        if _inside(parts[0], ("nav",)) or parts[0].tag == "nav":
-            continue
-        for part in parts:
-            for anchor in part.xpath(".//a[@href]") if part.tag not in ("a",) else [part]:
-                target = _same_site(anchor.get("href", ""), page_url)
-                if target and target not in links:
-                    links.append(target)
-        for part in parts:
-            _drop(part)
-    return links
-
-
-def _drop(element: Any) -> None:
-    parent = element.getparent()
-    if parent is not None:
-        element.drop_tree()
-
-
 def strip_chrome(tree: Any, page_url: str | None) -> None:
     """Cut what is never the article's text out of `tree`, in place (see the module's note)."""
-    for box in _boxes(tree, POPULAR_HEADING):
-        for part in list(box) if isinstance(box, tuple) else [box]:
-            _drop(part)
+    drop_popular_boxes(tree)
     for element in tree.xpath("//" + "|//".join(DROP_TAGS)):
         if (
             element.tag in ("header",)
@@ -293,27 +236,21 @@ def strip_chrome(tree: Any, page_url: str | None) -> None:
         ):
             # An article's own header holds its title and standfirst: keep the text, not the bar.
             continue
-        _drop(element)
+        drop(element)
     for element in tree.xpath("//*[@class or @id or @role]"):
         if element.tag in ("html", "body", "article", "main"):
             continue
-        words = " ".join((element.get("class", ""), element.get("id", ""), element.get("role", "")))
-        if CHROME_MARK.search(words) or element.get("role") in (
-            "navigation",
-            "banner",
-            "contentinfo",
-            "complementary",
-        ):
-            _drop(element)
+        if element.get("itemprop") != "articleBody" and _marked_chrome(element):
+            drop(element)
     for paragraph in tree.xpath("//p|//div[not(.//p)]|//li"):
         if _only_a_link(paragraph, page_url):
-            _drop(paragraph)
+            drop(paragraph)
 
 
 def _only_a_link(element: Any, page_url: str | None) -> bool:
     """A paragraph that is a link to another page of the site and nothing else but a label."""
     anchors = element.xpath(".//a[@href]")
-    if len(anchors) != 1 or not _same_site(anchors[0].get("href", ""), page_url):
+    if len(anchors) != 1 or not same_site(anchors[0].get("href", ""), page_url):
         return False
     rest = text_of(element).replace(text_of(anchors[0]), "", 1)
     return not rest.strip() or bool(LINK_LABEL.match(rest))
@@ -344,7 +281,7 @@ def body_links(main: Any, page_url: str | None) -> list[str]:
     """Absolute URLs of the site's other pages the article's text links to, in text order."""
     links: list[str] = []
     for anchor in main.xpath(".//a[@href]"):
-        target = _same_site(anchor.get("href", ""), page_url)
+        target = same_site(anchor.get("href", ""), page_url)
         if target and target not in links:
             links.append(target)
     return links

@@ -12,7 +12,8 @@ and changed articles get their lists from the server's automatic rebuild
 
 `prune` deletes the articles of earlier passes that the source no longer lists; only a pass
 that listed the whole source without a listing failure prunes (a feed never does), and never
-by default. One pass at a time per data directory (`site-sync.lock`).
+by default. One sync pass at a time per data directory (`site-sync.lock`, held while a pass runs and its
+state is saved), so `related sync` and a server's sync never lose each other's state.
 """
 
 from __future__ import annotations
@@ -164,19 +165,18 @@ def run_pass(
         else:
             kind = source.local_kind()
             harvests = _local(source, kind, id_from, state)
-        with FileLock(settings.data_dir / LOCK_FILE).waiting():
-            report = ingest_harvests(store, harvests, curated=curated, progress=progress)
-            if crawl is not None and not crawl.listed_all:
-                # A partial listing (a feed, WordPress's changes only, a child sitemap that
-                # failed) says nothing of the pages it did not list: they stay as they were.
-                state.pages = {**(previous.pages if previous else {}), **crawl.seen}
-                state.departed = dict(previous.departed) if previous else {}
-            else:
-                if crawl is not None:
-                    state.pages = dict(crawl.seen)
-                state.departed = _departed(previous, state.pages)
-            if prune and (crawl is None or crawl.listed_all):
-                pruned = _prune(store, state)
+        report = ingest_harvests(store, harvests, curated=curated, progress=progress)
+        if crawl is not None and not crawl.listed_all:
+            # A partial listing (a feed, WordPress's changes only, a child sitemap that
+            # failed) says nothing of the pages it did not list: they stay as they were.
+            state.pages = {**(previous.pages if previous else {}), **crawl.seen}
+            state.departed = dict(previous.departed) if previous else {}
+        else:
+            if crawl is not None:
+                state.pages = dict(crawl.seen)
+            state.departed = _departed(previous, state.pages)
+        if prune and (crawl is None or crawl.listed_all):
+            pruned = _prune(store, state)
     except RelatedError as exc:
         error, error_status = exc.message, exc.status
     except FetchFailed as exc:
@@ -292,32 +292,50 @@ def sync_sources(
     """One sync pass over each of `sources`, each starting from its last pass; the state of
     each is saved as soon as its pass ends."""
     results = []
+    lock = FileLock(settings.data_dir / LOCK_FILE)
     for source in sources:
-        key = state_key(source)
-        states = load_states(settings.data_dir)
-        result, state = run_pass(
-            settings,
-            store,
-            source,
-            previous=states.get(key),
-            prune=prune,
-            curated=curated,
-            id_from=id_from,
-            progress=progress,
-            transport=transport,
-        )
-        states = load_states(settings.data_dir)  # another process may have saved meanwhile
-        states[key] = state
-        save_states(settings.data_dir, states)
+        with lock.waiting():  # one pass at a time per data directory, its state saved within
+            result = _sync_one(
+                settings, store, source, prune, curated, id_from, progress, transport
+            )
         results.append(result)
     return results
+
+
+def _sync_one(
+    settings: Settings,
+    store: ArticleStore,
+    source: Source,
+    prune: bool,
+    curated: bool,
+    id_from: str,
+    progress: Callable[[int], None] | None,
+    transport: Any,
+) -> PassResult:
+    key = state_key(source)
+    states = load_states(settings.data_dir)
+    result, state = run_pass(
+        settings,
+        store,
+        source,
+        previous=states.get(key),
+        prune=prune,
+        curated=curated,
+        id_from=id_from,
+        progress=progress,
+        transport=transport,
+    )
+    states = load_states(settings.data_dir)
+    states[key] = state
+    save_states(settings.data_dir, states)
+    return result
 
 
 def site_summary(data_dir: Path) -> list[dict[str, Any]]:
     """Each synced source and its last pass, for GET /index and the editors' page."""
     try:
         states = load_states(data_dir)
-    except (OSError, ValueError):
+    except (OSError, ValueError, KeyError, TypeError):  # unreadable: say nothing, never fail /index
         return []
     return [
         {"source": state.source, "kind": state.kind, "pages": len(state.pages), **state.last_pass}

@@ -31,6 +31,7 @@ from service.article import Article
 from service.editorial.link_files import Links
 from service.errors import InvalidParameter
 from service.generations.generation import Generation
+from service.ingest.chrome import ranked_article, stored_titles
 from service.quality.tuning import CrossValidation, collect, cross_validate
 from service.services import Services
 
@@ -110,7 +111,11 @@ class Candidates:
     @classmethod
     def of(cls, services: Services, generation: Generation) -> Candidates:
         keys = np.asarray(generation.parts.keys)
-        stored = {s.key: s.article for s in services.store.iter_articles()}
+        # The baselines read what the service's signals read: chrome out (ranked_article).
+        chrome, titles = generation.parts.chrome, stored_titles(services.store)
+        stored = {
+            s.key: ranked_article(s.article, chrome, titles) for s in services.store.iter_articles()
+        }
         articles = [stored.get(int(key)) for key in keys]
         return cls(
             in_store=np.asarray([int(key) in stored for key in keys]),

@@ -203,7 +203,7 @@ def components(settings: Settings) -> dict[str, Schema]:
             "ok": {"const": True},
             **{
                 name: {"type": "integer"}
-                for name in ("read", "inserted", "updated", "unchanged", "invalid")
+                for name in ("read", "inserted", "updated", "unchanged", "invalid", "curated_links")
             },
             "committed": {"type": "boolean"},
             "revision": nullable("integer"),
