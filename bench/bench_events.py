@@ -17,8 +17,10 @@ encoder unless --data-dir names a built directory):
   events' HTTP handling takes its share of the CPU: the ratio says what an event request costs
   beside a read.
 
-Prints requests/s, p50 and p99 (medians over rounds), the ratios, the events stored, and the
-machine. Figures, not assertions.
+Prints requests/s, p50 and p99 (medians over rounds), the ratios, the server's CPU per read and
+per event (steady when other work shares the machine, unlike requests/s) and the share of its
+reads a saturated server keeps with one beacon per read, the events stored, and the machine.
+Figures, not assertions.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import describe_machine, machine  # noqa: E402
-from bench.load import LoadResult, parse, process_tree, require_wrk  # noqa: E402
+from bench.load import LoadResult, cpu_seconds, parse, process_tree, require_wrk  # noqa: E402
 from service.build.builder import build  # noqa: E402
 from service.config.settings import load_settings  # noqa: E402
 from service.generations.generation import current_name  # noqa: E402
@@ -108,9 +110,11 @@ def finish(process: subprocess.Popen[bytes]) -> LoadResult:
 
 
 def run(
-    base: str, reads: str, events: str | None, connections: int, seconds: float
-) -> tuple[LoadResult, LoadResult | None]:
-    """Reads (and events, started alongside) for `seconds`."""
+    base: str, reads: str, events: str | None, connections: int, seconds: float, server: int
+) -> tuple[LoadResult, LoadResult | None, float]:
+    """Reads (and events, started alongside) for `seconds`; the server's CPU seconds."""
+    pids = process_tree(server)
+    before = cpu_seconds(pids)
     started = [wrk(base, reads, connections, seconds)]
     if events is not None:
         started.append(wrk(base, events, connections, seconds))
@@ -125,7 +129,7 @@ def run(
     for waiter in waiters:
         waiter.join()
     assert results[0] is not None
-    return results[0], results[1]
+    return results[0], results[1], cpu_seconds(pids) - before
 
 
 def median(runs: list[LoadResult]) -> dict[str, float]:
@@ -168,6 +172,7 @@ def main() -> None:
     }
     log = Path(temporary.name) / "server.log"
     process, base = spawn(data_dir, workers=args.workers, env=env, log=log, timeout=180)
+    server = process.pid
     figures: dict[str, Any] = {}
     try:
         for load, delay in (("paced", args.delay_ms), ("saturated", 0)):
@@ -176,27 +181,38 @@ def main() -> None:
             alone: list[LoadResult] = []
             mixed: list[LoadResult] = []
             beside: list[LoadResult] = []
+            cpu = {"alone": 0.0, "mixed": 0.0}
             for round_ in range(args.rounds):
                 # Every run its own visitors: wrk's random numbers repeat from run to run.
                 run_key = {"run": f"{load}-{round_}", "agent": BROWSER, "delay": pacing}
                 events = EVENTS % {"ids": quoted_ids, **run_key}
-                alone.append(run(base, reads, None, args.connections, args.seconds)[0])
-                with_reads, with_events = run(base, reads, events, args.connections, args.seconds)
+                only, _, spent = run(base, reads, None, args.connections, args.seconds, server)
+                alone.append(only)
+                cpu["alone"] += spent
+                with_reads, with_events, spent = run(
+                    base, reads, events, args.connections, args.seconds, server
+                )
                 mixed.append(with_reads)
                 assert with_events is not None
                 beside.append(with_events)
+                cpu["mixed"] += spent
             a, m = median(alone), median(mixed)
+            per_read = cpu["alone"] / sum(r.requests for r in alone)
+            events_done = sum(r.requests for r in beside)
+            per_event = (cpu["mixed"] - per_read * sum(r.requests for r in mixed)) / events_done
             figures[load] = {
                 "reads_alone": a,
                 "reads_with_events": m,
                 "events": median(beside),
                 "ratio": round(m["requests_per_s"] / a["requests_per_s"], 3),
+                "cpu_ms_per_read": round(per_read * 1e3, 3),
+                "cpu_ms_per_event": round(per_event * 1e3, 3),
+                # The reads' rate a saturated server keeps with one beacon per read.
+                "cpu_ratio": round(per_read / (per_read + per_event), 3),
             }
     finally:
-        workers = process_tree(process.pid)
         process.terminate()
         process.wait(timeout=30)
-        del workers
     stored = EventStore(events_path, max_rows=1, retention_days=1).count()
     sent = sum(f["events"]["requests"] for f in figures.values())
     load_average = os.getloadavg()
@@ -223,6 +239,11 @@ def main() -> None:
                 f"p99 {r['p99_ms']:.2f} ms  errors {r['errors']}"
             )
         print(f"  reads with events / reads alone: {f['ratio']:.3f}")
+        print(
+            f"  server CPU per read {f['cpu_ms_per_read']:.3f} ms, per event "
+            f"{f['cpu_ms_per_event']:.3f} ms: with a beacon per read, a saturated server keeps "
+            f"{f['cpu_ratio']:.3f} of its reads"
+        )
     print(f"events sent: {sent}, stored: {stored} (those in flight when wrk stopped count too)")
     print(describe_machine(report["machine"]))
     print("load average at the end (1, 5, 15 min): " + ", ".join(f"{v:.1f}" for v in load_average))

@@ -283,6 +283,38 @@ def test_the_box_renders_the_visitors_list_lazily_in_one_request(
     save_screenshot(page, screenshot_dir(tmp_path_factory), "embed_host")
 
 
+def test_every_box_of_a_page_renders_with_its_own_options(
+    service: Server, site: HostSite, open_page: Callable[[str], Watched]
+) -> None:
+    boxes = (
+        f'<div id="one" data-related-article="{HEATWAVE}" data-section="Health" '
+        'data-fill="section" data-k="2" data-heading="More on health" '
+        'data-heading-level="3"></div>'
+        '<div id="two" data-related-article="2026-03-09-grid-operator-demand-response"></div>'
+    )
+    # The script tag's own data- attributes apply to every box that does not say otherwise.
+    site.pages["/two"] = host_page(service.base, boxes, script='data-k="3"')
+    watched = open_page(service.base)
+    page = watched.page
+    page.goto(site.origin + "/two")
+    page.locator("#footer").scroll_into_view_if_needed()
+    for box in ("#one", "#two"):
+        expect(page.locator(box)).to_have_attribute("data-related-state", "rendered")
+    asked = sorted(watched.list_requests(), key=lambda r: HEATWAVE not in r.url)
+    assert len(asked) == 2
+    assert "section=Health" in asked[0].url and "fill=section" in asked[0].url
+    assert "k=2" in asked[0].url and "k=3" in asked[1].url
+    for box, request in zip(("#one", "#two"), asked, strict=True):
+        answer = requests.get(request.url, timeout=HTTP_TIMEOUT).json()
+        expect(page.locator(f"{box} .ra-title")).to_have_text(
+            [item["title"] for item in answer["related"]]
+        )
+    expect(page.get_by_role("heading", name="More on health", level=3)).to_be_visible()
+    names = page.locator(".ra-heading").evaluate_all("els => els.map(e => e.id)")
+    assert len(set(names)) == 2  # each landmark labelled by its own heading
+    assert watched.errors == [] and watched.console == []
+
+
 def test_a_click_sends_its_event_and_the_experiment_report_counts_it(
     service: Server, site: HostSite, open_page: Callable[[str], Watched]
 ) -> None:

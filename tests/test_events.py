@@ -4,6 +4,7 @@ bots, rate limits, the bound, retention, nothing identifying stored) and `GET /g
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -267,5 +268,36 @@ def test_a_real_server_takes_beacons_and_click_throughs(
         opener.open(go, timeout=HTTP_TIMEOUT)
     redirect.value.close()
     assert redirect.value.code == 302 and redirect.value.headers["Location"].startswith("http")
+    # A chunked body (no declared length) is read as it arrives.
+    connection = http.client.HTTPConnection(
+        server.base.removeprefix("http://"), timeout=HTTP_TIMEOUT
+    )
+    body = json.dumps({"events": [impression(visitor="chunked")]}).encode()
+    connection.request("POST", "/events", body=iter([body[:20], body[20:]]), headers=BROWSER)
+    answer = connection.getresponse()
+    assert answer.status == 202 and json.loads(answer.read())["accepted"] == 1
+    connection.close()
     events = EventStore(settings.events_path, max_rows=10, retention_days=1)
-    wait_for(lambda: len(events.rows()) == 2, "both events written by the server's writer")
+    wait_for(lambda: len(events.rows()) == 3, "the three events written by the server's writer")
+
+
+def test_a_cross_origin_beacon_gets_the_cors_headers(
+    settings: Settings, hashing: HashingEncoder
+) -> None:
+    app = app_for(settings, hashing, cors_origins="https://news.example")
+    client = app.test_client()
+    origin = {**BROWSER, "Origin": "https://news.example"}
+    answer = send(client, [impression()], headers=origin)
+    assert answer.status_code == 202
+    assert answer.headers["Access-Control-Allow-Origin"] == "https://news.example"
+    assert "Origin" in answer.headers["Vary"]
+    other = send(
+        client, [impression(visitor="x")], headers={**BROWSER, "Origin": "https://evil.example"}
+    )
+    assert other.status_code == 202 and "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_a_refused_beacon_is_answered_by_the_app_in_the_error_shape(client: FlaskClient) -> None:
+    refused = send(client, [impression(), click(position=-2)])
+    assert refused.status_code == 400
+    assert refused.get_json()["error"].startswith("Event 1: field 'position'")

@@ -15,6 +15,7 @@ HMAC under a random salt kept in the file itself (so every worker process hashes
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import hmac
 import logging
@@ -32,6 +33,7 @@ log = logging.getLogger("related.events")
 FLUSH_SECONDS = 0.25
 QUEUE_SIZE = 50_000
 """Events waiting for the writer; when it falls this far behind, more are dropped."""
+EXIT_FLUSH_SECONDS = 5.0
 PRUNE_SECONDS = 600.0
 RECOUNT_SECONDS = 10.0
 """How often a full table looks again for room (another process's retention may free some)."""
@@ -190,6 +192,8 @@ class EventStore:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="events-writer", daemon=True)
                 self._thread.start()
+                # A worker that exits (a restart, a shutdown) writes what it has taken first.
+                atexit.register(self.flush, EXIT_FLUSH_SECONDS)
 
     def _done(self, n: int) -> None:
         with self._idle:

@@ -11,6 +11,7 @@ from service.replicas.serving import register_replica_gate
 from service.services import Services
 from service.ui import ui
 from service.web.access_log import ROUTE_KEY, Observed
+from service.web.beacons import Beacons
 from service.web.cors import register_cors
 from service.web.editors import catalog
 from service.web.embed.fragment import fragment
@@ -59,8 +60,9 @@ def create_app(settings: Settings | None = None, *, encoder: Encoder | None = No
     app.register_blueprint(docs)
     app.register_blueprint(metrics_routes)
     register_error_handlers(app)
+    # Beacons (POST /events) and cached related lists are answered before Flask when they can be.
     app.wsgi_app = Observed(  # type: ignore[method-assign]
-        CachedAnswers(app.wsgi_app, app), settings.access_log, metrics
+        CachedAnswers(Beacons(app.wsgi_app, app), app), settings.access_log, metrics
     )
     replica = services.replica_store
     if replica is not None:

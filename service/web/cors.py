@@ -21,11 +21,28 @@ def allowed_origins(setting: str) -> set[str]:
     return {origin.strip().rstrip("/") for origin in setting.split(",") if origin.strip()}
 
 
+def cors_headers(origins: set[str], origin: str | None, method: str) -> list[tuple[str, str]]:
+    """The CORS headers of an answer to a request from `origin` (none when CORS is off): what
+    the app's hook adds, and what a middleware answering alone must add too."""
+    if not origins:
+        return []
+    any_origin = "*" in origins
+    headers = [] if any_origin else [("Vary", "Origin")]
+    if origin is None or not (any_origin or origin.rstrip("/") in origins):
+        return headers
+    headers.append(("Access-Control-Allow-Origin", "*" if any_origin else origin))
+    headers.append(("Access-Control-Expose-Headers", EXPOSED_HEADERS))
+    if method == "OPTIONS":
+        headers.append(("Access-Control-Allow-Methods", ALLOWED_METHODS))
+        headers.append(("Access-Control-Allow-Headers", ALLOWED_HEADERS))
+        headers.append(("Access-Control-Max-Age", PREFLIGHT_MAX_AGE))
+    return headers
+
+
 def register_cors(app: Flask, setting: str) -> None:
     origins = allowed_origins(setting)
     if not origins:
         return
-    any_origin = "*" in origins
 
     @app.before_request
     def preflight() -> Response | None:
@@ -35,15 +52,9 @@ def register_cors(app: Flask, setting: str) -> None:
 
     @app.after_request
     def allow(response: Response) -> Response:
-        if not any_origin:
-            response.vary.add("Origin")
-        origin = request.headers.get("Origin")
-        if origin is None or not (any_origin or origin.rstrip("/") in origins):
-            return response
-        response.headers["Access-Control-Allow-Origin"] = "*" if any_origin else origin
-        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-        if request.method == "OPTIONS":
-            response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
-            response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
-            response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+        for name, value in cors_headers(origins, request.headers.get("Origin"), request.method):
+            if name == "Vary":
+                response.vary.add(value)
+            else:
+                response.headers[name] = value
         return response

@@ -17,16 +17,17 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
+from service.article import Article
 from service.config.settings import Settings
 from service.errors import ArticleNotFound, InvalidJSON, InvalidParameter, NoURL, PayloadTooLarge
 from service.ingest import json_input
-from service.quality.experiments import VARIANTS
+from service.quality.experiments import VARIANTS, Experiments
 from service.services import Services
 from service.store.events import Event, EventStore
 from service.web.prometheus import Metrics
-from service.web.related_view import EXTENSION, RelatedHTTP
+from service.web.related_view import EXTENSION
 from service.web.throttle import BotFilter, Throttle
 
 events_api = Blueprint("events", __name__)
@@ -43,14 +44,18 @@ _creating = threading.Lock()
 
 @dataclass
 class Measurement:
-    """What this process keeps to take events: the store, the rate limits, the bot patterns."""
+    """What this process keeps to take events: the store, the rate limits, the bot patterns,
+    the experiments (to tag events with the running one) and the metrics."""
 
     events: EventStore | None
     throttle: Throttle
     bots: BotFilter
+    experiments: Experiments
+    metrics: Metrics
 
     @classmethod
-    def for_settings(cls, settings: Settings) -> Measurement:
+    def for_app(cls, app: Flask) -> Measurement:
+        settings: Settings = app.extensions["related"].settings
         store = None
         if settings.events:
             store = EventStore(
@@ -58,19 +63,28 @@ class Measurement:
                 max_rows=settings.events_max_rows,
                 retention_days=settings.events_retention_days,
             )
-        throttle = Throttle(settings.events_rate, settings.events_global_rate)
-        return cls(store, throttle, BotFilter(settings.bot_patterns))
+        return cls(
+            store,
+            Throttle(settings.events_rate, settings.events_global_rate),
+            BotFilter(settings.bot_patterns),
+            app.extensions[EXTENSION].experiments,
+            app.extensions["related.metrics"],
+        )
 
 
-def measurement() -> Measurement:
-    extensions = current_app.extensions
+def measurement_of(app: Flask) -> Measurement:
+    """The app's `Measurement`, made on first use (the events file is opened only then)."""
+    extensions = app.extensions
     if KEY not in extensions:
         with _creating:
             if KEY not in extensions:
-                services: Services = extensions["related"]
-                extensions[KEY] = Measurement.for_settings(services.settings)
+                extensions[KEY] = Measurement.for_app(app)
     found: Measurement = extensions[KEY]
     return found
+
+
+def measurement() -> Measurement:
+    return measurement_of(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def click_url(
@@ -127,7 +141,11 @@ def parse_event(event: Any, index: int) -> dict[str, Any]:
 def read_batch() -> list[dict[str, Any]]:
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"An events batch is at most {MAX_BODY_BYTES} bytes")
-    raw = request.stream.read(MAX_BODY_BYTES + 1)
+    return parse_batch(request.stream.read(MAX_BODY_BYTES + 1))
+
+
+def parse_batch(raw: bytes) -> list[dict[str, Any]]:
+    """A batch's events from its body, checked (the errors name the event and field)."""
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"An events batch is at most {MAX_BODY_BYTES} bytes")
     if not raw.strip():
@@ -144,28 +162,22 @@ def read_batch() -> list[dict[str, Any]]:
     return [parse_event(event, i) for i, event in enumerate(events)]
 
 
-def anonymous_key() -> str:
-    """A stand-in visitor key for events without one: the address and agent of today, only
-    ever stored hashed."""
-    day = datetime.now(UTC).date().isoformat()
-    return f"{request.remote_addr}|{request.headers.get('User-Agent', '')}|{day}"
-
-
-def record(parsed: list[dict[str, Any]]) -> tuple[int, int]:
-    """Store what the limits let through; (accepted, dropped)."""
-    state = measurement()
+def record(
+    state: Measurement, parsed: list[dict[str, Any]], address: str, agent: str | None
+) -> tuple[int, int]:
+    """Store what the limits let through of events from `address` with User-Agent `agent`;
+    (accepted, dropped)."""
     store = state.events
-    if store is None or state.bots.is_bot(request.headers.get("User-Agent")):
+    if store is None or state.bots.is_bot(agent):
         return 0, len(parsed)
-    allowed = state.throttle.allow(request.remote_addr or "", len(parsed))
-    running = current_app.extensions[EXTENSION]
-    assert isinstance(running, RelatedHTTP)
-    experiment = running.experiments.running()
-    now = datetime.now(UTC).timestamp()
-    fallback = anonymous_key()
+    allowed = state.throttle.allow(address, len(parsed))
+    experiment = state.experiments.running()
+    now = datetime.now(UTC)
+    # Events without a visitor key: the address and agent of the day (only stored hashed).
+    fallback = f"{address}|{agent}|{now.date().isoformat()}"
     events = [
         Event(
-            now,
+            now.timestamp(),
             item["type"],
             item["recommendation_id"],
             item["article"],
@@ -178,16 +190,15 @@ def record(parsed: list[dict[str, Any]]) -> tuple[int, int]:
         for item in parsed[:allowed]
     ]
     lost = store.submit(events)
-    metrics: Metrics = current_app.extensions["related.metrics"]
     for event in events[: len(events) - lost]:
-        metrics.event(event.type, event.variant)
+        state.metrics.event(event.type, event.variant)
     accepted = len(events) - lost
     return accepted, len(parsed) - accepted
 
 
 @events_api.post("/events")
 def post_events() -> tuple[Response, int]:
-    accepted, dropped = record(read_batch())
+    accepted, dropped = record(measurement(), read_batch(), *client())
     return jsonify(ok=True, accepted=accepted, dropped=dropped), 202
 
 
@@ -198,7 +209,7 @@ def go(ids: str) -> Response:
     url = (target.url or "").strip()
     if not url.lower().startswith(("https://", "http://")):
         raise NoURL(f"Article {target.id!r} has no stored http(s) URL to go to")
-    click = {
+    click: dict[str, Any] = {
         "type": "click",
         "recommendation_id": request.args.get("rid", ""),
         "article": source,
@@ -207,14 +218,18 @@ def go(ids: str) -> Response:
     }
     try:
         click["position"] = int(request.args.get("pos", ""))
-        record([parse_event(click, 0)])
+        record(measurement(), [parse_event(click, 0)], *client())
     except (ValueError, InvalidParameter):
         pass  # a hand-made or truncated link still takes the reader where it points
-    response = Response(status=302, headers={"Location": url, "Cache-Control": "no-store"})
-    return response
+    return Response(status=302, headers={"Location": url, "Cache-Control": "no-store"})
 
 
-def split_ids(services: Services, ids: str) -> tuple[str, Any]:
+def client() -> tuple[str, str | None]:
+    """The request's address (held in memory only, by the rate limits) and User-Agent."""
+    return request.remote_addr or "", request.headers.get("User-Agent")
+
+
+def split_ids(services: Services, ids: str) -> tuple[str, Article]:
     """(source id, target article) of `/go/<source>/<target>`: ids may hold slashes, so the
     first split that names two stored articles wins."""
     store = services.store

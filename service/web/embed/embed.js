@@ -6,6 +6,7 @@
    every box): k, section, fill, images, heading, heading-level, visitor, timeout, api, style. */
 (function () {
   "use strict";
+  if (!window.fetch || !window.URLSearchParams) return; // a very old browser: leave the page be
   var script = document.currentScript;
   var defaults = (script && script.dataset) || {};
   var scriptBase = script ? script.src.replace(/\/embed\.js(?:[?#].*)?$/, "") : "";

@@ -163,7 +163,8 @@ def measurement() -> list[Operation]:
         ),
         Operation(
             "GET", "/go/{ids}", "Record a click and redirect to the target's stored URL",
-            {302: {"media": ["text/plain"]}}, ("article_not_found", "no_url"), tag="events",
+            {302: {"media": ["text/plain"]}}, ("article_not_found", "no_url", "not_found"),
+            tag="events",
             description="`?rid=<recommendation_id>&v=<variant>&pos=<0-based position>`; "
             "only ever to the target article's own http(s) URL.",
         ),
@@ -174,15 +175,15 @@ def measurement() -> list[Operation]:
                   {201: EXPERIMENT_BODY}, ("invalid_parameter", "experiment_conflict"),
                   body=ref("ExperimentStart"), write=True, tag="experiments"),
         Operation("GET", path, "One experiment", {200: EXPERIMENT_BODY},
-                  ("experiment_not_found",), tag="experiments"),
+                  ("experiment_not_found", "not_found"), tag="experiments"),
         Operation("POST", f"{path}/stop", "Stop an experiment (its events stay)",
-                  {200: EXPERIMENT_BODY}, ("experiment_not_found",), write=True,
+                  {200: EXPERIMENT_BODY}, ("experiment_not_found", "not_found"), write=True,
                   tag="experiments"),
         Operation(
             "GET", f"{path}/report",
             "CTR per variant and section, 95% intervals, the test, what is still needed, the verdict",
             {200: ok_object(report={"type": "object"})},
-            ("experiment_not_found", "invalid_parameter"), tag="experiments",
+            ("experiment_not_found", "invalid_parameter", "not_found"), tag="experiments",
         ),
     ]  # fmt: skip
 

@@ -47,6 +47,16 @@ ARTICLE_FIELDS: dict[str, Schema] = {
 assert tuple(ARTICLE_FIELDS) == KNOWN_FIELDS
 
 
+def input_schema(schema: Schema) -> Schema:
+    """A field's schema in input, where null means absent (`service.ingest.records`)."""
+    kind = schema.get("type")
+    if isinstance(kind, list) and "null" in kind:
+        return {**schema}
+    described = {"description": schema["description"]} if "description" in schema else {}
+    body = {k: v for k, v in schema.items() if k != "description"}
+    return {"anyOf": [body, {"type": "null"}], **described}
+
+
 def option_schema(declaration: Declaration, settings: Settings, *, in_json: bool) -> Schema:
     """An option's schema: its JSON type in a body, its parsed type in a query string."""
     kind = declaration.kind
@@ -144,9 +154,13 @@ def components(settings: Settings) -> dict[str, Schema]:
     article_input = {
         "type": "object",
         "required": ["id", "title"],
-        "properties": {name: {**schema} for name, schema in ARTICLE_FIELDS.items()},
+        "properties": {
+            name: {**schema} if name in ("id", "title") else input_schema(schema)
+            for name, schema in ARTICLE_FIELDS.items()
+        },
         "additionalProperties": True,
-        "description": "An article to upsert; fields beyond the known ones are kept as metadata.",
+        "description": "An article to upsert; fields beyond the known ones are kept as metadata "
+        "(null stands for an absent field).",
     }
     article_update = {
         **article_input,

@@ -17,7 +17,8 @@ export function intervalChart(variants) {
   const top = Math.max(0.05, Math.ceil(Math.max(...variants.map((v) => v.interval[1])) * 20) / 20);
   const H = PAD.top + PAD.bottom + ROW * variants.length;
   const x = (v) => PAD.left + ((W - PAD.left - PAD.right) * Math.min(v, top)) / top;
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * top);
+  const step = top <= 0.3 ? 0.05 : 0.1;
+  const ticks = Array.from({ length: Math.round(top / step) + 1 }, (_, i) => i * step);
   const rows = variants.map((v, i) => {
     const y = PAD.top + ROW * i + ROW / 2;
     const colour = COLOURS[i % COLOURS.length];
@@ -31,7 +32,7 @@ export function intervalChart(variants) {
   });
   const grid = ticks.map((t) => [
     s("line", { x1: x(t), x2: x(t), y1: PAD.top, y2: H - PAD.bottom, class: "grid" }),
-    s("text", { x: x(t), y: H - PAD.bottom + 16, "text-anchor": "middle", class: "tick" }, pct(t, 1)),
+    s("text", { x: x(t), y: H - PAD.bottom + 16, "text-anchor": "middle", class: "tick" }, pct(t, 0)),
   ]);
   const summary = variants.map((v) => `${v.variant} ${pct(v.ctr)} (${pct(v.interval[0])} to ${pct(v.interval[1])})`).join("; ");
   return h(
