@@ -13,7 +13,8 @@ weights).
 
 For every collection the script reads, once, and caches in `<data-dir>/loso/`:
 - every baseline's and the service's nDCG@10 from `related evaluate` (the same code and
-  candidates);
+  candidates), or, with `--baselines NAME=FILE`, from an earlier run's `--json` output (on a
+  large collection `related evaluate` takes many minutes);
 - each source's pool (its top 200 articles by the defaults) and every signal's z-score there
   (`service.quality.tuning.collect`, the features `related tune` learns from).
 A set of weights then scores a collection in milliseconds: the fused score of each pool
@@ -25,7 +26,8 @@ site does not outvote the rest); a site with several link sets counts each set e
 it. Ties go to the grid point nearest the current defaults. A signal that is flat on every
 training site (no links, no dates) can't be chosen there: it keeps its current default.
 
-Printed: per collection, every baseline, the service as built, the current defaults, the
+Printed: per collection, every baseline, the body links in text order (where articles have
+`links`; not a baseline of `related evaluate`), the service as built, the current defaults, the
 weights chosen on all sites (in sample) and the weights chosen without its site (LOSO), and the
 LOSO ratio to the best baseline; then the weights each choice took.
 """
@@ -40,6 +42,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -105,7 +108,7 @@ def parse(spec: str) -> tuple[str, Path, Path | None]:
     return name, Path(directory), Path(links) if links else None
 
 
-def load(name: str, data_dir: Path, links_path: Path | None) -> Collection:
+def load(name: str, data_dir: Path, links_path: Path | None, baselines: Path | None) -> Collection:
     """The collection's cached evaluation and features, computed on first use."""
     from service.config.settings import load_settings
     from service.editorial.link_files import read_links
@@ -116,39 +119,54 @@ def load(name: str, data_dir: Path, links_path: Path | None) -> Collection:
     services = Services.open(load_settings(data_dir=data_dir))
     generation = services.recommender.generation()
     links = read_links(links_path) if links_path else services.store.all_curated()
-    digest = hashlib.sha256(
-        json.dumps([generation.name, RANKING_VERSION, sorted(links.items())]).encode()
-    ).hexdigest()[:16]
     cache = data_dir / "loso"
     cache.mkdir(exist_ok=True)
-    evaluated_path, features_path = cache / f"{digest}.json", cache / f"{digest}.npz"
     started = time.monotonic()
-    if not evaluated_path.exists():
-        result = evaluate(services, links, cutoffs=(CUTOFF,))
-        methods = {m: v[f"ndcg@{CUTOFF}"] for m, v in result.methods.items()}
-        evaluated_path.write_text(json.dumps(methods), encoding="utf-8")
-        print(f"{name}: evaluated in {time.monotonic() - started:.0f}s", file=sys.stderr)
+    if baselines is not None:
+        evaluated = read_figures(baselines)
+    else:
+        evaluated_path = (
+            cache / f"{digest([generation.name, RANKING_VERSION, sorted(links.items())])}.json"
+        )
+        if not evaluated_path.exists():
+            result = evaluate(services, links, cutoffs=(CUTOFF,))
+            methods = {m: v[f"ndcg@{CUTOFF}"] for m, v in result.methods.items()}
+            evaluated_path.write_text(json.dumps(methods), encoding="utf-8")
+            print(f"{name}: evaluated in {time.monotonic() - started:.0f}s", file=sys.stderr)
+        evaluated = json.loads(evaluated_path.read_text(encoding="utf-8"))
+    body = body_links_ndcg(services, links)
+    if body is not None:
+        evaluated["body-links"] = body
     published = np.asarray(generation.parts.published, dtype=np.float64)
+    # Pools and z-scores depend on the sources, not on their links: link sets of the same
+    # sources (cppdocs and its hub-free lists) share them.
+    features_path = cache / f"{digest([generation.name, RANKING_VERSION, sorted(links)])}.npz"
     if not features_path.exists():
         ids = {stored.key: stored.article.id for stored in services.store.iter_articles()}
         defaults = effective_weights(Weights(), published)
         data = collect(generation, links, ids, defaults, candidates=services.settings.candidates)
-        valid = data.pool >= 0
-        gains = np.asarray(
-            [
-                [rel.get(int(r), 0.0) for r in row]
-                for row, rel in zip(data.pool, data.relevant, strict=True)
-            ]
-        )
-        # The ideal counts every indexed curated target, in the pool or not.
-        ideal = np.asarray([ideal_dcg(list(rel.values()), CUTOFF) for rel in data.relevant])
         np.savez_compressed(
-            features_path, scores=data.features, valid=valid, gains=gains, ideal=ideal
+            features_path,
+            scores=data.features,
+            pool=data.pool,
+            sources=np.asarray(data.sources),
+            ids=data.ids,
         )
         print(f"{name}: features in {time.monotonic() - started:.0f}s", file=sys.stderr)
     saved = np.load(features_path)
-    scores = saved["scores"].astype(np.float32)
-    spread = scores[saved["valid"]].std(axis=0) if saved["valid"].any() else np.zeros(len(SIGNALS))
+    scores, pool = saved["scores"].astype(np.float32), saved["pool"]
+    row_of = {str(article_id): row for row, article_id in enumerate(saved["ids"]) if article_id}
+    relevant = [
+        {row_of[t]: g for t, g in links[source].items() if t in row_of and t != source}
+        for source in map(str, saved["sources"])
+    ]
+    gains = np.asarray(
+        [[rel.get(int(r), 0.0) for r in row] for row, rel in zip(pool, relevant, strict=True)]
+    )
+    # The ideal counts every indexed curated target, in the pool or not.
+    ideal = np.asarray([ideal_dcg(list(rel.values()), CUTOFF) for rel in relevant])
+    valid = pool >= 0
+    spread = scores[valid].std(axis=0) if valid.any() else np.zeros(len(SIGNALS))
     flat = {s.name for s, sd in zip(SIGNALS, spread, strict=True) if sd < 1e-9}
     if not dates_are_publications(published):
         flat |= {s.name for s in SIGNALS if s.when == "publication_dates"}
@@ -156,12 +174,43 @@ def load(name: str, data_dir: Path, links_path: Path | None) -> Collection:
         name=name,
         site=name.split("/")[0],
         scores=scores,
-        valid=saved["valid"],
-        gains=saved["gains"],
-        ideal=saved["ideal"],
+        valid=valid,
+        gains=gains,
+        ideal=ideal,
         flat=frozenset(flat),
-        evaluated=json.loads(evaluated_path.read_text(encoding="utf-8")),
+        evaluated=evaluated,
     )
+
+
+def digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value).encode()).hexdigest()[:16]
+
+
+def read_figures(path: Path) -> dict[str, float]:
+    """nDCG@10 per method from a `related evaluate --json --k 10` output, or a plain
+    {method: nDCG@10} object (figures measured earlier with `related evaluate`)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    methods = data.get("methods", data)
+    return {m: float(v[f"ndcg@{CUTOFF}"] if isinstance(v, dict) else v) for m, v in methods.items()}
+
+
+def body_links_ndcg(services: Any, links: dict[str, dict[str, float]]) -> float | None:
+    """nDCG@10 of listing each source's body links in text order (None: no article has any),
+    over the sources `related evaluate` scores: those with a curated target indexed."""
+    from embeddings.metrics import ndcg_at_k
+    from service.quality.body_links import body_link_labels
+
+    stored = [s.article for s in services.store.iter_articles()]
+    found = body_link_labels(stored).links
+    if not found:
+        return None
+    indexed = {a.id for a in stored}
+    values = []
+    for source, targets in links.items():
+        relevant = {t: g for t, g in targets.items() if t in indexed and t != source}
+        if source in indexed and relevant:
+            values.append(ndcg_at_k(list(found.get(source, {})), relevant, CUTOFF))
+    return float(np.mean(values)) if values else None
 
 
 def grid() -> list[Weights]:
@@ -207,8 +256,21 @@ def choose(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--collection", action="append", required=True, metavar="NAME=DIR[:LINKS]")
+    parser.add_argument(
+        "--baselines",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="the collection's figures from an earlier `related evaluate --json --k 10` (or "
+        "{method: nDCG@10}) instead of evaluating it again",
+    )
     args = parser.parse_args()
-    collections = [load(*parse(spec)) for spec in args.collection]
+    given = dict(spec.split("=", 1) for spec in args.baselines)
+    collections = []
+    for spec in args.collection:
+        name, directory, links = parse(spec)
+        figures = Path(given[name]) if name in given else None
+        collections.append(load(name, directory, links, figures))
     candidates = grid()
     started = time.monotonic()
     table = {(c.name, w): c.ndcg(w) for c in collections for w in candidates}
@@ -225,13 +287,14 @@ def main() -> None:
         training = [c for c in collections if c.site != site]
         held_out[site] = choose(training, table, candidates) if training else Weights()
 
-    header = [*BASELINES, "service", "defaults", "in-sample", "LOSO", "LOSO/best"]
+    header = [*BASELINES, "body links", "service", "defaults", "in-sample", "LOSO", "LOSO/best"]
     print("| collection | " + " | ".join(header) + " |")
     print("| --- " * (len(header) + 1) + "|")
     for c in collections:
         best_name, best = c.best_baseline
         loso = table[(c.name, held_out[c.site])]
         cells = [f"{c.evaluated[b]:.3f}" for b in BASELINES]
+        cells.append(f"{c.evaluated['body-links']:.3f}" if "body-links" in c.evaluated else "-")
         cells += [
             f"{c.evaluated['service']:.3f}",
             f"{table[(c.name, Weights())]:.3f}",
