@@ -1,8 +1,9 @@
 """Sparse lexical vectors (scikit-learn tf-idf) for the lexical side of ranking.
 
-Three kinds of vocabulary serve the ranking: the text's words and word pairs (tf-idf, sublinear
+Four kinds of vocabulary serve the ranking: the text's words and word pairs (tf-idf, sublinear
 tf, English stop words removed, terms in at least 2 documents and at most half of them); labels
-such as tags and sections, each label one token; and titles as character n-grams within words. Rows are L2-normalised, so a dot
+such as tags and sections, each label one token; titles as character n-grams within words; and
+body links, each id or URL one token. Rows are L2-normalised, so a dot
 product is cosine similarity. Saved as plain arrays (vocabulary + idf), never pickled.
 
 Large collections fit the vocabulary and idf on a fixed random sample of FIT_SAMPLE documents:
@@ -64,6 +65,17 @@ class LexicalModel:
     def _make(kind: str, n_documents: int) -> TfidfVectorizer:
         if kind == "labels":
             return TfidfVectorizer(token_pattern=r"\S+", sublinear_tf=True, lowercase=False)
+        if kind == "links":
+            # One token a line: ids and URLs as written (see `embeddings.signals.link_document`).
+            # A token in one document can't make two items alike: min_df=2 keeps the vocabulary
+            # to the linked articles instead of every article's names.
+            return TfidfVectorizer(
+                token_pattern=r"[^\n]+",
+                lowercase=False,
+                sublinear_tf=True,
+                min_df=2,
+                dtype=np.float32,
+            )
         if kind == "title":
             # Character n-grams within words: titles are short, and reference titles name
             # things ("CWnd::OnPaint", "pthread_attr_setstacksize") that words would split.
@@ -89,7 +101,8 @@ class LexicalModel:
         their (n, vocabulary) matrix."""
         vectorizer = cls._make(kind, len(documents))
         try:
-            if len(documents) > FIT_SAMPLE:
+            # Link documents are a few tokens each and a sample would lose most targets.
+            if len(documents) > FIT_SAMPLE and kind != "links":
                 rows = np.random.default_rng(0).choice(len(documents), FIT_SAMPLE, replace=False)
                 vectorizer.fit([documents[i] for i in np.sort(rows)])
                 model = cls(vectorizer, kind)

@@ -14,6 +14,9 @@ import math
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TypeVar
 
+import numpy as np
+import numpy.typing as npt
+
 Id = TypeVar("Id", bound=Hashable)
 
 
@@ -149,3 +152,36 @@ def evaluate_rankings(
         average_precision_at_k(rankings.get(s, []), relevant[s], top) for s in sources
     ) / len(sources)
     return results
+
+
+def pooled_ndcg(
+    scores: npt.NDArray[np.float64],
+    gains: npt.NDArray[np.float64],
+    ideal: npt.NDArray[np.float64],
+    k: int,
+) -> npt.NDArray[np.float64]:
+    """nDCG@k of many sources at once, each ranking its own pool of candidates.
+
+    `scores` and `gains` are (sources, pool): each candidate's score (-inf: never ranked) and
+    its gain; `ideal` (sources,) is each source's ideal DCG@k over all its relevant items, in
+    the pool or not, as `ndcg_at_k` counts it. The top k are found by partition (linear in the
+    pool), then ordered by score, ties in pool order.
+    """
+    if k < scores.shape[1]:
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        top = np.sort(top, axis=1)  # pool order, so the stable sort below keeps it for ties
+        inner = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
+        order = np.take_along_axis(top, inner, axis=1)
+    else:
+        order = np.argsort(-scores, axis=1, kind="stable")
+    found = np.take_along_axis(gains, order, axis=1)
+    found = np.where(np.isfinite(np.take_along_axis(scores, order, axis=1)), found, 0.0)
+    discounts = 1.0 / np.log2(np.arange(2, found.shape[1] + 2))
+    dcg = found @ discounts
+    return np.where(ideal > 0, dcg / np.where(ideal > 0, ideal, 1.0), 0.0)
+
+
+def ideal_dcg(gains: Sequence[float], k: int) -> float:
+    """The DCG@k of the best order of `gains` (what `ndcg_at_k` divides by)."""
+    best = sorted((g for g in gains if g > 0), reverse=True)[:k]
+    return sum(g * _discount(place) for place, g in enumerate(best, start=1))

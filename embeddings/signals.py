@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-RANKING_VERSION = 2
+RANKING_VERSION = 3
 """Bump whenever scores computed by this code would differ from those of the previous version."""
 
 
@@ -33,6 +33,10 @@ class ItemText:
     title: str
     body: str
     labels: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    """What other items' links may call this one: its id and its URL."""
+    links: tuple[str, ...] = ()
+    """Ids or URLs of the other items its body links to, in text order."""
 
 
 Kind = Literal["dense", "sparse", "age", "prior"]
@@ -76,6 +80,23 @@ def label_document(labels: Sequence[str]) -> str:
     return " ".join(t for t in tokens if t)
 
 
+def link_key(link: str) -> str:
+    """A link as one token: a URL's fragment and trailing slash dropped (they name the same
+    article), whitespace inside an id made '_' (tokens are lines of the document)."""
+    key = link.strip().split("#", 1)[0].rstrip("/")
+    return re.sub(r"\s+", "_", key)
+
+
+def link_document(item: ItemText) -> str:
+    """The item's names and the links of its body, one token a line: two items share a token
+    when one links to the other (a name of one is a link of the other) or both link the same
+    article under the same name (id or URL). Only the item's own links count, never who links to it, so a pair's score stays a
+    function of the two items alone (what incremental builds rely on): co-citation, which needs
+    the links of every other item, is left out."""
+    tokens = dict.fromkeys(link_key(t) for t in (*item.names, *item.links))
+    return "\n".join(t for t in tokens if t)
+
+
 def _words(item: ItemText) -> str:
     # The title twice, as the strongest terms; the whole body: unlike the model, tf-idf costs
     # little per word and sees every term.
@@ -115,6 +136,14 @@ SIGNALS: tuple[Signal, ...] = (
         kind="sparse",
         vectorizer="title",
         document=_title,
+    ),
+    Signal(
+        "links",
+        0.0,
+        "Weight of the body links in the ranking: a direct link either way, or links to the same articles (tf-idf: a target many articles link counts little); `related tune` learns it.",
+        kind="sparse",
+        vectorizer="links",
+        document=link_document,
     ),
     Signal(
         "age",

@@ -98,11 +98,12 @@ def embedding_text(article: Article, max_chars: int) -> str:
 
 def item_text(article: Article) -> ItemText:
     """What the ranking's sparse signals read of an article: title, body and its labels, the
-    tags and the section, as 'tag:...' and 'section:...'."""
+    tags and the section, as 'tag:...' and 'section:...'; its names (id, URL) and body links."""
     labels = [f"tag:{tag}" for tag in article.tags]
     if article.section:
         labels.append(f"section:{article.section}")
-    return ItemText(article.title, article.body, tuple(labels))
+    names = (article.id, article.url) if article.url else (article.id,)
+    return ItemText(article.title, article.body, tuple(labels), names, article.links)
 
 
 def text_hash(text: str) -> str:

@@ -99,3 +99,24 @@ def test_coverage_and_evaluate_rankings() -> None:
         "mrr@5",
         "map@5",
     }
+
+
+def test_pooled_ndcg_agrees_with_ndcg_at_k_on_every_source() -> None:
+    import numpy as np
+
+    from embeddings.metrics import ideal_dcg, pooled_ndcg
+
+    rng = np.random.default_rng(0)
+    scores = rng.random((30, 25))
+    scores[:, -3:] = -np.inf  # pads: never ranked
+    gains = (rng.random((30, 25)) < 0.15) * rng.integers(1, 3, (30, 25)).astype(float)
+    outside = rng.integers(0, 2, 30)  # relevant items the pool missed still count in the ideal
+    ideal = np.asarray(
+        [ideal_dcg([*row[row > 0], *[1.0] * n], 10) for row, n in zip(gains, outside, strict=True)]
+    )
+    found = pooled_ndcg(scores, gains, ideal, 10)
+    for i in range(30):
+        ranked = [j for j in np.argsort(-scores[i], kind="stable") if np.isfinite(scores[i, j])]
+        relevant = {j: g for j, g in enumerate(gains[i]) if g > 0}
+        relevant.update({100 + n: 1.0 for n in range(outside[i])})
+        assert found[i] == pytest.approx(ndcg_at_k(ranked, relevant, 10))

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from tqdm import tqdm
 
 from service.cli.common import data_dir_option, progress_disabled, settings_for
+
+if TYPE_CHECKING:
+    from service.services import Services
+    from service.store import Links
 
 
 @click.command("tune")
@@ -20,11 +25,23 @@ from service.cli.common import data_dir_option, progress_disabled, settings_for
     show_default=True,
     help="Candidates per source (by the default ranking) that the learned ranking reorders.",
 )
+@click.option(
+    "--from",
+    "labels",
+    type=click.Choice(["auto", "curated", "links"]),
+    default="auto",
+    show_default=True,
+    help="Learn from the stored curated links, or from the links inside the articles' bodies "
+    "(weak labels); auto: the curated links where any are stored, else the body links.",
+)
 @click.option("--reset", is_flag=True, help="Go back to the default ranking.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @data_dir_option
-def tune_command(folds: int, pool: int, reset: bool, quiet: bool, data_dir: Path | None) -> None:
-    """Learn the ranking from the curated links stored with `related curated import`.
+def tune_command(
+    folds: int, pool: int, labels: str, reset: bool, quiet: bool, data_dir: Path | None
+) -> None:
+    """Learn the ranking from the curated links stored with `related curated import`, or
+    from the links inside the articles' bodies where none are stored (`--from`).
 
     Prints nDCG@10 of the defaults and of the learned ranking out of fold (each source ranked
     by weights learned without its links), saves the learned profile in the data directory and
@@ -32,6 +49,7 @@ def tune_command(folds: int, pool: int, reset: bool, quiet: bool, data_dir: Path
     """
     from embeddings.signals import effective_weights
     from service.errors import InvalidParameter
+    from service.quality.body_links import BODY_LINKS
     from service.quality.profiles import reset_profile, save_profile
     from service.quality.tuning import collect, learn
     from service.services import Services
@@ -48,11 +66,7 @@ def tune_command(folds: int, pool: int, reset: bool, quiet: bool, data_dir: Path
     if folds < 2:
         raise InvalidParameter("Option '--folds' must be at least 2")
     services = Services.open(settings)
-    links = services.store.all_curated()
-    if not links:
-        raise InvalidParameter(
-            "No curated links are stored: store them first with `related curated import FILE`"
-        )
+    links, learned_from = training_links(services, labels)
     generation = services.recommender.generation()
     # The defaults as a default build ranks (whatever profile built the served generation).
     defaults = effective_weights(settings.weights, generation.parts.published)
@@ -66,11 +80,12 @@ def tune_command(folds: int, pool: int, reset: bool, quiet: bool, data_dir: Path
             candidates=settings.candidates, progress=bar.update,
         )  # fmt: skip
     try:
-        profile, check = learn(data, links, defaults, folds=folds)
+        profile, check = learn(data, links, defaults, folds=folds, labels=learned_from)
     except ValueError as exc:
         raise InvalidParameter(f"Can't learn from these links: {exc}") from None
     click.echo(
-        f"learned from {len(data.sources)} sources ({profile.learned['links']} links), "
+        f"learned from {len(data.sources)} sources ({profile.learned['links']} "
+        f"{'body links' if learned_from == BODY_LINKS else 'links'}), "
         f"{folds}-fold cross-validation grouped by source:"
     )
     click.echo(f"  nDCG@10 defaults                 {check.defaults:.4f}")
@@ -82,3 +97,33 @@ def tune_command(folds: int, pool: int, reset: bool, quiet: bool, data_dir: Path
     click.echo("weights:  " + "  ".join(f"{k} {v:g}" for k, v in profile.weights.items()))
     path = save_profile(settings.data_dir, profile)
     click.echo(f"profile {profile.name} saved ({path}) and active: run `related build`")
+
+
+def training_links(services: Services, labels: str) -> tuple[Links, str]:
+    """The links to learn from and what they are (`--from`): the stored curated links, or the
+    body links resolved to stored articles."""
+    from service.errors import InvalidParameter
+    from service.quality.body_links import BODY_LINKS, CURATED, body_link_labels
+
+    curated = services.store.all_curated() if labels != BODY_LINKS else {}
+    if curated:
+        return curated, CURATED
+    if labels == CURATED:
+        raise InvalidParameter(
+            "No curated links are stored: store them first with `related curated import FILE`"
+        )
+    found = body_link_labels(stored.article for stored in services.store.iter_articles())
+    if not found.links:
+        raise InvalidParameter(
+            "No curated links are stored and no article's body links another stored article: "
+            "store curated links with `related curated import FILE`, or ingest records with "
+            f"`links` ({found.written} body links, {found.unresolved} to no stored article)"
+        )
+    click.echo(
+        f"no curated links used: learning from the body links ({found.resolved} of "
+        f"{found.written} name another stored article)"
+        if labels == "auto"
+        else f"learning from the body links ({found.resolved} of {found.written} name another "
+        "stored article)"
+    )
+    return found.links, BODY_LINKS

@@ -32,7 +32,15 @@ from service.editorial.link_files import Links
 from service.errors import InvalidParameter
 from service.generations.generation import Generation
 from service.ingest.chrome import ranked_article, stored_titles
-from service.quality.tuning import CrossValidation, collect, cross_validate
+from service.quality.body_links import BODY_LINKS
+from service.quality.profiles import load_profile
+from service.quality.tuning import (
+    CrossValidation,
+    collect,
+    cross_validate,
+    ranked_ids,
+    without_popularity,
+)
 from service.services import Services
 
 SERVICE = "service"
@@ -258,12 +266,21 @@ def evaluate(
     methods_of = baselines(candidates, generation)
     rankings: Rankings = {b.name: {} for b in methods_of}
     rankings[SERVICE] = {}
-    # A learned profile saw the stored links: its own lists would be scored in sample. Score it
-    # out of fold instead, next to the defaults, each over the same candidates.
+    # A profile learned from the curated links saw them: its own lists would be scored in
+    # sample. Score it out of fold instead, next to the defaults, each over the same candidates.
+    # One learned from the body links never saw them: its served lists are scored as they are.
     profile = generation.manifest.ranking.profile
-    learned = out_of_fold(services, generation, relevant, candidates.published) if profile else None
-    if learned is not None:
+    from_body = profile is not None and learned_from_body_links(services, profile)
+    learned = (
+        out_of_fold(services, generation, relevant, candidates.published)
+        if profile and not from_body
+        else None
+    )
+    if learned is not None or from_body:
         rankings[DEFAULTS] = {}
+    defaults_of = (
+        default_lists(services, generation, relevant, candidates.published) if from_body else {}
+    )
     for source in relevant:
         where = candidates.position[source]
         allowed = candidates.allowed(where, past_only)
@@ -274,6 +291,10 @@ def evaluate(
         if learned is None:
             result = services.recommender.related(source, options=service_options)
             rankings[SERVICE][source] = [item.article.id for item in result.items]
+            if from_body:
+                keep = {ids[p] for p in np.nonzero(allowed)[0]}
+                lists = defaults_of.get(source, [])
+                rankings[DEFAULTS][source] = [i for i in lists if i in keep][:depth]
         else:
             keep = {ids[p] for p in np.nonzero(allowed)[0]}
             for name, lists in ((SERVICE, learned.tuned_lists), (DEFAULTS, learned.defaults_lists)):
@@ -296,6 +317,8 @@ def evaluate(
         "service_ranking": (
             f"profile {profile}, scored out of fold ({learned.folds} folds grouped by source)"
             if learned is not None
+            else f"profile {profile}, learned from the body links: the lists the service serves"
+            if from_body
             else "the lists the service serves"
         ),
     }
@@ -312,6 +335,23 @@ def out_of_fold(
     defaults = effective_weights(services.settings.weights, published)
     data = collect(generation, relevant, ids, defaults, candidates=services.settings.candidates)
     return cross_validate(data, relevant, defaults)
+
+
+def learned_from_body_links(services: Services, profile: str) -> bool:
+    """Whether the profile `profile` learned from the body links (so never saw curated ones)."""
+    learned = load_profile(services.settings.data_dir, profile).learned
+    return bool(learned.get("labels") == BODY_LINKS)
+
+
+def default_lists(
+    services: Services, generation: Generation, relevant: Links, published: Any
+) -> dict[str, list[str]]:
+    """Each source's list by the default ranking (over the pool `collect` draws)."""
+    ids = {stored.key: stored.article.id for stored in services.store.iter_articles()}
+    defaults = effective_weights(services.settings.weights, published)
+    data = collect(generation, relevant, ids, defaults, candidates=services.settings.candidates)
+    features = without_popularity(data)
+    return {s: ranked_ids(data, features, defaults, i) for i, s in enumerate(data.sources)}
 
 
 def baseline_document(article: Article) -> str:

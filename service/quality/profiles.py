@@ -79,7 +79,12 @@ def active_profile(data_dir: Path) -> Profile | None:
         name = (directory / POINTER).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
-    path = directory / f"{name}.json"
+    return load_profile(data_dir, name)
+
+
+def load_profile(data_dir: Path, name: str) -> Profile:
+    """The profile saved as `name` (refused when unreadable or of another ranking version)."""
+    path = data_dir / DIRECTORY / f"{name}.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         profile = Profile(**data)

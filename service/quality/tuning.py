@@ -131,6 +131,13 @@ def with_popularity(data: TrainingData, counts: Mapping[str, int]) -> npt.NDArra
     return features
 
 
+def without_popularity(data: TrainingData) -> npt.NDArray[np.float64]:
+    """The features with the popularity column zeroed (the defaults give it no weight)."""
+    features = data.features.copy()
+    features[:, :, POPULARITY] = 0.0
+    return features
+
+
 def fit(
     data: TrainingData,
     features: npt.NDArray[np.float64],
@@ -316,9 +323,16 @@ def mean_ndcg(data: TrainingData, lists: Mapping[str, list[str]]) -> float:
 
 
 def learn(
-    data: TrainingData, links: Links, defaults: Weights, *, folds: int = 5, scale: float = 2.5
+    data: TrainingData,
+    links: Links,
+    defaults: Weights,
+    *,
+    folds: int = 5,
+    scale: float = 2.5,
+    labels: str = "curated",
 ) -> tuple[Profile, CrossValidation]:
-    """A profile learned on every source, and how learning fares out of fold."""
+    """A profile learned on every source, and how learning fares out of fold; `labels` says
+    what the links are (`service.quality.body_links.LABEL_SOURCES`)."""
     check = cross_validate(data, links, defaults, folds=folds, scale=scale)
     everything = np.ones(len(data.sources), dtype=bool)
     choice = select(data, links, defaults, everything, scale)
@@ -330,6 +344,7 @@ def learn(
         learned={
             "ranking_version": RANKING_VERSION,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "labels": labels,
             "sources": len(data.sources),
             "links": sum(len(r) for r in data.relevant),
             "pool": int(data.pool.shape[1]),

@@ -761,6 +761,22 @@ def main():
             link_stats["box_without_resolvable_link"] += 1
     stats["links"] = dict(link_stats)
 
+    # body links: the wiki links of each page's text (the box already removed), in text order,
+    # resolved as the box's are; self-links, repeats and pages not kept are left out
+    body_links = {}
+    for s, p in pages.items():
+        out = []
+        for m in LINK_RE.finditer(p["raw"]):
+            t = href_to_title(m.group(2))
+            r = resolve_final(wiki_key(t)) if t else None
+            if r and r != s and r in pages and ids[r] not in out:
+                out.append(ids[r])
+        body_links[s] = out
+    stats["body_links"] = {
+        "pages_with_body_links": sum(1 for v in body_links.values() if v),
+        "links": sum(len(v) for v in body_links.values()),
+    }
+
     # generic (hub) targets
     indeg = collections.Counter(t for lst in related.values() for t in lst)
     generic = {t for t, c in indeg.items() if c >= args.generic_min_indegree}
@@ -776,6 +792,8 @@ def main():
                 "url": page_url(p["title"]),
                 "lang": "en",
             }
+            if body_links[s]:
+                rec["links"] = body_links[s]
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
     with open(os.path.join(args.out, "related.jsonl"), "w", encoding="utf-8") as fh:
         for sid in sorted(related):
