@@ -273,6 +273,14 @@ def test_a_simulation_with_known_click_rates_gets_the_verdict_and_intervals_righ
         if line.startswith('related_events_total{type="click",variant="curated"}')
     ]
     assert clicks and float(clicks[0].split()[-1]) == rows["curated"]["clicks"]
+    # The same reader gets the same variant from whichever worker answers: its hash's.
+    sim = Experiments(Path(settings.data_dir)).get("sim")
+    for i in range(0, 700, 35):
+        again = {
+            call(server, f"/articles/{TRAMS}/related?k=3&visitor=reader-{i}")["variant"]
+            for _ in range(3)
+        }
+        assert again == {sim.variant_for(f"reader-{i}")}
     Experiments(Path(settings.data_dir)).stop("sim")
     after = call(server, f"/articles/{TRAMS}/related?k=3&visitor=reader-1")
     assert after["variant"] == "defaults"

@@ -27,7 +27,12 @@ NOTES = {
 @click.command("related")
 @click.argument("article_id")
 @option_flags("count", "filter", "ranking", "output")
-@click.option("--json", "as_json", is_flag=True, help="Print the same JSON as the HTTP API.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the HTTP API's JSON (less the recommendation_id and variant a server gives a page).",
+)
 @data_dir_option
 def related_command(article_id: str, as_json: bool, data_dir: Path | None, **options: Any) -> None:
     """Print the articles related to ARTICLE_ID (the same code path as the HTTP API)."""
