@@ -315,6 +315,28 @@ def test_every_box_of_a_page_renders_with_its_own_options(
     assert watched.errors == [] and watched.console == []
 
 
+def test_an_empty_box_takes_its_article_from_the_canonical_url(
+    service: Server, site: HostSite, open_page: Callable[[str], Watched]
+) -> None:
+    # The id the site ingestion gives a page is its canonical URL's path (or, with
+    # --id-from slug, its last segment), so a template can leave the id out.
+    canonical = f'<link rel="canonical" href="{SITE}climate/{HEATWAVE}.html">'
+    page_html = host_page(
+        service.base, '<div id="box" data-related-article="" data-id-from="slug"></div>'
+    )
+    site.pages["/canonical"] = page_html.replace("</title>", "</title>" + canonical)
+    watched = open_page(service.base)
+    page = watched.page
+    page.goto(site.origin + "/canonical")
+    page.locator("#footer").scroll_into_view_if_needed()
+    expect(page.locator("#box")).to_have_attribute("data-related-state", "rendered")
+    (asked,) = watched.list_requests()
+    assert f"/articles/{HEATWAVE}/related?" in asked.url
+    answer = requests.get(asked.url, timeout=HTTP_TIMEOUT).json()
+    expect(page.locator("#box .ra-title")).to_have_text([i["title"] for i in answer["related"]])
+    assert watched.errors == [] and watched.console == []
+
+
 def test_a_click_sends_its_event_and_the_experiment_report_counts_it(
     service: Server, site: HostSite, open_page: Callable[[str], Watched]
 ) -> None:

@@ -195,8 +195,23 @@
     observer.observe(aside);
   }
 
+  // An empty data-related-article: the id from the page's canonical URL, made as the site
+  // ingestion makes it (service.ingest.page.id_from_url): the path without its slashes, .html
+  // or /index; data-id-from="slug" keeps the last segment.
+  function canonicalId(box) {
+    var link = document.querySelector('link[rel="canonical"]');
+    var og = document.querySelector('meta[property="og:url"]');
+    var href = (link && link.href) || (og && og.getAttribute("content")) || location.href;
+    var path;
+    try { path = new URL(href, location.href).pathname; } catch (e) { return ""; }
+    path = path.replace(/^\/+|\/+$/g, "").replace(/\.html?$/i, "").replace(/\/+$/, "");
+    path = path.replace(/\/index$/, "");
+    if (option(box, "idFrom", "url") === "slug") path = path.split("/").pop();
+    return path;
+  }
+
   function load(box) {
-    var article = box.getAttribute("data-related-article");
+    var article = box.getAttribute("data-related-article") || canonicalId(box);
     if (!article || box.getAttribute("data-related-state")) return;
     box.setAttribute("data-related-state", "loading");
     var settings = {
