@@ -97,7 +97,10 @@ def change_articles(settings: Settings) -> None:
 def test_a_ray_build_ranks_the_same_lists_as_a_local_build_full_and_incremental(
     ray_cluster: None, tmp_path: Path, hashing: HashingEncoder
 ) -> None:
-    local, distributed = fresh(tmp_path, "local"), fresh(tmp_path, "ray")
+    local, distributed = (
+        fresh(tmp_path, "local", max_drift=1.0),
+        fresh(tmp_path, "ray", max_drift=1.0),
+    )
     engine = RayEngine(distributed, hashing, chunk=16)
     for settings, runs_on in ((local, None), (distributed, engine)):
         with ArticleStore(settings.db_path) as store:

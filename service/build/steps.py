@@ -366,5 +366,6 @@ MANIFEST_SETTINGS = (
     "hnsw_ef_construction",
     "hnsw_ef_search",
     "refit_fraction",
+    "max_drift",
 )
 """Settings recorded in the manifest for people (the fingerprint holds what forces a refit)."""

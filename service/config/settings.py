@@ -79,6 +79,12 @@ class Settings(ServerSettings, ClusterSettings, MeasurementSettings, CrawlSettin
             "Share of articles that may change before a build refits the lexical models and statistics basis (a full build); below it builds are incremental."
         ),
     )
+    max_drift: float = field(
+        default=0.02,
+        metadata=_doc(
+            "Share of top-5 entries an incremental build's lists may differ from a full build's, as the build estimates it from the articles changed since the last fit; above it the build is full (1: never for drift)."
+        ),
+    )
     exact_max: int = field(
         default=20_000,
         metadata=_doc(
@@ -299,6 +305,8 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(
             f"RELATED_ENGINE must be one of {', '.join(ENGINES)}, got {settings.engine!r}"
         )
+    if not 0 <= settings.max_drift <= 1:
+        raise ConfigError("RELATED_MAX_DRIFT must be a share between 0 and 1")
     if settings.ray_workers < 0:
         raise ConfigError("RELATED_RAY_WORKERS must be 0 (one per CPU or GPU) or more")
     if settings.sync_interval <= 0:
