@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,7 @@ from service.generations.generation import (
 from service.generations.manifest import GENERATION_FORMAT, Fit, Manifest, Ranking, library_versions
 from service.generations.parts import Parts
 from service.quality.profiles import Profile
+from service.related.precomputed import render_answers
 from service.store import ArticleStore
 
 Progress = Callable[[str, int, int], None]
@@ -324,7 +326,7 @@ def commit_generation(job: Job, ranked: Ranked) -> BuildReport:
     )
     root = settings.generations_dir
     job.progress("writing", 0, 1)
-    write_generation(root, manifest, parts)
+    write_generation(root, manifest, parts, extra=partial(store_answers, job))
     failpoint("before-publish")
     make_current(root, name)
     failpoint("after-publish")
@@ -344,6 +346,11 @@ def commit_generation(job: Job, ranked: Ranked) -> BuildReport:
         mode=ranked.mode,
         lists_recomputed=ranked.recomputed,
     )
+
+
+def store_answers(job: Job, generation: Generation) -> None:
+    """Every article's default answer, stored with the generation being written."""
+    render_answers(job.settings, job.store, job.encoder, generation, job.progress)
 
 
 MANIFEST_SETTINGS = (

@@ -7,9 +7,11 @@ The order of work is what makes a page view cheap (see `service.web.caching`):
    when the client's `If-None-Match` holds its ETag;
 3. else the options are parsed and the ETag computed: a matching `If-None-Match` is a 304
    without ranking anything;
-4. else the recommender ranks, and the encoded answer is cached for the next request.
+4. else, for the default options, the answer the build stored with the generation, if still
+   valid (`service.related.precomputed`);
+5. else the recommender ranks, and the encoded answer is cached for the next request.
 
-`CachedAnswers` does step 2 in front of Flask, for the requests it can answer alone.
+`CachedAnswers` does steps 2 and 4 in front of Flask, for the requests it can answer alone.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from typing import Any
 
 from flask import Flask, Response, current_app, request
 
-from service.config.options import LIST_OPTIONS
+from service.config.options import LIST_OPTIONS, RelatedOptions
 from service.errors import InvalidParameter
+from service.related.article_cache import Versions
+from service.related.precomputed import PrecomputedAnswers, answer_body
 from service.services import Services
 from service.web.access_log import ROUTE_KEY
 from service.web.caching import (
@@ -50,13 +54,31 @@ class RelatedHTTP:
     fingerprint: str
     """Stands for the settings in ETags: the same URL under other defaults is another answer."""
     max_age: int
+    precomputed: PrecomputedAnswers
+    defaults: RelatedOptions
+    """The options of a request that gives none: those the build's stored answers are for."""
 
     @classmethod
     def for_services(cls, services: Services) -> RelatedHTTP:
         settings = services.settings
         return cls(
-            AnswerCache(settings.response_cache), etag_for(repr(settings)), settings.cache_seconds
+            AnswerCache(settings.response_cache),
+            etag_for(repr(settings)),
+            settings.cache_seconds,
+            PrecomputedAnswers(settings),
+            services.recommender.options({}),
         )
+
+    def stored_answer(
+        self, article_id: str, generation_name: str, body: bytes | None, versions: Versions
+    ) -> Answer | None:
+        """The build's answer for the default options as an Answer (its ETag the one the
+        ranked path gives), cached for the next request like a ranked one."""
+        if body is None:
+            return None
+        made_from = (generation_name, versions)
+        etag = etag_for(made_from, article_id, self.defaults.to_json(), self.fingerprint)
+        return Answer(made_from, etag, body, "index")
 
 
 def query_options() -> dict[str, Any]:
@@ -87,11 +109,14 @@ def related_response(services: Services, metrics: Metrics, article_id: str) -> R
         etag = etag_for(made_from, article_id, options.to_json(), state.fingerprint)
         if etag_matches(if_none_match, etag):
             return not_modified(etag, state.max_age)
-        result = recommender.related(
-            article_id, options=options, generation=generation, versions=versions
-        )
-        body = current_app.json.dumps({"ok": True, **result.to_json()}, separators=(",", ":"))
-        answer = Answer(made_from, etag, body.encode() + b"\n", result.source)
+        if options == state.defaults:
+            stored = state.precomputed.body(generation, versions, article_id)
+            answer = state.stored_answer(article_id, generation.name, stored, versions)
+        if answer is None:
+            result = recommender.related(
+                article_id, options=options, generation=generation, versions=versions
+            )
+            answer = Answer(made_from, etag, answer_body(result), result.source)
         state.answers.put(key, answer)
     elif etag_matches(if_none_match, answer.etag):
         return not_modified(answer.etag, state.max_age)
@@ -146,8 +171,6 @@ class CachedAnswers:
 
     def lookup(self, article_id: str, environ: dict[str, Any]) -> Answer | None:
         recommender = self.services.recommender
-        if self.state.answers.size <= 0:
-            return None
         try:
             generation = recommender.generations.get()
             versions = recommender.article_cache.versions()
@@ -156,8 +179,18 @@ class CachedAnswers:
         if generation is None:
             return None
         environ[VERSIONS_KEY] = versions
-        key = (article_id, environ.get("QUERY_STRING", "").encode("latin-1"))
-        return self.state.answers.get(key, (generation.name, versions))
+        query = environ.get("QUERY_STRING", "").encode("latin-1")
+        answer = self.state.answers.get((article_id, query), (generation.name, versions))
+        if answer is None and not query:
+            try:
+                generation.check_compatible(recommender.encoder.identity)
+            except Exception:
+                return None
+            stored = self.state.precomputed.body(generation, versions, article_id)
+            answer = self.state.stored_answer(article_id, generation.name, stored, versions)
+            if answer is not None:
+                self.state.answers.put((article_id, query), answer)
+        return answer
 
     def send(
         self, answer: Answer, environ: dict[str, Any], start_response: Callable[..., Any]
