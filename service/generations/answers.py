@@ -107,7 +107,8 @@ class StoredAnswers:
         if not (directory / META).is_file():
             return None
         meta = json.loads((directory / META).read_text(encoding="utf-8"))
-        made_from = MadeFrom(tuple(meta["versions"]), str(meta["fingerprint"]))  # type: ignore[arg-type]
+        store_revision, editorial_revision = (int(v) for v in meta["versions"])
+        made_from = MadeFrom((store_revision, editorial_revision), str(meta["fingerprint"]))
         index = np.asarray(np.load(directory / INDEX, mmap_mode="r"))
         return cls(made_from, index, _map(directory / BODIES), _map(directory / IDS))
 
