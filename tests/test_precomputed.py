@@ -170,3 +170,13 @@ def test_a_stored_answer_is_sent_as_stored_without_ranking(
     assert get(server, HEATWAVE).content == marked
     assert get(server, HEATWAVE, "?k=5").content == marked  # the defaults, through Flask
     assert get(server, HEATWAVE, "?k=4").json()["source"] == "index"  # ranked
+
+
+def test_builds_can_leave_the_answers_out(sample_copy: Settings, hashing: HashingEncoder) -> None:
+    settings = sample_copy.replace(store_answers="false")
+    with ArticleStore(settings.db_path) as store:
+        build(settings, store, hashing, full=True)
+    name = current_name(settings.generations_dir)
+    assert name is not None
+    assert StoredAnswers.load(settings.generations_dir / name) is None
+    assert not any((settings.generations_dir / name / f).exists() for f in FILES)

@@ -326,7 +326,8 @@ def commit_generation(job: Job, ranked: Ranked) -> BuildReport:
     )
     root = settings.generations_dir
     job.progress("writing", 0, 1)
-    write_generation(root, manifest, parts, extra=partial(store_answers, job))
+    answers = partial(store_answers, job) if settings.store_answers else None
+    write_generation(root, manifest, parts, extra=answers)
     failpoint("before-publish")
     make_current(root, name)
     failpoint("after-publish")

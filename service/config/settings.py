@@ -112,6 +112,12 @@ class Settings(ServerSettings, ClusterSettings):
         default=64,
         metadata=_doc("HNSW search-time beam width (at least the candidates asked for)."),
     )
+    store_answers: bool = field(
+        default=True,
+        metadata=_doc(
+            "Builds render every article's answer for the default options and store it with the generation, so a first answer needs no ranking (about 1.2 KB an article; every build renders them all, incremental ones too)."
+        ),
+    )
     keep_generations: int = field(
         default=2, metadata=_doc("Index generations kept on disk (the current one included).")
     )
