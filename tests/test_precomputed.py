@@ -180,3 +180,18 @@ def test_builds_can_leave_the_answers_out(sample_copy: Settings, hashing: Hashin
     assert name is not None
     assert StoredAnswers.load(settings.generations_dir / name) is None
     assert not any((settings.generations_dir / name / f).exists() for f in FILES)
+
+
+def test_a_read_replica_ranks_instead(sample_copy: Settings) -> None:
+    """A replica's versions are its own numbers, never the primary store's: no stored answer
+    can be known valid there."""
+    from service.generations.generation import Generation
+    from service.related.precomputed import PrecomputedAnswers
+
+    name = current_name(sample_copy.generations_dir)
+    assert name is not None
+    generation = Generation.load(sample_copy.generations_dir, name)
+    versions = stored_answers(sample_copy).made_from.versions
+    assert PrecomputedAnswers(sample_copy).body(generation, versions, HEATWAVE) is not None
+    replica = sample_copy.replace(follow=str(sample_copy.data_dir / "published"))
+    assert PrecomputedAnswers(replica).body(generation, versions, HEATWAVE) is None

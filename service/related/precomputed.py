@@ -15,7 +15,7 @@ for a request with the default options while:
   limits) are the build's, by `fingerprint`.
 
 Options that change the list (filters, explain, drafts, body, fields, another k) always go
-the ranked path.
+the ranked path, as does every request to a read replica (its versions are its own).
 """
 
 from __future__ import annotations
@@ -99,9 +99,12 @@ class PrecomputedAnswers:
 
     def __init__(self, settings: Settings) -> None:
         self.fingerprint = fingerprint(settings)
+        # A read replica's versions are numbers of its own (`service.store.replica`), never the
+        # primary store's the answers were made at: it ranks, as before.
+        self.enabled = not settings.follow
 
     def body(self, generation: Generation, versions: Versions, article_id: str) -> bytes | None:
-        stored = generation.answers
+        stored = generation.answers if self.enabled else None
         if stored is None:
             return None
         made_from = stored.made_from
