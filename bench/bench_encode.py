@@ -9,7 +9,8 @@ them; each backend of `--backends` (torch, openvino-f32, openvino-bf16) is made 
 build` makes it for RELATED_ENCODER_BACKEND, RELATED_ENCODER_PRECISION, RELATED_DEVICE,
 RELATED_MAX_SEQ_LENGTH and each batch size (RELATED_BATCH_SIZE). A warm-up pass comes first
 (the model's load or conversion, CUDA's start); then the backends take turns `--rounds` times,
-so a loaded machine slows each alike, and each is given as a ratio to the first within the run.
+so a loaded machine slows each alike, and each is given as a ratio to the first within the run,
+by wall time and by the CPU time this process spent (steadier where other work shares the cores).
 The last vectors of every backend are compared with the first's: cosine, and how many top-10
 neighbour lists (by cosine, among the texts) are identical. With `--check N` on a device other
 than the CPU, the first N texts are also encoded on the CPU and the vectors compared: a GPU build
@@ -136,18 +137,22 @@ def main() -> None:
             encoder.encode(texts[: batch_size * 4])  # load (convert) the model, warm the device
             warm[backend] = time.perf_counter() - t0
         seconds: dict[str, list[float]] = {backend: [] for backend in backends}
+        cpu: dict[str, list[float]] = {backend: [] for backend in backends}
         # Alternated, so a load on the machine falls on every backend alike.
         for _ in range(args.rounds):
             for backend, encoder in encoders.items():
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 vectors[backend] = encoder.encode(texts)
                 seconds[backend].append(time.perf_counter() - t0)
+                cpu[backend].append(time.process_time() - c0)
         reference = float(np.median(seconds[backends[0]]))
+        reference_cpu = float(np.median(cpu[backends[0]]))
         for backend in backends:
-            median = float(np.median(seconds[backend]))
+            median, median_cpu = float(np.median(seconds[backend])), float(np.median(cpu[backend]))
             print(
                 f"batch {batch_size:>4} {backend:<14}: {len(texts) / median:>8,.1f} articles/s, "
-                f"{reference / median:.2f}x {backends[0]} (median of {args.rounds}; "
+                f"{reference / median:.2f}x {backends[0]}; CPU {1000 * median_cpu / len(texts):.0f} "
+                f"ms an article, {reference_cpu / median_cpu:.2f}x (median of {args.rounds}; "
                 f"load and warm-up {warm[backend]:.1f} s)",
                 flush=True,
             )
