@@ -11,6 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     EDITABLE=0 \
     TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu \
     RELATED_DATA_DIR=/data \
+    RELATED_MODEL_CACHE=/opt/models \
     RELATED_HOST=0.0.0.0 \
     RELATED_PORT=8000
 
@@ -20,6 +21,9 @@ COPY scripts ./scripts
 COPY embeddings ./embeddings
 COPY service ./service
 RUN scripts/install.sh && rm -rf /root/.cache/pip
+# The OpenVINO backend's conversion of the packaged model, made once here (offline), so that no
+# container converts it at its first start.
+RUN /opt/venv/bin/python -c "from embeddings.openvino_encoder import OpenVINOEncoder as E; from pathlib import Path; E(cache_dir=Path('/opt/models')).warm_up()"
 
 RUN useradd --system --create-home --uid 10001 related \
     && mkdir -p /data && chown related /data

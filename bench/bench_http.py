@@ -7,7 +7,11 @@ Starts `related serve` on the data directory (ingesting and building `--corpus` 
 it has no index yet) and `bench/floor_app.py` with the same server settings, then runs the same
 load generator (wrk, `--connections` keep-alive connections on loopback) against each in
 alternation, for every target in every round: a related list of the longest article, the same
-with a section filter and with a tag filter, every article in turn, and /healthz. Prints
+with a section filter and with a tag filter, every article in turn, and /healthz. With
+`--first-answers`, the service's answer cache is off (RELATED_RESPONSE_CACHE=0), so no answer
+is one a worker has made before, and the targets are every article in turn with the default
+options (a widget's request: the answers the build stored with the generation) and every
+article in turn with `k=K-1` (options the stored answers are not for: each is ranked). Prints
 requests/s, p50 and p99 of each (the median over rounds), the CPU each server spent per request
 (steady when other work shares the machine, unlike requests/s), the service/floor ratios of
 both, the CPU the load generator used, and the machine. Bounded: rounds x targets x 2 runs of
@@ -68,8 +72,17 @@ def prepare(data_dir: Path, corpus: Path | None, model: str | None) -> None:
         print(build(settings, store, make_encoder(settings)).summary(), file=sys.stderr)
 
 
-def targets(data_dir: Path, k: int) -> list[Target]:
-    """The longest article (with and without filters), a spread of articles, and /healthz."""
+@dataclass(frozen=True)
+class Collection:
+    """What the targets are made of: the longest article, the commonest labels, a sample of ids."""
+
+    longest: str
+    section: str | None
+    tag: str | None
+    ids: list[str]
+
+
+def read_collection(data_dir: Path) -> Collection:
     rng = random.Random(0)
     longest: tuple[int, str] = (-1, "")
     sections: Counter[str] = Counter()
@@ -85,18 +98,35 @@ def targets(data_dir: Path, k: int) -> list[Target]:
                 ids.append(article.id)
             elif (slot := rng.randrange(seen + 1)) < MAX_SPREAD:
                 ids[slot] = article.id
-    one = f"/articles/{quote(longest[1], safe='')}/related?k={k}"
+    section = sections.most_common(1)[0][0] if sections else None
+    tag = tags.most_common(1)[0][0] if tags else None
+    return Collection(longest[1], section, tag, ids)
+
+
+def targets(collection: Collection, k: int) -> list[Target]:
+    """The longest article (with and without filters), a spread of articles, and /healthz."""
+    one = f"/articles/{quote(collection.longest, safe='')}/related?k={k}"
     found = [Target(f"related k={k}, the longest article", [one])]
-    if sections:
-        section = sections.most_common(1)[0][0]
+    if collection.section:
+        section = collection.section
         found.append(Target(f"  + section={section}", [f"{one}&section={quote(section)}"]))
-    if tags:
-        tag = tags.most_common(1)[0][0]
-        found.append(Target(f"  + tag={tag}", [f"{one}&tag={quote(tag)}"]))
+    if collection.tag:
+        found.append(Target(f"  + tag={collection.tag}", [f"{one}&tag={quote(collection.tag)}"]))
+    ids = collection.ids
     spread = [f"/articles/{quote(i, safe='')}/related?k={k}" for i in ids]
     found.append(Target(f"related k={k}, {len(ids)} articles in turn", spread))
     found.append(Target("/healthz", ["/healthz"]))
     return found
+
+
+def first_answer_targets(collection: Collection, k: int) -> list[Target]:
+    """Every article in turn (a sample above MAX_SPREAD) with the default options, then with a
+    k the stored answers are not for."""
+    paths = [f"/articles/{quote(i, safe='')}/related" for i in collection.ids]
+    return [
+        Target(f"{len(paths)} articles in turn, first answers", paths),
+        Target(f"  the same, k={k - 1} (ranked)", [f"{p}?k={k - 1}" for p in paths]),
+    ]
 
 
 @contextmanager
@@ -162,6 +192,11 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated target numbers (1-based)")
     parser.add_argument("--gzip", action="store_true", help="send Accept-Encoding: gzip")
     parser.add_argument(
+        "--first-answers",
+        action="store_true",
+        help="answer cache off; every article in turn, default options and a ranked k",
+    )
+    parser.add_argument(
         "--env", action="append", default=[], help="KEY=VALUE for both servers (repeatable)"
     )
     parser.add_argument(
@@ -173,10 +208,16 @@ def main() -> None:
     args = parser.parse_args()
     require_wrk()
     prepare(args.data_dir, args.corpus, args.model)
-    chosen = targets(args.data_dir, args.k)
+    collection = read_collection(args.data_dir)
+    if args.first_answers:
+        chosen = first_answer_targets(collection, args.k)
+    else:
+        chosen = targets(collection, args.k)
     if args.only:
         chosen = [chosen[int(i) - 1] for i in args.only.split(",")]
     env = dict(item.split("=", 1) for item in args.env)
+    if args.first_answers:
+        env["RELATED_RESPONSE_CACHE"] = "0"
     encoding = "gzip" if args.gzip else "identity"
     print(describe_machine(machine()))
     print(

@@ -12,7 +12,9 @@ the full and after the incremental build); the memory of each of 2 serving worke
 PSS, which splits shared pages between the processes that map them) after a round of requests;
 and related-by-ID over HTTP under load (wrk, 8 connections, the page cache warm, no answer
 cache so every request ranks). `--http-only DATA_DIR` measures the last on a directory built
-before.
+before; `--keep --workdir DIR` keeps each size's directory as DIR/s<size> for that (and for
+`bench_http.py`). The full build's time includes rendering every article's stored default
+answer (`service.related.precomputed`); its phase time and the stored answers' size are printed.
 
 Vectors are clustered (a topic centre plus noise) and the text draws topic words, so neighbours
 exist. bench/bench_index.py measures the index on real embeddings. Figures, not assertions.
@@ -29,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +49,7 @@ from service.article import Article, embedding_text, text_hash  # noqa: E402
 from service.build.builder import build  # noqa: E402
 from service.config.options import parse_options  # noqa: E402
 from service.config.settings import Settings, load_settings  # noqa: E402
+from service.generations.answers import FILES as ANSWER_FILES  # noqa: E402
 from service.generations.generation import Generation, current_name  # noqa: E402
 from service.services import Services, make_encoder  # noqa: E402
 from service.store import ArticleStore  # noqa: E402
@@ -112,19 +116,28 @@ def add(
     return time.perf_counter() - started
 
 
-def timed_build(settings: Settings, encoder: Any, **options: Any) -> tuple[Any, float]:
+def timed_build(
+    settings: Settings, encoder: Any, **options: Any
+) -> tuple[Any, float, dict[str, float]]:
+    """The build's report, its seconds, and the seconds of each phase (from its first report
+    to the next phase's)."""
     started = time.perf_counter()
-    phases: list[str] = []
+    phases: list[tuple[str, float]] = []
 
     def phase_times(phase: str, done: int, total: int) -> None:
-        if not phases or phases[-1] != phase:  # each phase's start, on stderr
-            phases.append(phase)
+        if not phases or phases[-1][0] != phase:  # each phase's start, on stderr
             elapsed = time.perf_counter() - started
+            phases.append((phase, elapsed))
             print(f"  {elapsed:7.1f}s {phase}", file=sys.stderr, flush=True)
 
     with ArticleStore(settings.db_path) as store:
         report = build(settings, store, encoder, progress=phase_times, **options)
-    return report, time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    ends = [at for _, at in phases[1:]] + [seconds]
+    durations: dict[str, float] = {}
+    for (phase, at), end in zip(phases, ends, strict=True):
+        durations[phase] = durations.get(phase, 0.0) + end - at
+    return report, seconds, durations
 
 
 def directory_size(path: Path) -> int:
@@ -229,7 +242,8 @@ def run(size: int, args: argparse.Namespace, identity: str, rate: float | None) 
     topics = max(20, size // 100)
     centres = np.random.default_rng(0).normal(size=(topics, DIM)).astype(np.float32)
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
-    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+    kept = args.workdir / f"s{size}" if args.keep and args.workdir else None
+    with nullcontext(str(kept)) if kept else tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         settings = load_settings(
             environ={}, data_dir=Path(tmp) / "data", preload_model=False, exact_max=args.exact_max
         )
@@ -243,10 +257,11 @@ def run(size: int, args: argparse.Namespace, identity: str, rate: float | None) 
             ingest_s += add(settings, identity, articles, vectors)
             ids += [a.id for a in articles]
             print(f"  generated and ingested {len(ids)}", file=sys.stderr, flush=True)
-        full, full_s = timed_build(settings, encoder)
+        full, full_s, full_phases = timed_build(settings, encoder)
         root = settings.generations_dir
         generation = Generation.load(root, current_name(root) or "")
         generation_bytes = directory_size(generation.path)
+        answers_bytes = sum((generation.path / name).stat().st_size for name in ANSWER_FILES)
         index_bytes = sum(p.stat().st_size for p in generation.path.glob("index.faiss*"))
         sample = np.sort(np.random.default_rng(1).choice(size, min(size, 1000), replace=False))
         full_recall = lists_recall(generation, settings, sample)
@@ -254,7 +269,7 @@ def run(size: int, args: argparse.Namespace, identity: str, rate: float | None) 
 
         extra, extra_vectors = generate(max(1, size // 100), size, topics, rng, centres)
         add(settings, identity, extra, extra_vectors)
-        incremental, incremental_s = timed_build(settings, encoder)
+        incremental, incremental_s, _ = timed_build(settings, encoder)
         generation = Generation.load(root, current_name(root) or "")
         incremental_recall = lists_recall(generation, settings, sample)
         del generation
@@ -289,6 +304,8 @@ def run(size: int, args: argparse.Namespace, identity: str, rate: float | None) 
         "incremental_mode": incremental.mode,
         "lists_recomputed": incremental.lists_recomputed,
         "generation_mb": round(generation_bytes / 2**20, 1),
+        "answers_mb": round(answers_bytes / 2**20, 1),
+        "answers_s": round(full_phases.get("answers", 0.0), 1),
         "index_mb": round(index_bytes / 2**20, 1),
         "peak_rss_mb": round(peak_rss),
         "related_in_process_k10": percentiles(timings),
@@ -310,7 +327,8 @@ def describe(r: dict[str, Any]) -> str:
         f"{r['full_build_s']}s ({r['index_kind']}), with encoding {with_encoding}s (projected); "
         f"+{r['incremental_added']} articles: {r['incremental_mode']} build "
         f"{r['incremental_build_s']}s, {r['lists_recomputed']} lists ranked; generation "
-        f"{r['generation_mb']} MB (index {r['index_mb']} MB); peak RSS {r['peak_rss_mb']} MB; "
+        f"{r['generation_mb']} MB (index {r['index_mb']} MB, stored answers {r['answers_mb']} MB, "
+        f"rendered in {r['answers_s']}s of the full build); peak RSS {r['peak_rss_mb']} MB; "
         f"related p50 {latency['p50_ms']} ms p99 {latency['p99_ms']} ms (section filter p50 "
         f"{filtered['p50_ms']} ms p99 {filtered['p99_ms']} ms); recall@10 vs exact "
         f"{r['recall_at_10_full']} (full), {r['recall_at_10_incremental']} (after incremental); "
@@ -325,6 +343,11 @@ def main() -> None:
     parser.add_argument("--server-requests", type=int, default=300)
     parser.add_argument("--exact-max", type=int, default=Settings.exact_max)
     parser.add_argument("--workdir", type=Path, default=None, help="where the data dirs go")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep each size's data directory as WORKDIR/s<size> (for bench_http.py)",
+    )
     parser.add_argument(
         "--encoding-rate", type=float, default=None, help="articles/s; measured when absent"
     )
@@ -358,6 +381,8 @@ def main() -> None:
             child.append(f"--load-seconds={args.load_seconds}")
             if args.workdir:
                 child.append(f"--workdir={args.workdir}")
+            if args.keep:
+                child.append("--keep")
             subprocess.run(child, check=True)
         return
     print(describe(run(sizes[0], args, make_encoder(settings).identity, rate)), flush=True)

@@ -10,6 +10,7 @@ from typing import cast
 
 from embeddings.encoder import Encoder, SentenceTransformerEncoder
 from embeddings.hashing import HashingEncoder, is_hashing_model
+from embeddings.openvino_encoder import OpenVINOEncoder
 from service.config.settings import Settings
 from service.generations.generation import CurrentGeneration
 from service.related.live import LiveEncoder
@@ -22,9 +23,18 @@ log = logging.getLogger("related")
 
 
 def make_encoder(settings: Settings) -> Encoder:
-    """The configured encoder: the sentence-transformers model, or the model-free `hashing`."""
+    """The configured encoder: the sentence model run by OpenVINO or PyTorch
+    (RELATED_ENCODER_BACKEND), or the model-free `hashing`."""
     if is_hashing_model(settings.model):
         return HashingEncoder.from_model_name(settings.model)
+    if settings.encoder_backend == "openvino":
+        return OpenVINOEncoder(
+            settings.model,
+            cache_dir=settings.models_dir,
+            max_seq_length=settings.max_seq_length,
+            batch_size=settings.batch_size,
+            precision=settings.encoder_precision,
+        )
     return SentenceTransformerEncoder(
         settings.model,
         max_seq_length=settings.max_seq_length,

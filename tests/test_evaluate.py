@@ -13,15 +13,15 @@ from click.testing import CliRunner
 from service.cli import cli
 from service.editorial.link_files import read_links
 from service.errors import RelatedError
-from tests.conftest import REAL_MODEL, SAMPLE_RELATED, load_sample_related
+from tests.conftest import MODEL_CACHE, REAL_MODEL, SAMPLE_RELATED, load_sample_related
 
 METHODS = ["random", "most-recent", "bm25-mlt", "tfidf", "dense", "service"]
 
 
 def run(*args: str) -> str:
-    result = CliRunner(env={"RELATED_MODEL": REAL_MODEL}).invoke(
-        cli, ["evaluate", *args, "--quiet"]
-    )
+    result = CliRunner(
+        env={"RELATED_MODEL": REAL_MODEL, "RELATED_MODEL_CACHE": str(MODEL_CACHE)}
+    ).invoke(cli, ["evaluate", *args, "--quiet"])
     assert result.exit_code == 0, result.output
     return result.stdout  # stderr says where the evaluation and the report were saved
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from embeddings.encoder import SentenceTransformerEncoder
+from embeddings.encoder import Encoder
 from embeddings.hashing import HashingEncoder
 from service.article import embedding_text, text_hash
 from service.build.builder import build
@@ -177,7 +177,7 @@ def test_a_ray_build_out_of_retries_fails_and_the_served_generation_stays(
 
 
 def test_each_ray_encoding_worker_loads_the_real_model_once(
-    ray_cluster: None, tmp_path: Path, encoder: SentenceTransformerEncoder
+    ray_cluster: None, tmp_path: Path, encoder: Encoder
 ) -> None:
     settings = make_settings(tmp_path / "data", model=REAL_MODEL, ray_workers=2)
     texts = [

@@ -12,6 +12,7 @@ import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,7 @@ from service.generations.manifest import GENERATION_FORMAT, Fit, Manifest, Ranki
 from service.generations.parts import Parts
 from service.ingest.chrome import Titles, ranked_article, stored_titles
 from service.quality.profiles import Profile
+from service.related.precomputed import render_answers
 from service.store import ArticleStore
 
 Progress = Callable[[str, int, int], None]
@@ -329,7 +331,8 @@ def commit_generation(job: Job, ranked: Ranked) -> BuildReport:
     )
     root = settings.generations_dir
     job.progress("writing", 0, 1)
-    write_generation(root, manifest, parts)
+    answers = partial(store_answers, job) if settings.store_answers else None
+    write_generation(root, manifest, parts, extra=answers)
     try:
         failpoint("before-publish")
         make_current(root, name)
@@ -355,6 +358,11 @@ def commit_generation(job: Job, ranked: Ranked) -> BuildReport:
         mode=ranked.mode,
         lists_recomputed=ranked.recomputed,
     )
+
+
+def store_answers(job: Job, generation: Generation) -> None:
+    """Every article's default answer, stored with the generation being written."""
+    render_answers(job.settings, job.store, job.encoder, generation, job.progress)
 
 
 MANIFEST_SETTINGS = (

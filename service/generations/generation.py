@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -32,6 +33,7 @@ from embeddings.signals import LABEL_SIGNAL, TEXT_SIGNAL, Weights
 from service.disk.atomic import atomic_write_text, fsync_dir, fsync_tree
 from service.disk.failpoints import failpoint
 from service.errors import IndexMismatch
+from service.generations.answers import StoredAnswers
 from service.generations.checksums import digest_tree
 from service.generations.manifest import Manifest
 from service.generations.parts import Parts, load_parts, load_terms, write_parts
@@ -46,15 +48,25 @@ def new_generation_name() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def write_generation(root: Path, manifest: Manifest, parts: Parts) -> None:
+def write_generation(
+    root: Path,
+    manifest: Manifest,
+    parts: Parts,
+    *,
+    extra: Callable[[Generation], None] | None = None,
+) -> None:
     """Write a complete generation named `manifest.generation` under `root` (not published),
-    its manifest listing every file's size and checksum."""
+    its manifest listing every file's size and checksum. `extra` is given the generation as it
+    is being written (its `path` the temporary directory) to add files made from it (the
+    precomputed answers), before the checksums are taken."""
     root.mkdir(parents=True, exist_ok=True)
     name = manifest.generation
     tmp = root / f"{TMP_PREFIX}{name}"
     tmp.mkdir()
     try:
         write_parts(tmp, parts)
+        if extra is not None:
+            extra(Generation(name, tmp, manifest, parts))
         failpoint("mid-generation-write")
         manifest = dataclasses.replace(manifest, files=digest_tree(tmp))
         (tmp / MANIFEST).write_text(manifest.dumps(), encoding="utf-8")
@@ -130,6 +142,11 @@ class Generation:
     @cached_property
     def corpus(self) -> Corpus:
         return self.parts.corpus()
+
+    @cached_property
+    def answers(self) -> StoredAnswers | None:
+        """Its precomputed answers (`service.generations.answers`); None if built without."""
+        return StoredAnswers.load(self.path)
 
     @cached_property
     def weights(self) -> Weights:

@@ -11,8 +11,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from embeddings.signals import Weights
 from service.config.options import RelatedOptions
@@ -23,6 +26,22 @@ from service.related.article_cache import Versions
 from service.related.recommender import Recommender, RelatedItem, RelatedResult
 
 DEFAULT_VARIANT = "defaults"
+
+
+def recommendation_id(
+    made_from: tuple[Any, ...], article_id: str, options: Mapping[str, Any], variant: str
+) -> str:
+    """A short, deterministic name of an answer for impressions and clicks: what it was made
+    from (the generation and the store's versions), the article, the options and the variant.
+    The same answer has the same id in every worker, in the build's stored answers, in the
+    fragment and the embed; no setting or address goes in."""
+    identity = repr((made_from, article_id, dict(options), variant)).encode()
+    return hashlib.blake2b(identity, digest_size=8).hexdigest()
+
+
+def shaped_answer(result: RelatedResult, named: str, variant: str) -> dict[str, Any]:
+    """The JSON object of a related answer: its list, its recommendation id and its variant."""
+    return {"ok": True, **result.to_json(), "recommendation_id": named, "variant": variant}
 
 
 def related_for_variant(

@@ -7,13 +7,16 @@ The order of work is what makes a page view cheap (see `service.web.caching`):
    when the client's `If-None-Match` holds its ETag;
 3. else the options are parsed and the ETag computed: a matching `If-None-Match` is a 304
    without ranking anything;
-4. else the recommender ranks, and the encoded answer is cached for the next request.
+4. else, for the default options and no experiment running, the answer the build stored with
+   the generation, if still valid (`service.related.precomputed`);
+5. else the recommender ranks, and the encoded answer is cached for the next request.
 
-`CachedAnswers` does step 2 in front of Flask, for the requests it can answer alone.
+`CachedAnswers` does steps 2 and 4 in front of Flask, for the requests it can answer alone.
 
 Every answer names itself for impressions and clicks: `recommendation_id`, a short hash of
-what the ETag hashes (generation, store and editorial versions, article, options, settings)
-and of the variant, and `variant` (`defaults` unless an experiment runs, see
+what it was made from (generation, store and editorial versions, article, options) and of the
+variant (`service.related.variants.recommendation_id`, which the build's stored answers use
+too), and `variant` (`defaults` unless an experiment runs, see
 `service.quality.experiments`). The reader's `visitor` key only picks the variant: it is left
 out of the options, the ETag and the cache key, so readers share cached answers.
 """
@@ -32,7 +35,13 @@ from service.errors import InvalidParameter
 from service.generations.generation import Generation
 from service.quality.experiments import Experiment, Experiments
 from service.related.article_cache import Versions
-from service.related.variants import DEFAULT_VARIANT, related_for_variant
+from service.related.precomputed import PrecomputedAnswers, answer_body
+from service.related.variants import (
+    DEFAULT_VARIANT,
+    recommendation_id,
+    related_for_variant,
+    shaped_answer,
+)
 from service.services import Services
 from service.web.access_log import ROUTE_KEY
 from service.web.caching import (
@@ -61,6 +70,9 @@ class RelatedHTTP:
     """Stands for the settings in ETags: the same URL under other defaults is another answer."""
     max_age: int
     experiments: Experiments
+    precomputed: PrecomputedAnswers
+    defaults: RelatedOptions
+    """The options of a request that gives none: those the build's stored answers are for."""
 
     @classmethod
     def for_services(cls, services: Services) -> RelatedHTTP:
@@ -70,7 +82,20 @@ class RelatedHTTP:
             etag_for(repr(settings)),
             settings.cache_seconds,
             Experiments(settings.data_dir),
+            PrecomputedAnswers(settings),
+            services.recommender.options({}),
         )
+
+    def stored_answer(
+        self, article_id: str, generation_name: str, body: bytes | None, versions: Versions
+    ) -> Answer | None:
+        """The build's answer for the default options as an Answer (its ETag the one the
+        ranked path gives), cached for the next request like a ranked one."""
+        if body is None:
+            return None
+        made_from = (generation_name, versions)
+        etag = etag_for(made_from, article_id, self.defaults.to_json(), self.fingerprint, None)
+        return Answer(made_from, etag, body, "index")
 
 
 @dataclass(frozen=True)
@@ -115,7 +140,7 @@ def prepare(
     variant = experiment.variant_for(visitor) if experiment else DEFAULT_VARIANT
     assignment = (experiment.name, variant) if experiment else None
     etag = etag_for(made_from, article_id, options.to_json(), state.fingerprint, assignment)
-    recommendation_id = etag.removeprefix('W/"').removesuffix('"')[:16]
+    named = recommendation_id(made_from, article_id, options.to_json(), variant)
     key = answer_key(article_id, request.query_string, variant if experiment else None)
     return Prepared(
         article_id,
@@ -123,7 +148,7 @@ def prepare(
         variant,
         experiment,
         etag,
-        recommendation_id,
+        named,
         generation,
         versions,
         made_from,
@@ -132,8 +157,17 @@ def prepare(
 
 
 def answer_json(services: Services, prepared: Prepared) -> dict[str, Any]:
-    """The answer's JSON object: the variant's list, its recommendation id and variant."""
+    """The answer's JSON object: the variant's list, its recommendation id and variant. With
+    no experiment running, the list the service serves (the generation's own lists)."""
     experiment = prepared.experiment
+    if experiment is None:
+        result = services.recommender.related(
+            prepared.article_id,
+            options=prepared.options,
+            generation=prepared.generation,
+            versions=prepared.versions,
+        )
+        return shaped_answer(result, prepared.recommendation_id, prepared.variant)
     result = related_for_variant(
         services.recommender,
         prepared.variant,
@@ -141,14 +175,9 @@ def answer_json(services: Services, prepared: Prepared) -> dict[str, Any]:
         prepared.options,
         prepared.generation,
         prepared.versions,
-        experiment.profile if experiment else None,
+        experiment.profile,
     )
-    return {
-        "ok": True,
-        **result.to_json(),
-        "recommendation_id": prepared.recommendation_id,
-        "variant": prepared.variant,
-    }
+    return shaped_answer(result, prepared.recommendation_id, prepared.variant)
 
 
 def query_options() -> dict[str, Any]:
@@ -173,9 +202,14 @@ def related_response(services: Services, metrics: Metrics, article_id: str) -> R
         # An answer made now is cached for the next request (and for `CachedAnswers`).
         if etag_matches(if_none_match, prepared.etag):
             return not_modified(prepared.etag, state.max_age)
-        shaped = answer_json(services, prepared)
-        body = current_app.json.dumps(shaped, separators=(",", ":"))
-        answer = Answer(made_from, prepared.etag, body.encode() + b"\n", shaped["source"])
+        if prepared.experiment is None and prepared.options == state.defaults:
+            stored = state.precomputed.body(prepared.generation, prepared.versions, article_id)
+            answer = state.stored_answer(
+                article_id, prepared.generation.name, stored, prepared.versions
+            )
+        if answer is None:
+            shaped = answer_json(services, prepared)
+            answer = Answer(made_from, prepared.etag, answer_body(shaped), shaped["source"])
         state.answers.put(key, answer)
     elif etag_matches(if_none_match, answer.etag):
         return not_modified(answer.etag, state.max_age)
@@ -230,7 +264,7 @@ class CachedAnswers:
 
     def lookup(self, article_id: str, environ: dict[str, Any]) -> Answer | None:
         recommender = self.services.recommender
-        if self.state.answers.size <= 0 or self.state.experiments.running() is not None:
+        if self.state.experiments.running() is not None:
             return None  # while an experiment runs, the app picks the reader's variant
         try:
             generation = recommender.generations.get()
@@ -240,8 +274,19 @@ class CachedAnswers:
         if generation is None:
             return None
         environ[VERSIONS_KEY] = versions
-        key = answer_key(article_id, environ.get("QUERY_STRING", "").encode("latin-1"), None)
-        return self.state.answers.get(key, (generation.name, versions))
+        query = environ.get("QUERY_STRING", "").encode("latin-1")
+        key = answer_key(article_id, query, None)
+        answer = self.state.answers.get(key, (generation.name, versions))
+        if answer is None and not query:
+            try:
+                generation.check_compatible(recommender.encoder.identity)
+            except Exception:
+                return None
+            stored = self.state.precomputed.body(generation, versions, article_id)
+            answer = self.state.stored_answer(article_id, generation.name, stored, versions)
+            if answer is not None:
+                self.state.answers.put(key, answer)
+        return answer
 
     def send(
         self, answer: Answer, environ: dict[str, Any], start_response: Callable[..., Any]

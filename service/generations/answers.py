@@ -1,0 +1,135 @@
+"""A generation's precomputed answers: each article's encoded default answer, found by its id.
+
+A build renders every article's answer for the default options (the JSON bytes a server would
+send) and stores them with the generation, next to what they were made from: the store's
+versions read just before rendering and a fingerprint of the settings that shape an answer.
+A server sends one only while its own versions and fingerprint are the same, so an edit, a
+pin or a block makes it fall back to ranking at once (see `service.related.precomputed`).
+
+    answers.json            what the answers were made from, and how many there are
+    answers.bytes           the bodies, one after another
+    answers.index.npy       per answer, sorted by the hash of its id: hash, body start and
+                            end, id start and end (int64 x 5)
+    answers.ids             the ids (UTF-8), one after another
+
+Read memory-mapped, so every worker shares one copy; a look-up is one bisection of the hashes
+and a comparison of the id's bytes (two ids sharing a 64-bit hash are both found).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mmap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import numpy.typing as npt
+
+META = "answers.json"
+BODIES = "answers.bytes"
+INDEX = "answers.index.npy"
+IDS = "answers.ids"
+FILES = (META, BODIES, INDEX, IDS)
+"""Every file of the part, as the generation's checksums list them."""
+
+
+def id_hash(article_id: str) -> int:
+    return int.from_bytes(
+        hashlib.blake2b(article_id.encode(), digest_size=8).digest(), "little", signed=True
+    )
+
+
+@dataclass(frozen=True)
+class MadeFrom:
+    """What the stored answers are valid for."""
+
+    versions: tuple[int, int]
+    """(store revision, editorial revision) read before the first answer was rendered."""
+    fingerprint: str
+    """Stands for the settings that shape an answer (`service.related.precomputed`)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"versions": list(self.versions), "fingerprint": self.fingerprint}
+
+
+class AnswerWriter:
+    """Appends answers to a generation directory being written; `finish` writes the index."""
+
+    def __init__(self, directory: Path, made_from: MadeFrom) -> None:
+        self.directory = directory
+        self.made_from = made_from
+        self._bodies: BinaryIO = (directory / BODIES).open("wb")
+        self._written = 0
+        self._rows: list[tuple[int, int, int, bytes]] = []
+
+    def add(self, article_id: str, body: bytes) -> None:
+        self._bodies.write(body)
+        end = self._written + len(body)
+        self._rows.append((id_hash(article_id), self._written, end, article_id.encode()))
+        self._written = end
+
+    def finish(self) -> int:
+        """Close the files (the generation's writer fsyncs them); how many answers were stored."""
+        self._bodies.close()
+        self._rows.sort(key=lambda row: (row[0], row[3]))
+        index = np.zeros((len(self._rows), 5), dtype=np.int64)
+        at = 0
+        with (self.directory / IDS).open("wb") as ids:
+            for i, (digest, start, end, encoded) in enumerate(self._rows):
+                ids.write(encoded)
+                index[i] = (digest, start, end, at, at + len(encoded))
+                at += len(encoded)
+        np.save(self.directory / INDEX, index, allow_pickle=False)
+        meta = {**self.made_from.to_json(), "count": len(self._rows)}
+        (self.directory / META).write_text(json.dumps(meta), encoding="utf-8")
+        return len(self._rows)
+
+    def abandon(self) -> None:
+        self._bodies.close()
+
+
+class StoredAnswers:
+    """The answers of one generation, memory-mapped."""
+
+    def __init__(self, made_from: MadeFrom, index: npt.NDArray[np.int64], bodies: Any, ids: Any):
+        self.made_from = made_from
+        self._hashes = np.ascontiguousarray(index[:, 0])
+        self._index = index
+        self._bodies = bodies
+        self._ids = ids
+
+    @classmethod
+    def load(cls, directory: Path) -> StoredAnswers | None:
+        """The part in `directory`, or None for a generation built without it."""
+        if not (directory / META).is_file():
+            return None
+        meta = json.loads((directory / META).read_text(encoding="utf-8"))
+        store_revision, editorial_revision = (int(v) for v in meta["versions"])
+        made_from = MadeFrom((store_revision, editorial_revision), str(meta["fingerprint"]))
+        index = np.asarray(np.load(directory / INDEX, mmap_mode="r"))
+        return cls(made_from, index, _map(directory / BODIES), _map(directory / IDS))
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def get(self, article_id: str) -> bytes | None:
+        """The stored body of `article_id`'s answer, or None."""
+        digest = id_hash(article_id)
+        at = int(self._hashes.searchsorted(digest))
+        encoded = article_id.encode()
+        while at < len(self._hashes) and int(self._hashes[at]) == digest:
+            _, start, end, id_start, id_end = (int(v) for v in self._index[at])
+            if self._ids[id_start:id_end] == encoded:
+                return bytes(self._bodies[start:end])
+            at += 1
+        return None
+
+
+def _map(path: Path) -> bytes | mmap.mmap:
+    with path.open("rb") as handle:
+        if path.stat().st_size == 0:
+            return b""
+        return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)

@@ -1,0 +1,119 @@
+"""Precomputed first answers: every article's default answer, rendered at build time.
+
+A page view of an article no worker has answered since the last deploy or build used to be
+ranked through Flask (the pool, the duplicate pass, the display fields: 0.6-0.95 ms of CPU
+against the floor's 0.34). The build renders each article's answer for the default options,
+exactly as a server would (`Recommender.related` over the new generation, then `answer_body`),
+and stores the bytes with the generation (`service.generations.answers`). A server sends them
+for a request with the default options while:
+
+- it serves that generation (the answers are part of it);
+- the store's versions are those the answers were made at: any write of an article, a pin or a
+  block moves them, and every answer is ranked again until the next build, so an editorial
+  change shows at once, as with the per-process answer cache;
+- the settings that shape an answer (the options' defaults, k's bound, the text and candidate
+  limits) are the build's, by `fingerprint`.
+
+Options that change the list (filters, explain, drafts, body, fields, another k) always go
+the ranked path, as does every request to a read replica (its versions are its own).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from embeddings.encoder import Encoder
+from service.config.settings import Settings
+from service.errors import RelatedError
+from service.generations.answers import AnswerWriter, MadeFrom
+from service.generations.generation import CurrentGeneration, Generation
+from service.related.article_cache import Versions
+from service.related.recommender import Recommender
+from service.related.variants import DEFAULT_VARIANT, recommendation_id, shaped_answer
+from service.store import ArticleStore
+
+Progress = Callable[[str, int, int], None]
+PROGRESS_EVERY = 1000
+STORED_SOURCES = ("index",)
+"""Answers made from the generation's lists (with any pins); the rest are ranked on request."""
+
+
+def answer_body(shaped: Mapping[str, Any]) -> bytes:
+    """The bytes of a related answer, as the server sends them (keys in their order, compact
+    separators, ASCII escapes)."""
+    body = json.dumps(shaped, separators=(",", ":"), ensure_ascii=True)
+    return body.encode() + b"\n"
+
+
+def fingerprint(settings: Settings) -> str:
+    """Stands for every setting that shapes a default answer: another value, another answer."""
+    shaping = (
+        settings.options,
+        settings.max_k,
+        settings.max_text_chars,
+        settings.candidates,
+        settings.weights,
+    )
+    return repr(shaping)
+
+
+def render_answers(
+    settings: Settings,
+    store: ArticleStore,
+    encoder: Encoder,
+    generation: Generation,
+    progress: Progress,
+) -> int:
+    """Store every indexed article's default answer in `generation`'s directory (being
+    written); how many were stored. An answer that would not come from the stored list (an
+    article written during the build is answered live) is left to the ranked path."""
+    recommender = Recommender(settings, store, CurrentGeneration(generation.path), encoder)
+    # Read before any answer is rendered: what a later write changes is then never served
+    # under these versions, since the versions only move forward.
+    versions = recommender.article_cache.versions()
+    writer = AnswerWriter(generation.path, MadeFrom(versions, fingerprint(settings)))
+    options = recommender.options({})
+    defaults = options.to_json()
+    keys = generation.parts.keys
+    total = len(keys)
+    try:
+        for start in range(0, total, PROGRESS_EVERY):
+            chunk = [int(k) for k in keys[start : start + PROGRESS_EVERY]]
+            for article in recommender.article_cache.articles(chunk, versions).values():
+                try:
+                    result = recommender.related(
+                        article.id, options=options, generation=generation, versions=versions
+                    )
+                except RelatedError:
+                    continue  # deleted since the build read it: the ranked path says so
+                if result.source in STORED_SOURCES:
+                    made_from = (generation.name, versions)
+                    named = recommendation_id(made_from, article.id, defaults, DEFAULT_VARIANT)
+                    shaped = shaped_answer(result, named, DEFAULT_VARIANT)
+                    writer.add(article.id, answer_body(shaped))
+            progress("answers", min(start + PROGRESS_EVERY, total), total)
+    except BaseException:
+        writer.abandon()
+        raise
+    return writer.finish()
+
+
+class PrecomputedAnswers:
+    """The server's side: the stored answer for a request with the default options, if valid."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.fingerprint = fingerprint(settings)
+        # A read replica's versions are numbers of its own (`service.store.replica`), never the
+        # primary store's the answers were made at: it ranks, as before.
+        self.enabled = not settings.follow
+
+    def body(self, generation: Generation, versions: Versions, article_id: str) -> bytes | None:
+        stored = generation.answers if self.enabled else None
+        if stored is None:
+            return None
+        made_from = stored.made_from
+        if made_from.versions != versions or made_from.fingerprint != self.fingerprint:
+            return None
+        return stored.get(article_id)

@@ -1,0 +1,197 @@
+"""Precomputed first answers (`service.related.precomputed`, `service.generations.answers`):
+the build stores every article's default answer with the generation; a real server sends those
+bytes for requests with the default options, the same bytes ranking gives, and an editorial
+change shows at once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+from embeddings.hashing import HashingEncoder
+from service.build.builder import build
+from service.config.settings import Settings
+from service.generations.answers import FILES, StoredAnswers, id_hash
+from service.generations.generation import current_name, read_manifest
+from service.store import ArticleStore
+from tests.conftest import HTTP_TIMEOUT, Server, load_sample_articles
+
+HEATWAVE = "2026-03-02-heatwave-grid-record"
+
+
+def stored_answers(settings: Settings) -> StoredAnswers:
+    name = current_name(settings.generations_dir)
+    assert name is not None
+    answers = StoredAnswers.load(settings.generations_dir / name)
+    assert answers is not None
+    return answers
+
+
+def get(server: Server, article_id: str, query: str = "", **headers: str) -> requests.Response:
+    url = server.url(f"/articles/{article_id}/related{query}")
+    return requests.get(url, headers=headers, timeout=HTTP_TIMEOUT)
+
+
+def test_a_build_stores_every_articles_default_answer_with_the_generation(
+    sample_copy: Settings,
+) -> None:
+    answers = stored_answers(sample_copy)
+    ids = [a["id"] for a in load_sample_articles()]
+    assert len(answers) == len(ids)
+    with ArticleStore(sample_copy.db_path) as store:
+        assert answers.made_from.versions == store.versions()
+    body = answers.get(HEATWAVE)
+    assert body is not None and body.endswith(b"\n")
+    answer = json.loads(body)
+    assert answer["ok"] is True and answer["article"]["id"] == HEATWAVE
+    assert answer["source"] == "index" and len(answer["related"]) == sample_copy.options.k
+    assert answers.get("no-such-article") is None
+    # Checksummed with the rest of the generation, so replicas verify and copy it too.
+    name = current_name(sample_copy.generations_dir)
+    assert name is not None
+    files = read_manifest(sample_copy.generations_dir, name).files
+    assert set(FILES) <= set(files)
+
+
+def test_the_server_sends_the_stored_bytes_and_ranking_gives_the_same(
+    sample_copy: Settings, start_server: Callable[..., Server]
+) -> None:
+    server = start_server(sample_copy.data_dir, env={"RELATED_RESPONSE_CACHE": "0"})
+    answers = stored_answers(sample_copy)
+    ids = [a["id"] for a in load_sample_articles()]
+    first = {}
+    for article_id in ids:
+        response = get(server, article_id)
+        assert response.status_code == 200
+        assert response.content == answers.get(article_id), article_id
+        first[article_id] = (response.content, response.headers["ETag"])
+    # Gzipped for a client that accepts it, the same answer once unzipped.
+    zipped = get(server, HEATWAVE, **{"Accept-Encoding": "gzip"})
+    assert zipped.headers.get("Content-Encoding") == "gzip"
+    assert zipped.content == first[HEATWAVE][0]  # requests unzips it
+    assert get(server, HEATWAVE, **{"If-None-Match": first[HEATWAVE][1]}).status_code == 304
+
+    # A pin shows at once; taken back, the versions have moved past the stored answers', so
+    # every answer is ranked again: the same bytes and ETags as the stored ones.
+    pinned = ids[-1]
+    put = requests.put(
+        server.url(f"/articles/{HEATWAVE}/pins"), json={"ids": [pinned]}, timeout=HTTP_TIMEOUT
+    )
+    assert put.status_code == 200, put.text
+    assert get(server, HEATWAVE).json()["related"][0]["id"] == pinned
+    requests.delete(server.url(f"/articles/{HEATWAVE}/pins"), timeout=HTTP_TIMEOUT)
+    with ArticleStore(sample_copy.db_path) as store:
+        assert store.versions() != answers.made_from.versions
+    for article_id in ids:
+        response = get(server, article_id)
+        assert response.content == first[article_id][0], article_id
+        assert response.headers["ETag"] != first[article_id][1]  # other versions, other ETag
+
+
+def test_options_that_change_the_list_are_ranked(
+    sample_copy: Settings, start_server: Callable[..., Server]
+) -> None:
+    server = start_server(sample_copy.data_dir, env={"RELATED_RESPONSE_CACHE": "0"})
+    stored = stored_answers(sample_copy).get(HEATWAVE)
+    assert get(server, HEATWAVE, "?k=5").content == stored  # the default k, spelled out
+    shorter = get(server, HEATWAVE, "?k=2").json()
+    assert len(shorter["related"]) == 2
+    explained = get(server, HEATWAVE, "?explain=true").json()
+    assert "explanation" in explained["related"][0]
+    titles = get(server, HEATWAVE, "?fields=title").json()
+    assert set(titles["related"][0]) == {"id", "title", "score"}
+
+
+def test_an_edit_after_the_build_shows_at_once(
+    sample_copy: Settings, start_server: Callable[..., Server]
+) -> None:
+    server = start_server(sample_copy.data_dir)
+    listed = get(server, HEATWAVE).json()["related"][0]["id"]
+    article = requests.get(server.url(f"/articles/{listed}"), timeout=HTTP_TIMEOUT).json()
+    edited = {**article["article"], "title": "Retitled after the build"}
+    put = requests.put(server.url(f"/articles/{listed}"), json=edited, timeout=HTTP_TIMEOUT)
+    assert put.status_code in (200, 201), put.text
+    after = get(server, HEATWAVE).json()["related"]
+    assert next(i for i in after if i["id"] == listed)["title"] == "Retitled after the build"
+
+
+def test_settings_that_shape_an_answer_invalidate_the_stored_ones(
+    sample_copy: Settings, start_server: Callable[..., Server]
+) -> None:
+    server = start_server(sample_copy.data_dir, env={"RELATED_DEFAULT_K": "3"})
+    answer = get(server, HEATWAVE).json()
+    assert answer["k"] == 3 and len(answer["related"]) == 3
+
+
+def test_a_rebuild_stores_answers_at_the_new_versions(
+    sample_copy: Settings, hashing: HashingEncoder
+) -> None:
+    with ArticleStore(sample_copy.db_path) as store:
+        store.set_pins(HEATWAVE, [load_sample_articles()[-1]["id"]])
+        build(sample_copy, store, hashing)
+        answers = stored_answers(sample_copy)
+        assert answers.made_from.versions == store.versions()
+    body = answers.get(HEATWAVE)
+    assert body is not None
+    assert json.loads(body)["related"][0]["pinned"] is True
+
+
+def test_ids_that_share_a_hash_bucket_are_told_apart(tmp_path: Path) -> None:
+    from service.generations.answers import AnswerWriter, MadeFrom
+
+    writer = AnswerWriter(tmp_path, MadeFrom((1, 2), "f"))
+    ids = [f"article-{i}" for i in range(200)] + ["é/ü", ""]
+    for article_id in ids:
+        writer.add(article_id, f'{{"id":"{article_id}"}}\n'.encode())
+    assert writer.finish() == len(ids)
+    answers = StoredAnswers.load(tmp_path)
+    assert answers is not None and answers.made_from == MadeFrom((1, 2), "f")
+    for article_id in ids:
+        assert answers.get(article_id) == f'{{"id":"{article_id}"}}\n'.encode()
+    assert answers.get("article-200") is None
+    assert isinstance(id_hash("x"), int)
+
+
+def test_a_stored_answer_is_sent_as_stored_without_ranking(
+    sample_copy: Settings, start_server: Callable[..., Server]
+) -> None:
+    """Seen by marking the stored bytes: the marked answer is what the server sends."""
+    name = current_name(sample_copy.generations_dir)
+    assert name is not None
+    bodies = sample_copy.generations_dir / name / "answers.bytes"
+    stored = stored_answers(sample_copy).get(HEATWAVE)
+    assert stored is not None
+    marked = stored.replace(b'"source":"index"', b'"source":"INDEX"')
+    bodies.write_bytes(bodies.read_bytes().replace(stored, marked))
+    server = start_server(sample_copy.data_dir, env={"RELATED_RESPONSE_CACHE": "0"})
+    assert get(server, HEATWAVE).content == marked
+    assert get(server, HEATWAVE, "?k=5").content == marked  # the defaults, through Flask
+    assert get(server, HEATWAVE, "?k=4").json()["source"] == "index"  # ranked
+
+
+def test_builds_can_leave_the_answers_out(sample_copy: Settings, hashing: HashingEncoder) -> None:
+    settings = sample_copy.replace(store_answers="false")
+    with ArticleStore(settings.db_path) as store:
+        build(settings, store, hashing, full=True)
+    name = current_name(settings.generations_dir)
+    assert name is not None
+    assert StoredAnswers.load(settings.generations_dir / name) is None
+    assert not any((settings.generations_dir / name / f).exists() for f in FILES)
+
+
+def test_a_read_replica_ranks_instead(sample_copy: Settings) -> None:
+    """A replica's versions are its own numbers, never the primary store's: no stored answer
+    can be known valid there."""
+    from service.generations.generation import Generation
+    from service.related.precomputed import PrecomputedAnswers
+
+    name = current_name(sample_copy.generations_dir)
+    assert name is not None
+    generation = Generation.load(sample_copy.generations_dir, name)
+    versions = stored_answers(sample_copy).made_from.versions
+    assert PrecomputedAnswers(sample_copy).body(generation, versions, HEATWAVE) is not None
+    replica = sample_copy.replace(follow=str(sample_copy.data_dir / "published"))
+    assert PrecomputedAnswers(replica).body(generation, versions, HEATWAVE) is None
