@@ -74,12 +74,19 @@ def ingest_source(
 
 
 def matcher(site: Site) -> Callable[[dict[str, Any]], SiteArticle | None]:
-    """The site article a stored one is: by URL, else by title (Markdown has no URL)."""
+    """The site article a stored one is: by URL, else (Markdown has no URL) by its slug, the
+    last segment of its id, else by title (titles repeat in some corpora)."""
     by_url = {site.url(a): a for a in site.articles}
+    by_slug = {a.slug: a for a in site.articles}
     by_title = {a.title: a for a in site.articles}
 
     def match(article: dict[str, Any]) -> SiteArticle | None:
-        return by_url.get(article.get("url") or "") or by_title.get(article.get("title") or "")
+        slug = str(article.get("id", "")).rsplit("/", 1)[-1]
+        return (
+            by_url.get(article.get("url") or "")
+            or by_slug.get(slug)
+            or by_title.get(article.get("title") or "")
+        )
 
     return match
 

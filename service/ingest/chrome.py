@@ -13,6 +13,7 @@ block of other articles' titles at the foot of a page is the site's related box
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
@@ -214,21 +215,26 @@ class Titles:
 
 
 EMPTY_TITLES = Titles(())
-_STORED: dict[str, tuple[int, Titles]] = {}
-"""Store path -> (revision, its titles): read again only once the store has changed."""
+_STORED: dict[str, tuple[int, float, Titles]] = {}
+"""Store path -> (revision, when read, its titles): read again once the store has changed."""
+LIVE_TITLES_MAX_AGE = 30.0
+"""Seconds a request answered live may use titles read before the latest write: under a
+stream of writes, each worker reads every title at most this often, not once per write."""
 
 
-def stored_titles(store: ArticleStore) -> Titles:
-    """The titles of the articles in `store` (one read of every title per store revision).
-    A read replica's stand-in for the store keeps no titles: none there."""
+def stored_titles(store: ArticleStore, *, max_age: float = 0.0) -> Titles:
+    """The titles of the articles in `store`, read once per store revision (or, with
+    `max_age`, kept that many seconds across revisions). A read replica's stand-in for the
+    store keeps no titles: none there."""
     if not isinstance(store, ArticleStore):
         return EMPTY_TITLES
     revision = store.revision()
     cached = _STORED.get(str(store.path))
-    if cached is not None and cached[0] == revision:
-        return cached[1]
+    now = time.monotonic()
+    if cached is not None and (cached[0] == revision or now - cached[1] < max_age):
+        return cached[2]
     titles = Titles((article_id, title) for article_id, _, title in store.labels())
-    _STORED[str(store.path)] = (revision, titles)
+    _STORED[str(store.path)] = (revision, now, titles)
     return titles
 
 

@@ -22,7 +22,7 @@ from embeddings.fusion import query_stats
 from embeddings.signals import SPARSE_SIGNALS
 from service.article import Article, embedding_text, text_hash
 from service.generations.generation import Generation
-from service.ingest.chrome import ranked_article, stored_titles
+from service.ingest.chrome import LIVE_TITLES_MAX_AGE, ranked_article, stored_titles
 from service.related.live import LIVE_TEXT_CHARS, live_item_text
 from service.store import ArticleStore
 
@@ -75,7 +75,8 @@ class Source:
         """The article as the ranking reads it: the body cut (see service.related.live) and the
         chrome left out (`service.ingest.chrome.ranked_article`, as in builds)."""
         cut = replace(self.article, body=self.article.body[:LIVE_TEXT_CHARS])
-        return ranked_article(cut, self.generation.parts.chrome, stored_titles(self.store))
+        titles = stored_titles(self.store, max_age=LIVE_TITLES_MAX_AGE)
+        return ranked_article(cut, self.generation.parts.chrome, titles)
 
     @computed_once
     def query(self) -> Queries:
