@@ -118,11 +118,15 @@ def load(
     """The collection's cached evaluation and features, computed on first use."""
     from service.config.settings import load_settings
     from service.editorial.link_files import read_links
+    from service.generations.generation import Generation, current_name
     from service.quality.evaluate import evaluate
     from service.quality.tuning import collect
     from service.services import Services
 
-    services = Services.open(load_settings(data_dir=data_dir))
+    # Opened with the model the collection was built with, whatever RELATED_MODEL says.
+    root = load_settings(data_dir=data_dir).generations_dir
+    built = Generation.load(root, current_name(root) or "").manifest.model
+    services = Services.open(load_settings(data_dir=data_dir, model=built))
     generation = services.recommender.generation()
     links = read_links(links_path) if links_path else services.store.all_curated()
     if max_sources and len(links) > max_sources:
