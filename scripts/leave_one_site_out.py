@@ -108,17 +108,31 @@ def parse(spec: str) -> tuple[str, Path, Path | None]:
     return name, Path(directory), Path(links) if links else None
 
 
-def load(name: str, data_dir: Path, links_path: Path | None, baselines: Path | None) -> Collection:
+def load(
+    name: str,
+    data_dir: Path,
+    links_path: Path | None,
+    baselines: Path | None,
+    max_sources: int | None = None,
+) -> Collection:
     """The collection's cached evaluation and features, computed on first use."""
     from service.config.settings import load_settings
     from service.editorial.link_files import read_links
+    from service.generations.generation import Generation, current_name
     from service.quality.evaluate import evaluate
     from service.quality.tuning import collect
     from service.services import Services
 
-    services = Services.open(load_settings(data_dir=data_dir))
+    # Opened with the model the collection was built with, whatever RELATED_MODEL says.
+    root = load_settings(data_dir=data_dir).generations_dir
+    built = Generation.load(root, current_name(root) or "").manifest.model
+    services = Services.open(load_settings(data_dir=data_dir, model=built))
     generation = services.recommender.generation()
     links = read_links(links_path) if links_path else services.store.all_curated()
+    if max_sources and len(links) > max_sources:
+        # A fixed sample (the same for link sets of the same sources), to bound the time.
+        chosen = np.random.default_rng(0).choice(sorted(links), max_sources, replace=False)
+        links = {str(s): links[str(s)] for s in sorted(chosen)}
     cache = data_dir / "loso"
     cache.mkdir(exist_ok=True)
     started = time.monotonic()
@@ -264,13 +278,19 @@ def main() -> None:
         help="the collection's figures from an earlier `related evaluate --json --k 10` (or "
         "{method: nDCG@10}) instead of evaluating it again",
     )
+    parser.add_argument(
+        "--max-sources",
+        type=int,
+        default=None,
+        help="score at most this many sources per collection (a fixed random sample)",
+    )
     args = parser.parse_args()
     given = dict(spec.split("=", 1) for spec in args.baselines)
     collections = []
     for spec in args.collection:
         name, directory, links = parse(spec)
         figures = Path(given[name]) if name in given else None
-        collections.append(load(name, directory, links, figures))
+        collections.append(load(name, directory, links, figures, args.max_sources))
     candidates = grid()
     started = time.monotonic()
     table = {(c.name, w): c.ndcg(w) for c in collections for w in candidates}

@@ -127,12 +127,13 @@ def sample_with_body_links(tmp_path: Path) -> Path:
     return path
 
 
-def test_tune_learns_from_body_links_when_no_curated_links_are_stored(tmp_path: Path) -> None:
+def test_tune_learns_from_body_links_when_asked_and_never_by_itself(tmp_path: Path) -> None:
     directory = str(tmp_path / "data")
     invoke("ingest", str(sample_with_body_links(tmp_path)), "--data-dir", directory)
     invoke("build", "--quiet", "--data-dir", directory)
-    invoke("tune", "--from", "curated", "--data-dir", directory, code=2)
-    output = invoke("tune", "--folds", "3", "--quiet", "--data-dir", directory)
+    refused = invoke("tune", "--data-dir", directory, code=2)
+    assert "No curated links are stored" in refused and "--from links" in refused
+    output = invoke("tune", "--from", "links", "--folds", "3", "--quiet", "--data-dir", directory)
     assert "learning from the body links (145 of 211 name another stored article)" in output
     assert "body links), 3-fold" in output and "learned, out of fold" in output
     profile = active_profile(tmp_path / "data")
@@ -148,7 +149,7 @@ def test_tune_learns_from_body_links_when_no_curated_links_are_stored(tmp_path: 
     methods = result["methods"]
     assert methods["service"]["ndcg@10"] > methods["defaults"]["ndcg@10"]
 
-    # Curated links stored: the automatic choice learns from them.
+    # Curated links stored: `related tune` learns from them.
     invoke("curated", "import", str(SAMPLE_RELATED), "--data-dir", directory)
     output = invoke("tune", "--folds", "3", "--quiet", "--data-dir", directory)
     assert "body links" not in output

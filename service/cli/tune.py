@@ -28,11 +28,11 @@ if TYPE_CHECKING:
 @click.option(
     "--from",
     "labels",
-    type=click.Choice(["auto", "curated", "links"]),
-    default="auto",
+    type=click.Choice(["curated", "links"]),
+    default="curated",
     show_default=True,
     help="Learn from the stored curated links, or from the links inside the articles' bodies "
-    "(weak labels); auto: the curated links where any are stored, else the body links.",
+    "(weak labels: never chosen by itself, see the Evaluation docs for what it did on a wiki).",
 )
 @click.option("--reset", is_flag=True, help="Go back to the default ranking.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -41,7 +41,7 @@ def tune_command(
     folds: int, pool: int, labels: str, reset: bool, quiet: bool, data_dir: Path | None
 ) -> None:
     """Learn the ranking from the curated links stored with `related curated import`, or
-    from the links inside the articles' bodies where none are stored (`--from`).
+    from the links inside the articles' bodies (`--from links`).
 
     Prints nDCG@10 of the defaults and of the learned ranking out of fold (each source ranked
     by weights learned without its links), saves the learned profile in the data directory and
@@ -105,25 +105,24 @@ def training_links(services: Services, labels: str) -> tuple[Links, str]:
     from service.errors import InvalidParameter
     from service.quality.body_links import BODY_LINKS, CURATED, body_link_labels
 
-    curated = services.store.all_curated() if labels != BODY_LINKS else {}
-    if curated:
-        return curated, CURATED
     if labels == CURATED:
-        raise InvalidParameter(
-            "No curated links are stored: store them first with `related curated import FILE`"
-        )
+        curated = services.store.all_curated()
+        if not curated:
+            # Body links are not a fallback: learned from them, the ranking scored lower against
+            # a wiki's curated boxes than the defaults (docs/evaluation.md).
+            raise InvalidParameter(
+                "No curated links are stored: store them first with `related curated import "
+                "FILE` (or learn from the links in the articles' bodies: `--from links`)"
+            )
+        return curated, CURATED
     found = body_link_labels(stored.article for stored in services.store.iter_articles())
     if not found.links:
         raise InvalidParameter(
-            "No curated links are stored and no article's body links another stored article: "
-            "store curated links with `related curated import FILE`, or ingest records with "
-            f"`links` ({found.written} body links, {found.unresolved} to no stored article)"
+            "No article's body links another stored article: ingest records with `links` "
+            f"({found.written} body links, {found.unresolved} to no stored article)"
         )
     click.echo(
-        f"no curated links used: learning from the body links ({found.resolved} of "
-        f"{found.written} name another stored article)"
-        if labels == "auto"
-        else f"learning from the body links ({found.resolved} of {found.written} name another "
+        f"learning from the body links ({found.resolved} of {found.written} name another "
         "stored article)"
     )
     return found.links, BODY_LINKS

@@ -293,8 +293,8 @@ def evaluate(
             rankings[SERVICE][source] = [item.article.id for item in result.items]
             if from_body:
                 keep = {ids[p] for p in np.nonzero(allowed)[0]}
-                listed = defaults_of.get(source, [])
-                rankings[DEFAULTS][source] = [i for i in listed if i in keep][:depth]
+                ranked = defaults_of.get(source, [])
+                rankings[DEFAULTS][source] = [i for i in ranked if i in keep][:depth]
         else:
             keep = {ids[p] for p in np.nonzero(allowed)[0]}
             for name, lists in ((SERVICE, learned.tuned_lists), (DEFAULTS, learned.defaults_lists)):
