@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,22 @@ def require_browser() -> None:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """The system Chromium, launched headless by Playwright (skipped, or failed under CI,
+    where it is missing); closed on the way out."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield browser
+        finally:
+            if browser.is_connected():
+                browser.close()
 
 
 def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -29,11 +29,9 @@ import requests
 from service.web.embed.script import SCRIPT
 from service.web.server import free_port, spawn
 from tests.browser import (
-    ARGS,
-    CHROMIUM,
     LAPTOP,
     accessibility_problems,
-    require_browser,
+    chromium,
     save_screenshot,
     screenshot_dir,
 )
@@ -147,14 +145,9 @@ def service(
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as launched:
+        expect.set_options(timeout=TIMEOUT_MS)
         yield launched
-        launched.close()
 
 
 def tiny_png() -> bytes:

@@ -25,10 +25,9 @@ from service.quality.profiles import Profile, save_profile
 from service.store import ArticleStore
 from service.store.events import Event, EventStore, Tally
 from tests.browser import (
-    ARGS,
-    CHROMIUM,
     LAPTOP,
     accessibility_problems,
+    chromium,
     require_browser,
     save_screenshot,
     screenshot_dir,
@@ -290,7 +289,7 @@ def test_the_collection_page_shows_the_report_with_its_chart(
     settings: Settings, start_server: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     require_browser()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     found = Experiments(settings.data_dir).start(
         "boxes-vs-lists", ("defaults", "curated"), (50, 50), Plan(baseline_ctr=0.1, mde=0.5)
@@ -311,8 +310,7 @@ def test_the_collection_page_shows_the_report_with_its_chart(
     assert events.flush()
     server: Server = start_server(settings.data_dir, workers=1)
     report = call(server, f"/experiments/{found.name}/report")["report"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as browser:
         page = browser.new_context(viewport=LAPTOP).new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))

@@ -24,7 +24,7 @@ from service.config.settings import Settings
 from service.disk.full import disk_full
 from service.generations.generation import TMP_PREFIX, current_name
 from service.web.app import create_app
-from tests.browser import ARGS, CHROMIUM, require_browser
+from tests.browser import chromium, require_browser
 from tests.conftest import CEILING, HASHING, HTTP_TIMEOUT, Server, wait_for
 
 ENOSPC = os.strerror(errno.ENOSPC)
@@ -147,10 +147,9 @@ def test_a_rebuild_over_http_on_a_full_disk_is_reported_in_build_log_index_and_t
     assert 'related_last_build_failure{code="storage_full"} 1.0' in metrics
 
     require_browser()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as browser:
         try:
             page = browser.new_page()
             page.goto(server.url("/ui/collection"))

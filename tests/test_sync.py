@@ -20,7 +20,7 @@ from service.errors import InvalidParameter
 from service.ingest.sources import Source
 from service.ingest.sync import STATE_FILE, PassResult, site_summary, sync_sources
 from service.store import ArticleStore
-from tests.browser import ARGS, CHROMIUM, require_browser
+from tests.browser import chromium, require_browser
 from tests.conftest import HTTP_TIMEOUT, Server, wait_for
 from tests.sitegen import Site, load_site
 from tests.siteserver import SitePage, SiteServer, site_pages, touched
@@ -232,10 +232,9 @@ def test_the_server_syncs_its_site_sources_and_shows_them_in_the_index(
 def assert_the_collection_page_shows(server: Server, source: str) -> None:
     """The editors' collection page lists the site source with its last pass."""
     require_browser()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as browser:
         try:
             page = browser.new_page()
             page.set_default_timeout(TIMEOUT_MS)

@@ -24,12 +24,10 @@ from service.quality.latest import evaluation_document, latest_path, save_latest
 from service.services import Services
 from service.web.server import spawn
 from tests.browser import (
-    ARGS,
-    CHROMIUM,
     LAPTOP,
     PHONE,
     accessibility_problems,
-    require_browser,
+    chromium,
     save_screenshot,
     screenshot_dir,
 )
@@ -86,14 +84,9 @@ def server(ui_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as launched:
+        expect.set_options(timeout=TIMEOUT_MS)
         yield launched
-        launched.close()
 
 
 @pytest.fixture
