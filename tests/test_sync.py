@@ -188,6 +188,23 @@ def test_the_sync_command_runs_one_pass_with_once(
     assert nothing.exit_code == 2 and "RELATED_SITE_SOURCES is empty" in nothing.output
 
 
+def test_an_ingest_of_a_url_is_the_first_pass_of_a_later_sync(
+    served: tuple[SiteServer, Site, list[SitePage]], tmp_path: Path
+) -> None:
+    server, _, pages = served
+    runner = CliRunner()
+    env = {"RELATED_CRAWL_RATE": "1000", "RELATED_MODEL": "hashing"}
+    data = ["--quiet", "--data-dir", str(tmp_path / "d")]
+    ingested = runner.invoke(cli, ["ingest", *data, server.url + "/sitemap.xml"], env=env)
+    assert ingested.exit_code == 0, ingested.output
+    assert len(page_requests(server)) == SIZE - 1
+    server.put(pages[-1])
+    server.clear_log()
+    synced = runner.invoke(cli, ["sync", "--once", *data, server.url + "/sitemap.xml"], env=env)
+    assert synced.exit_code == 0, synced.output
+    assert page_requests(server) == [pages[-1].path]  # only the page added since the ingest
+
+
 def test_durations_of_every() -> None:
     assert parse_duration("5m") == 300 and parse_duration("30s") == 30
     assert parse_duration("1h") == 3600 and parse_duration("90") == 90

@@ -95,7 +95,8 @@ def ingest(
     """Upsert the articles of each SOURCE: a records file (JSONL, JSON array or CSV; one
     transaction), a sitemap, feed or page URL, a WordPress site (--from wordpress), a WXR
     export or a folder of Markdown files. Pages' related boxes become curated links."""
-    from service.ingest.sync import run_pass
+    from service.disk.lock import FileLock
+    from service.ingest.sync import LOCK_FILE, record_pass, run_pass, state_key
     from service.store import ArticleStore
 
     settings = settings_for(data_dir=data_dir)
@@ -109,8 +110,10 @@ def ingest(
             )
             worst = max(worst, code)
             continue
-        with _bar(quiet) as bar:
-            result, _ = run_pass(
+        # A whole read of the source, kept as its last pass: a later `related sync` of it
+        # then fetches only what changed since.
+        with FileLock(settings.data_dir / LOCK_FILE).waiting(), _bar(quiet) as bar:
+            result, state = run_pass(
                 settings,
                 store,
                 source,
@@ -118,6 +121,8 @@ def ingest(
                 id_from=id_from,
                 progress=_updater(bar),
             )
+            if result.error is None:
+                record_pass(settings.data_dir, state_key(source), state)
         worst = max(worst, _show(result, as_json))
     ctx.exit(worst)
 

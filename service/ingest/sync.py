@@ -325,10 +325,16 @@ def _sync_one(
         progress=progress,
         transport=transport,
     )
-    states = load_states(settings.data_dir)
-    states[key] = state
-    save_states(settings.data_dir, states)
+    record_pass(settings.data_dir, key, state)
     return result
+
+
+def record_pass(data_dir: Path, key: str, state: SourceState) -> None:
+    """Keep `state` as the last pass of the source `key` (read again first: another pass of
+    another source may have saved since)."""
+    states = load_states(data_dir)
+    states[key] = state
+    save_states(data_dir, states)
 
 
 def site_summary(data_dir: Path) -> list[dict[str, Any]]:
