@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -183,7 +185,15 @@ def real_sample_dir(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) 
 
 
 def copy_data_dir(source: Path, target: Path, model: str = HASHING) -> Settings:
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("build.lock"))
+    """A copy of a data directory; its SQLite files by SQLite's backup API, a consistent copy
+    even while another connection writes (a file copy could meet a WAL file that a closing
+    connection has just removed)."""
+    databases = ("*.sqlite3", "*.sqlite3-wal", "*.sqlite3-shm", "*.sqlite3-journal")
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("build.lock", *databases))
+    for database in source.rglob("*.sqlite3"):
+        copy = target / database.relative_to(source)
+        with closing(sqlite3.connect(database)) as read, closing(sqlite3.connect(copy)) as write:
+            read.backup(write)
     return make_settings(target, model=model)
 
 
