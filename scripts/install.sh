@@ -5,8 +5,9 @@
 #   PYTHON            interpreter that creates it (default: python3)
 #   TORCH_INDEX_URL   the only index torch may come from (the Dockerfile sets PyTorch's CPU index)
 #   EXTRAS            optional extras to install, e.g. "dev" (default: dev)
-#   CONSTRAINTS       a pip constraints file every install obeys (the Dockerfile: constraints.txt,
-#                     written by scripts/lock.py), so two installs get the same versions
+#   CONSTRAINTS       a pip constraints file every install obeys (default: constraints.txt,
+#                     written by scripts/lock.py; empty: none), so the tests, the demo and the
+#                     image get the same versions on every machine
 #   EDITABLE          1 (default) installs the checkout editable (-e); 0 copies it into the
 #                     environment, as an image wants (the source may then go)
 #
@@ -15,15 +16,17 @@
 #   2. a local wheel pip already knows of (its find-links): PyTorch's index is not asked;
 #   3. PyPI with PyTorch's CPU index as an extra index: pip takes the highest version the pin
 #      admits, and PEP 440 orders 2.13.0+cpu above PyPI's 2.13.0 (a multi-GB CUDA build on Linux).
-# A second run finds everything installed (a stamp of pyproject.toml and the extras) and exits.
+# A second run finds everything installed (a stamp of pyproject.toml, the constraints and the
+# extras) and exits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 EXTRAS=${EXTRAS-dev}
 EDITABLE=${EDITABLE:-1}
+CONSTRAINTS=${CONSTRAINTS-constraints.txt}
 CONSTRAINT_ARGS=()
-[ -n "${CONSTRAINTS:-}" ] && CONSTRAINT_ARGS=(-c "$CONSTRAINTS")
+[ -n "$CONSTRAINTS" ] && CONSTRAINT_ARGS=(-c "$CONSTRAINTS")
 TORCH=torch==2.13.0
 CPU_INDEX=https://download.pytorch.org/whl/cpu
 STAMP="$VENV/.related-install"
@@ -37,7 +40,7 @@ installed() {
   [ -x "$VENV/bin/related" ] && "$VENV/bin/python" -c 'import importlib.util as u, sys; sys.exit(u.find_spec("torch") is None)'
 }
 
-project="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+project="$(cat pyproject.toml ${CONSTRAINTS:+"$CONSTRAINTS"} | sha256sum | cut -d' ' -f1)"
 if [ -f "$STAMP" ] && installed \
   && grep -qxF "$project ${EXTRAS:-none}" "$STAMP" \
   || { [ -z "$EXTRAS" ] && [ -f "$STAMP" ] && installed && grep -q "^$project " "$STAMP"; }; then
