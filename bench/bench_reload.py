@@ -25,14 +25,14 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import describe_machine, machine, percentiles, start_server  # noqa: E402
-from service.build.builder import build  # noqa: E402
-from service.config.settings import load_settings  # noqa: E402
-from service.ingest.files import read_records  # noqa: E402
-from service.ingest.load import ingest  # noqa: E402
+from bench.common import (  # noqa: E402
+    built_corpus,
+    describe_machine,
+    machine,
+    percentiles,
+    start_server,
+)
 from service.sample import sample_path  # noqa: E402
-from service.services import make_encoder  # noqa: E402
-from service.store import ArticleStore  # noqa: E402
 
 
 class Load:
@@ -92,12 +92,8 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(environ={}, data_dir=Path(tmp) / "data", preload_model=False)
-        with ArticleStore(settings.db_path) as store:
-            ingest(store, read_records(args.corpus))
-            build(settings, store, make_encoder(settings))
-            ids = [s.article.id for s in store.iter_articles()]
-        server, base = start_server(settings.data_dir, workers=args.workers)
+        ids = built_corpus(args.corpus, Path(tmp) / "data")
+        server, base = start_server(Path(tmp) / "data", workers=args.workers)
         windows: list[tuple[float, float]] = []
         rebuild_seconds: list[float] = []
         try:

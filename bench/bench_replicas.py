@@ -28,14 +28,14 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import describe_machine, machine, percentiles, start_server  # noqa: E402
-from service.build.builder import build  # noqa: E402
-from service.config.settings import load_settings  # noqa: E402
-from service.ingest.files import read_records  # noqa: E402
-from service.ingest.load import ingest  # noqa: E402
+from bench.common import (  # noqa: E402
+    built_corpus,
+    describe_machine,
+    machine,
+    percentiles,
+    start_server,
+)
 from service.sample import sample_path  # noqa: E402
-from service.services import make_encoder  # noqa: E402
-from service.store import ArticleStore  # noqa: E402
 
 TIMEOUT = 30.0
 
@@ -78,16 +78,12 @@ def main() -> None:
     processes = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        settings = load_settings(environ={}, data_dir=root / "primary", preload_model=False)
-        with ArticleStore(settings.db_path) as store:
-            ingest(store, read_records(args.corpus))
-            build(settings, store, make_encoder(settings))
-            ids = [s.article.id for s in store.iter_articles()]
+        ids = built_corpus(args.corpus, root / "primary")
         interval = {"RELATED_SYNC_INTERVAL": str(args.interval)}
         location = root / "published"
         try:
             primary, base = start_server(
-                settings.data_dir, env={"RELATED_PUBLISH": str(location), **interval}
+                root / "primary", env={"RELATED_PUBLISH": str(location), **interval}
             )
             processes.append(primary)
             replicas = []

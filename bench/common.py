@@ -94,3 +94,20 @@ def start_gthread(
     if data_dir is not None:
         env["RELATED_DATA_DIR"] = str(data_dir)
     return start_and_wait(command, port, env=env)
+
+
+def built_corpus(corpus: Path, data_dir: Path) -> list[str]:
+    """Ingest `corpus` (a records file) into a new store at `data_dir` and build it with the
+    configured model, ignoring the caller's RELATED_* variables; the ids stored."""
+    from service.build.builder import build
+    from service.config.settings import load_settings
+    from service.ingest.files import read_records
+    from service.ingest.load import ingest
+    from service.services import make_encoder
+    from service.store import ArticleStore
+
+    settings = load_settings(environ={}, data_dir=data_dir, preload_model=False)
+    with ArticleStore(settings.db_path) as store:
+        ingest(store, read_records(corpus))
+        build(settings, store, make_encoder(settings))
+        return [s.article.id for s in store.iter_articles()]
