@@ -8,6 +8,10 @@ document frequency over a sample of the collection: a line, or a sentence inside
 as chrome when it appears in at least `share` of the sampled documents (and in `min_documents`
 of them). Matching ignores case, spacing and digits, so "Updated 10:42" and "Updated 9:05"
 are one line. `strip` removes it from a text; what is stored is unchanged.
+
+A `Chrome` also carries the caller's verdict on the collection's kind (`page_rules`, with the
+`page_share` it was decided on): whether its texts are scraped pages', where a caller's own
+per-page rules apply (`service.ingest.chrome`). This module only keeps and stores the verdict.
 """
 
 from __future__ import annotations
@@ -38,10 +42,32 @@ def _pieces(line: str) -> list[str]:
 class Chrome:
     """The chrome of one collection: keys of repeated lines and sentences."""
 
-    def __init__(self, keys: Iterable[str] = (), *, share: float = 0.0, sampled: int = 0) -> None:
+    def __init__(
+        self,
+        keys: Iterable[str] = (),
+        *,
+        share: float = 0.0,
+        sampled: int = 0,
+        page_rules: bool = True,
+        page_share: float | None = None,
+    ) -> None:
         self.keys = frozenset(keys)
         self.share = share
         self.sampled = sampled
+        self.page_rules = page_rules
+        """Whether the caller's per-page rules apply to this collection's texts (a file
+        written before the verdict existed: they did)."""
+        self.page_share = page_share
+        """The share of sampled texts the verdict was decided on (None: not measured)."""
+
+    def with_verdict(self, page_rules: bool, page_share: float) -> Chrome:
+        return Chrome(
+            self.keys,
+            share=self.share,
+            sampled=self.sampled,
+            page_rules=page_rules,
+            page_share=page_share,
+        )
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -86,10 +112,23 @@ class Chrome:
         return "\n".join(kept).strip()
 
     def save(self, directory: Path) -> None:
-        data = {"share": self.share, "sampled": self.sampled, "keys": sorted(self.keys)}
+        data = {
+            "share": self.share,
+            "sampled": self.sampled,
+            "page_rules": self.page_rules,
+            "page_share": self.page_share,
+            "keys": sorted(self.keys),
+        }
         (directory / FILE).write_text(json.dumps(data), encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> Chrome:
         data = json.loads((directory / FILE).read_text(encoding="utf-8"))
-        return cls(data["keys"], share=float(data["share"]), sampled=int(data["sampled"]))
+        page_share = data.get("page_share")
+        return cls(
+            data["keys"],
+            share=float(data["share"]),
+            sampled=int(data["sampled"]),
+            page_rules=bool(data.get("page_rules", True)),
+            page_share=None if page_share is None else float(page_share),
+        )

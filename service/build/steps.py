@@ -41,7 +41,7 @@ from service.generations.generation import (
 )
 from service.generations.manifest import GENERATION_FORMAT, Fit, Manifest, Ranking, library_versions
 from service.generations.parts import Parts
-from service.ingest.chrome import Titles, ranked_article, stored_titles
+from service.ingest.chrome import TEXT_RULES, PageVerdict, Titles, ranked_article, stored_titles
 from service.quality.profiles import Profile
 from service.related.precomputed import render_answers
 from service.store import ArticleStore
@@ -143,6 +143,7 @@ def fingerprint(settings: Settings, profile: Profile | None) -> dict[str, Any]:
     return {
         "ranking_version": RANKING_VERSION,
         "chrome_share": settings.chrome_share,
+        "text_rules": TEXT_RULES,
         "signals": [s.name for s in SIGNALS],
         "profile": profile.name if profile else None,
         "weights": dict(profile.ranking_weights() if profile else settings.weights),
@@ -170,8 +171,9 @@ class ArticlesRead:
 
 
 def fit_chrome(job: Job) -> Chrome:
-    """The site chrome of the collection, found in a fixed sample of the articles (call inside
-    the store snapshot the job's keys came from)."""
+    """The site chrome of the collection, found in a fixed sample of the articles, with the
+    verdict on whether they are scraped pages' texts (`PageVerdict`; call inside the store
+    snapshot the job's keys came from)."""
     keys = job.keys
     if len(keys) > CHROME_SAMPLE:
         keys = np.sort(np.random.default_rng(0).choice(keys, CHROME_SAMPLE, replace=False))
@@ -179,7 +181,9 @@ def fit_chrome(job: Job) -> Chrome:
     for start in range(0, len(keys), 1000):
         articles = job.store.get_by_keys(keys[start : start + 1000].tolist(), with_body=True)
         bodies.extend(article.body for article in articles.values())
-    return Chrome.fit(bodies, share=job.settings.chrome_share)
+    verdict = PageVerdict.of(bodies)
+    chrome = Chrome.fit(bodies, share=job.settings.chrome_share)
+    return chrome.with_verdict(verdict.page_rules, verdict.page_share)
 
 
 def read_articles(job: Job, keys: npt.NDArray[np.int64], chrome: Chrome) -> ArticlesRead:

@@ -37,6 +37,7 @@ from service.generations.answers import StoredAnswers
 from service.generations.checksums import digest_tree
 from service.generations.manifest import Manifest
 from service.generations.parts import Parts, load_parts, load_terms, write_parts
+from service.ingest.chrome import text_rules
 
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
@@ -182,6 +183,7 @@ class Generation:
             "neighbours": manifest.neighbours,
             "profile": manifest.ranking.profile,
             "weights": manifest.ranking.weights,
+            "text_rules": text_rules(self.parts.chrome),
         }
 
     def neighbour_positions(self) -> npt.NDArray[np.int64]:

@@ -201,12 +201,27 @@ OPERATIONS: tuple[Operation, ...] = (
             200: {
                 "type": "object",
                 "required": ["ok", "articles_in_store", "rebuild_running"],
-                "properties": {"sites": {"type": "array", "items": ref("SiteSource")}},
+                "properties": {
+                    "sites": {"type": "array", "items": ref("SiteSource")},
+                    "text_rules": {
+                        "type": "object",
+                        "properties": {
+                            "repeated_lines": {"type": "integer"},
+                            "chrome_share": {"type": "number"},
+                            "page_rules": {"type": "boolean"},
+                            "page_share": {"type": ["number", "null"]},
+                            "scraped_share": {"type": "number"},
+                        },
+                    },
+                },
             }
         },
         tag="service",
         description="`sites`: each site source `related sync` (or the server's sync) keeps, "
-        "with its last pass.",
+        "with its last pass. `text_rules`: how the generation's texts were read: the repeated "
+        "lines left out, and whether the collection was taken for scraped pages (`page_rules`: "
+        "at least `scraped_share` of the sampled articles carry a page's own chrome lines), "
+        "so that title lines were chrome too.",
     ),
     Operation(
         "POST", "/index/rebuild", "Start a background rebuild, or queue one behind a running one",
