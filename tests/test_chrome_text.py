@@ -12,6 +12,8 @@ import pytest
 from embeddings.chrome import Chrome
 from service.article import Article
 from service.ingest.chrome import (
+    SCRAPED_SHARE,
+    PageVerdict,
     Titles,
     clean_lines,
     foot_titles,
@@ -155,3 +157,45 @@ def test_a_records_file_of_scraped_text_gives_the_same_curated_links(tmp_path: P
     with ArticleStore(tmp_path / "off.sqlite3") as store:
         assert ingest(store, read_records(jsonl), curated=False).curated_links == 0
         assert store.curated_counts() == (0, 0)
+
+
+def _reference_docs() -> list[dict[str, str]]:
+    """Pages of reference docs: their own title on the first line, and other pages' titles as
+    lines (a list of members, link texts), the last of them at the foot; no page chrome."""
+    names = [f"Widget{n} Class reference page" for n in range(6)]
+    return [
+        {
+            "id": f"w{n}",
+            "title": name,
+            "body": f"{name}\nThe widget draws part {n} of the frame.\nMembers\n"
+            + "\n".join(names[(n + step) % 6] for step in (1, 2)),
+        }
+        for n, name in enumerate(names)
+    ]
+
+
+def test_title_lines_are_chrome_only_in_a_collection_of_scraped_pages() -> None:
+    docs = [Article(**r) for r in _reference_docs()]
+    scraped = [
+        Article(id=r["id"], title=r["title"], body=r["body"]) for r in scraped_records(load_site())
+    ]
+    verdict = PageVerdict.of([a.body for a in docs])
+    assert verdict.page_share == 0.0 and not verdict.page_rules
+    assert PageVerdict.of([a.body for a in scraped]).page_share >= SCRAPED_SHARE
+    assert not PageVerdict.of([]).page_rules
+    titles = Titles((a.id, a.title) for a in docs)
+    chrome = Chrome().with_verdict(verdict.page_rules, verdict.page_share)
+    ranked = ranked_article(docs[0], chrome, titles)
+    # The own title and the other pages' titles stay: they are what the page links to.
+    assert ranked.body == docs[0].body
+    as_pages = ranked_article(docs[0], Chrome().with_verdict(True, 1.0), titles)
+    assert as_pages.body == "The widget draws part 0 of the frame.\nMembers"
+
+
+def test_a_document_ending_in_other_titles_gives_no_curated_links(tmp_path: Path) -> None:
+    jsonl = tmp_path / "docs.jsonl"
+    jsonl.write_text("".join(json.dumps(r) + "\n" for r in _reference_docs()))
+    with ArticleStore(tmp_path / "store.sqlite3") as store:
+        assert ingest(store, read_records(jsonl)).curated_links == 0
+        report = ingest_harvests(store, [Harvest(r, (), "x") for r in _reference_docs()])
+        assert report.curated_links == 0 and store.curated_counts() == (0, 0)

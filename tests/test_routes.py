@@ -181,6 +181,10 @@ def test_index_state(client: FlaskClient) -> None:
     assert body["articles"] == 66 and body["changed_since_build"] == 0
     assert body["model"] == "hashing" and body["generation"]
     assert body["rebuild"]["state"] == "succeeded"
+    # The sample is a publisher's own text, not scraped pages: its title lines are kept.
+    rules = body["text_rules"]
+    assert rules["page_rules"] is False and rules["page_share"] == 0.0
+    assert rules["scraped_share"] == 0.3 and rules["repeated_lines"] >= 0
 
 
 def test_a_generation_of_another_format_or_model_is_refused_with_a_clear_503(
