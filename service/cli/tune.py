@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     default="curated",
     show_default=True,
     help="Learn from the stored curated links, or from the links inside the articles' bodies "
-    "(weak labels: never chosen by itself, see the Evaluation docs for what it did on a wiki).",
+    "(weak labels: never chosen by itself, see the Evaluation docs for what it did on a wiki "
+    "and on reference docs).",
 )
 @click.option("--reset", is_flag=True, help="Go back to the default ranking.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -108,8 +109,9 @@ def training_links(services: Services, labels: str) -> tuple[Links, str]:
     if labels == CURATED:
         curated = services.store.all_curated()
         if not curated:
-            # Body links are not a fallback: learned from them, the ranking scored lower against
-            # a wiki's curated boxes than the defaults (docs/evaluation.md).
+            # Body links are not a fallback: learned from them, the ranking scored lower than the
+            # defaults against a wiki's curated boxes and reference docs' See also lists
+            # (docs/evaluation.md).
             raise InvalidParameter(
                 "No curated links are stored: store them first with `related curated import "
                 "FILE` (or learn from the links in the articles' bodies: `--from links`)"
