@@ -7,7 +7,7 @@ For every article of an already built data directory, and for each option set (a
 the default, `fields`, the commonest section and tag, explain, diversity, recency, fill,
 include_body), asks for the related list with the answer cache off, so every request is ranked:
 `view` through Flask's test client (the route, `service.web.related_view`, the JSON body),
-`core` straight through `Recommender.related`, `shaped_answer` and `answer_body`. Prints the
+`core` straight through `Recommender.related` and `answer_bytes` (no Flask, no ETag). Prints the
 CPU milliseconds per answer (`time.process_time` over all articles, the median over rounds)
 for each option set. `--profile N` runs one more round under cProfile and prints its top N
 entries by own time; `--dump` writes every answer's bytes (one JSON line per request) so two
@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 from service.config.settings import load_settings  # noqa: E402
 from service.errors import RelatedError  # noqa: E402
-from service.related.precomputed import answer_body  # noqa: E402
-from service.related.variants import DEFAULT_VARIANT, shaped_answer  # noqa: E402
+from service.related.display import DisplayCache, answer_bytes  # noqa: E402
+from service.related.variants import DEFAULT_VARIANT  # noqa: E402
 from service.store import ArticleStore  # noqa: E402
 from service.web.app import create_app  # noqa: E402
 
@@ -91,6 +91,7 @@ def asker(data_dir: Path, level: str) -> Ask:
 
         return ask_view
     recommender = app.extensions["related"].recommender
+    display = DisplayCache(settings.article_cache, settings.article_cache_bytes)
 
     def ask_core(article_id: str, query: str) -> bytes:
         try:
@@ -98,7 +99,7 @@ def asker(data_dir: Path, level: str) -> Ask:
             result = recommender.related(article_id, options=options)
         except RelatedError as error:
             return f"{type(error).__name__} {error}\n".encode()
-        return answer_body(shaped_answer(result, "-", DEFAULT_VARIANT))
+        return answer_bytes(result, "-", DEFAULT_VARIANT, display)
 
     return ask_core
 

@@ -35,7 +35,9 @@ from service.errors import InvalidParameter
 from service.generations.generation import Generation
 from service.quality.experiments import Experiment, Experiments
 from service.related.article_cache import Versions
-from service.related.precomputed import PrecomputedAnswers, answer_body
+from service.related.display import DisplayCache, answer_bytes
+from service.related.precomputed import PrecomputedAnswers
+from service.related.recommender import RelatedResult
 from service.related.variants import (
     DEFAULT_VARIANT,
     recommendation_id,
@@ -75,6 +77,8 @@ class RelatedHTTP:
     precomputed: PrecomputedAnswers
     defaults: RelatedOptions
     """The options of a request that gives none: those the build's stored answers are for."""
+    display: DisplayCache
+    """Related articles' display fields as JSON text, encoded once (`answer_bytes`)."""
     parsed: ParsedOptionsCache = field(default_factory=ParsedOptionsCache)
 
     @classmethod
@@ -87,6 +91,7 @@ class RelatedHTTP:
             Experiments(settings.data_dir),
             PrecomputedAnswers(settings),
             services.recommender.options({}),
+            DisplayCache(settings.article_cache, settings.article_cache_bytes),
         )
 
     def stored_answer(
@@ -166,18 +171,23 @@ def prepare(
 
 
 def answer_json(services: Services, prepared: Prepared) -> dict[str, Any]:
-    """The answer's JSON object: the variant's list, its recommendation id and variant. With
-    no experiment running, the list the service serves (the generation's own lists)."""
+    """The answer's JSON object: the variant's list, its recommendation id and variant."""
+    result = answer_result(services, prepared)
+    return shaped_answer(result, prepared.recommendation_id, prepared.variant)
+
+
+def answer_result(services: Services, prepared: Prepared) -> RelatedResult:
+    """The variant's list. With no experiment running, the list the service serves (the
+    generation's own lists)."""
     experiment = prepared.experiment
     if experiment is None:
-        result = services.recommender.related(
+        return services.recommender.related(
             prepared.article_id,
             options=prepared.options,
             generation=prepared.generation,
             versions=prepared.versions,
         )
-        return shaped_answer(result, prepared.recommendation_id, prepared.variant)
-    result = related_for_variant(
+    return related_for_variant(
         services.recommender,
         prepared.variant,
         prepared.article_id,
@@ -186,7 +196,6 @@ def answer_json(services: Services, prepared: Prepared) -> dict[str, Any]:
         prepared.versions,
         experiment.profile,
     )
-    return shaped_answer(result, prepared.recommendation_id, prepared.variant)
 
 
 def query_options() -> dict[str, Any]:
@@ -217,8 +226,10 @@ def related_response(services: Services, metrics: Metrics, article_id: str) -> R
                 article_id, prepared.generation.name, stored, prepared.versions
             )
         if answer is None:
-            shaped = answer_json(services, prepared)
-            answer = Answer(made_from, prepared.etag, answer_body(shaped), shaped["source"])
+            result = answer_result(services, prepared)
+            named, variant = prepared.recommendation_id, prepared.variant
+            body = answer_bytes(result, named, variant, state.display)
+            answer = Answer(made_from, prepared.etag, body, result.source)
         state.answers.put(key, answer)
     elif etag_matches(if_none_match, answer.etag):
         return not_modified(answer.etag, state.max_age)
