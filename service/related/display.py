@@ -15,6 +15,7 @@ whole, as it always was.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from typing import Any
 
@@ -62,16 +63,19 @@ class DisplayCache:
         return len(self._texts)
 
 
+def number(value: float) -> str:
+    """A float as JSON spells it: its shortest repr when finite (`float.__repr__`, also for
+    numpy's floats), else `json`'s own NaN and Infinity."""
+    return float.__repr__(value) if math.isfinite(value) else _encode(value)
+
+
 def item_text(item: RelatedItem, fields: tuple[str, ...], display: DisplayCache) -> str:
     """`item.to_json(fields)` encoded."""
     text = display.text(item.key, item.article, fields) if item.key is not None else None
     if text is None:
         return _encode(item.to_json(fields))
-    parts = [
-        text[:-1],
-        ',"score":',
-        "null" if item.score is None else _encode(round(item.score, 6)),
-    ]
+    score = "null" if item.score is None else number(round(item.score, 6))
+    parts = [text[:-1], ',"score":', score]
     if item.pinned:
         parts.append(',"pinned":true')
     if item.filled:

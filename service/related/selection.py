@@ -138,10 +138,11 @@ def select_in_order(
     index = {row: i for i, row in enumerate(rows)}
     closest = [0.0] * len(rows)
     assert source.position is not None
-    for col, sim in zip(*generation.text_duplicates(source.position), strict=True):
-        i = index.get(int(col))
+    cols, sims = generation.text_duplicates(source.position)
+    for col, sim in zip(cols.tolist(), sims.tolist(), strict=True):
+        i = index.get(col)
         if i is not None:
-            closest[i] = float(sim)
+            closest[i] = sim
     chosen: list[int] = []
     suppressed = 0
     for i, row in enumerate(rows):
@@ -151,10 +152,11 @@ def select_in_order(
             suppressed += 1
             continue
         chosen.append(i)
-        for col, sim in zip(*generation.text_duplicates(row), strict=True):
-            j = index.get(int(col))
-            if j is not None and j != i and float(sim) > closest[j]:
-                closest[j] = float(sim)
+        cols, sims = generation.text_duplicates(row)
+        for col, sim in zip(cols.tolist(), sims.tolist(), strict=True):
+            j = index.get(col)
+            if j is not None and j != i and sim > closest[j]:
+                closest[j] = sim
     return chosen, suppressed
 
 
