@@ -1,4 +1,5 @@
-"""A related list's options as a request gives them, parsed once per process.
+"""A related list's options as a request gives them (`query_options`), parsed once per
+process, and the answer cache's key for them (`answer_key`).
 
 Pages ask for related lists with a handful of option sets (a widget's `k`, a theme's
 `fields`), and parsing them, removing the visitor key and spelling the options' JSON for the
@@ -15,7 +16,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from service.config.options import RelatedOptions
+from flask import request
+
+from service.config.options import LIST_OPTIONS, RelatedOptions
+from service.errors import InvalidParameter
 
 PARSED_OPTIONS = 4096
 """Distinct raw option sets kept per process (then it starts afresh): a visitor key in them
@@ -73,3 +77,24 @@ def cache_key(raw: Mapping[str, Any]) -> tuple[Any, ...] | None:
         else:
             return None
     return tuple(key)
+
+
+def query_options() -> dict[str, Any]:
+    """Query-string options as raw values: repeated list options are merged; any other option
+    given twice is an error (which one was meant?)."""
+    raw: dict[str, Any] = {}
+    for name in request.args:
+        values = request.args.getlist(name)
+        if len(values) > 1 and name not in LIST_OPTIONS:
+            raise InvalidParameter(f"Parameter {name!r} is given {len(values)} times; give it once")
+        raw[name] = values if name in LIST_OPTIONS else values[-1]
+    return raw
+
+
+def answer_key(article_id: str, query_string: bytes, variant: str | None) -> tuple[Any, ...]:
+    """The answer cache's key: the query without `visitor` (which only picks the variant), and
+    the variant while an experiment runs (None otherwise)."""
+    if b"visitor" in query_string:
+        kept = [p for p in query_string.split(b"&") if p.split(b"=", 1)[0] != b"visitor"]
+        query_string = b"&".join(kept)
+    return (article_id, query_string, variant)

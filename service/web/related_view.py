@@ -30,8 +30,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, request
 
-from service.config.options import LIST_OPTIONS, RelatedOptions
-from service.errors import InvalidParameter
+from service.config.options import RelatedOptions
 from service.generations.generation import Generation
 from service.quality.experiments import Experiment, Experiments
 from service.related.article_cache import Versions
@@ -55,7 +54,7 @@ from service.web.caching import (
     etag_matches,
 )
 from service.web.prometheus import Metrics
-from service.web.related_options import ParsedOptionsCache
+from service.web.related_options import ParsedOptionsCache, answer_key, query_options
 
 EXTENSION = "related.http"
 RELATED_RULE = "/articles/<path:article_id>/related"
@@ -124,15 +123,6 @@ class Prepared:
     """The answer cache's key."""
 
 
-def answer_key(article_id: str, query_string: bytes, variant: str | None) -> tuple[Any, ...]:
-    """The answer cache's key: the query without `visitor` (which only picks the variant), and
-    the variant while an experiment runs (None otherwise)."""
-    if b"visitor" in query_string:
-        kept = [p for p in query_string.split(b"&") if p.split(b"=", 1)[0] != b"visitor"]
-        query_string = b"&".join(kept)
-    return (article_id, query_string, variant)
-
-
 def prepare(
     services: Services, state: RelatedHTTP, article_id: str, raw: Mapping[str, Any]
 ) -> Prepared:
@@ -196,18 +186,6 @@ def answer_result(services: Services, prepared: Prepared) -> RelatedResult:
         prepared.versions,
         experiment.profile,
     )
-
-
-def query_options() -> dict[str, Any]:
-    """Query-string options as raw values: repeated list options are merged; any other option
-    given twice is an error (which one was meant?)."""
-    raw: dict[str, Any] = {}
-    for name in request.args:
-        values = request.args.getlist(name)
-        if len(values) > 1 and name not in LIST_OPTIONS:
-            raise InvalidParameter(f"Parameter {name!r} is given {len(values)} times; give it once")
-        raw[name] = values if name in LIST_OPTIONS else values[-1]
-    return raw
 
 
 def related_response(services: Services, metrics: Metrics, article_id: str) -> Response:
