@@ -9,8 +9,12 @@ import numpy as np
 import pytest
 from flask.testing import FlaskClient
 
+from embeddings.hashing import HashingEncoder
 from service.config.settings import Settings
+from service.related.selection import _select_arrays, select_in_order
+from service.related.source import Source
 from service.store import ArticleStore
+from service.web.app import create_app
 from tests.conftest import COPY, HEATWAVE
 from tests.lists import ids, related
 
@@ -99,3 +103,30 @@ def test_fill_completes_a_short_list_and_marks_the_filled_items(
     dates = [item["published"] for item in filled]
     assert dates == sorted(dates, reverse=True)  # newest first
     assert HEATWAVE not in ids(body) and len(set(ids(body))) == 5
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.6, 0.9, 1.01])
+def test_the_walk_over_stored_pairs_chooses_as_the_array_selection(
+    settings: Settings, hashing: HashingEncoder, threshold: float
+) -> None:
+    """`select_in_order` (no diversity, an indexed source) against `embeddings.rerank.select`
+    over the same stored pairs: the same choice and the same count of near-duplicates."""
+    recommender = create_app(settings, encoder=hashing).extensions["related"].recommender
+    generation = recommender.generation()
+    floor = generation.manifest.ranking.duplicate_floor
+    options = recommender.options({"duplicate_threshold": str(max(threshold, floor))})
+    with ArticleStore(settings.db_path) as store:
+        stored = list(store.iter_articles())
+    suppressed = 0
+    for item in stored:
+        source = Source(item.article, item.key, generation, hashing, recommender.store, 4000)
+        listed = generation.neighbours(item.key) or []
+        rows = generation.positions(np.asarray([key for key, _ in listed], dtype=np.int64))
+        scores = [score for _, score in listed]
+        order = list(range(len(rows)))
+        for wanted in (1, 5, len(rows)):
+            walked = select_in_order(source, rows.tolist(), options.duplicate_threshold, wanted)
+            arrays = _select_arrays(source, rows, scores, order, options, wanted)
+            assert walked == arrays
+            suppressed += walked[1]
+    assert threshold > 1 or suppressed > 0  # the republished copy, at least

@@ -90,7 +90,7 @@ class ServerSettings:
     article_cache_bytes: int = field(
         default=64 << 20,
         metadata=_doc(
-            "Bytes those cached articles may hold in each server worker, estimated (least recently used out first; 0: no article cache)."
+            "Bytes those cached articles may hold in each server worker, estimated (least recently used out first; 0: no article cache), and a quarter as much again their display fields as the JSON text ranked answers join."
         ),
     )
     response_cache: int = field(

@@ -4,7 +4,7 @@ a generation's rows: two forms of one rule, kept side by side so they cannot dri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -46,6 +46,11 @@ class Filter:
     before: float | None
     excluded_ids: frozenset[str]
     excluded_keys: frozenset[int]
+    _labels: dict[tuple[str, str], bool] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """Whether a section or tag as an article spells it is among the asked ones: a request
+    meets the same few labels on every candidate."""
 
     @classmethod
     def build(
@@ -79,11 +84,9 @@ class Filter:
     def accepts(self, article: Article) -> bool:
         if article.id in self.excluded_ids:
             return False
-        if self.sections and (
-            not article.section or _token("section", article.section) not in self.sections
-        ):
+        if self.sections and (not article.section or not self._has("section", article.section)):
             return False
-        if self.tags and not any(_token("tag", t) in self.tags for t in article.tags):
+        if self.tags and not any(self._has("tag", t) for t in article.tags):
             return False
         # A candidate of unknown language is allowed: nothing says it is in another one.
         if self.lang and article.lang and article.lang.lower() != self.lang.lower():
@@ -92,6 +95,13 @@ class Filter:
         if self.after is not None and (published is None or published < self.after):
             return False
         return not (self.before is not None and (published is None or published >= self.before))
+
+    def _has(self, kind: str, value: str) -> bool:
+        found = self._labels.get((kind, value))
+        if found is None:
+            tokens = self.sections if kind == "section" else self.tags
+            found = self._labels[(kind, value)] = _token(kind, value) in tokens
+        return found
 
     def mask(self, generation: Generation) -> npt.NDArray[np.bool_]:
         """The same rule over every row of `generation` (True = may be returned)."""

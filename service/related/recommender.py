@@ -89,9 +89,10 @@ class RelatedResult:
     def k(self) -> int:
         return self.options.k
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, items: bool = True) -> dict[str, Any]:
         """The answer: the source article without its body unless the options ask for it (the
-        page that shows the list has the body already)."""
+        page that shows the list has the body already). `items` False: `related` is left
+        empty (`service.related.display` encodes it)."""
         options = self.options
         article = self.article.to_json()
         if options.fields:
@@ -100,7 +101,7 @@ class RelatedResult:
             del article["body"]
         return {
             "article": article,
-            "related": [item.to_json(options.fields) for item in self.items],
+            "related": [item.to_json(options.fields) for item in self.items] if items else [],
             "k": self.k,
             "source": self.source,
             "cut": self.cut,

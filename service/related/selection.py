@@ -2,7 +2,9 @@
 
 The pool comes best first from the stored list or a search. Recency decay may reorder it; the
 list is then chosen by `embeddings.rerank.select` (near-duplicate suppression and optional MMR
-diversity), and the thresholds drop weak results rather than show irrelevant ones, counting
+diversity) or, in the common case of no diversity and an indexed source, by the same walk in
+plain Python over the pairs the build stored (`select_in_order`: a pool is about a dozen
+candidates, on which numpy's per-call cost outweighs its work), and the thresholds drop weak results rather than show irrelevant ones, counting
 how many they cut. A score is how many standard deviations above a typical article a candidate
 stands (the weighted sum of its signals' z-scores, see `embeddings.fusion`), so a candidate at
 or below 0 is no more related than an article picked at random: it is never shown as related
@@ -12,11 +14,12 @@ or below 0 is no more related than an article picked at random: it is never show
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
 
-from embeddings.rerank import decay, recency_factors, select
+from embeddings.rerank import recency_factors, select
 from service.article import Article
 from service.config.options import RelatedOptions
 from service.related.source import Source
@@ -62,46 +65,29 @@ class Chosen:
 def choose(source: Source, pool: Pool, options: RelatedOptions, wanted: int) -> Chosen:
     if not len(pool):
         return Chosen([])
-    generation = source.generation
-    fused = np.asarray(pool.scores, dtype=np.float64)
-    factors = np.ones_like(fused)
-    origin_time = source.article.published_ts
-    if options.recency != "none" and origin_time is not None:
-        published = np.asarray(
-            [a.published_ts if a.published_ts is not None else np.nan for a in pool.articles],
-            dtype=np.float64,
+    fused = pool.scores
+    factors = _recency_factors(source, pool, options)
+    if factors is None:
+        scores = fused
+    else:  # as `embeddings.rerank.decay`: a positive score is scaled, a negative one kept
+        scores = [s * f if s > 0 else s for s, f in zip(fused, factors, strict=True)]
+    # A pool from a list or a search comes best first; only recency can reorder it.
+    if all(a >= b for a, b in pairwise(scores)):
+        order = list(range(len(scores)))
+    else:  # NaN-safe, and stable: equal scores keep the pool's order
+        order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable").tolist()
+    rows = source.generation.positions(np.asarray([pool.keys[i] for i in order], dtype=np.int64))
+    if options.diversity > 0 or not stored_duplicates_apply(source, options.duplicate_threshold):
+        picked_indices, suppressed = _select_arrays(source, rows, scores, order, options, wanted)
+    else:
+        picked_indices, suppressed = select_in_order(
+            source, rows.tolist(), options.duplicate_threshold, wanted
         )
-        ages = (published - origin_time) / DAY
-        factors = recency_factors(ages, options.recency, options.half_life_days)
-    scores = decay(fused, factors)
-    order = np.argsort(-scores, kind="stable")
-    rows = generation.positions(np.asarray(pool.keys, dtype=np.int64)[order])
-    duplicate_of_source, duplicate_pairs = text_similarities(
-        source, rows, options.duplicate_threshold
-    )
-    diversity_pairs = None
-    if options.diversity > 0:
-        vectors = np.asarray(generation.parts.vectors)[rows]
-        diversity_pairs = (vectors @ vectors.T).astype(np.float64)
-    picked_indices, suppressed = select(
-        scores[order],
-        wanted,
-        duplicate_of_source=duplicate_of_source,
-        duplicate_pairs=duplicate_pairs,
-        duplicate_threshold=options.duplicate_threshold,
-        diversity_pairs=diversity_pairs,
-        diversity=options.diversity,
-    )
-    picked = [
-        Pick(
-            pool.articles[order[i]],
-            pool.keys[order[i]],
-            float(scores[order[i]]),
-            float(fused[order[i]]),
-            float(factors[order[i]]) if fused[order[i]] > 0 else 1.0,
-        )
-        for i in picked_indices
-    ]
+    picked = []
+    for index in picked_indices:
+        i = order[index]
+        factor = 1.0 if factors is None or fused[i] <= 0 else float(factors[i])
+        picked.append(Pick(pool.articles[i], pool.keys[i], scores[i], fused[i], factor))
     cut: dict[str, int] = {}
     kept = [p for p in picked if p.score > 0]
     if len(kept) < len(picked):
@@ -112,12 +98,95 @@ def choose(source: Source, pool: Pool, options: RelatedOptions, wanted: int) -> 
         cut["min_score"] = len(picked) - len(kept)
         picked = kept
     if options.min_relative is not None:
-        best = float(scores.max())
+        best = max(scores)
         bar = best * options.min_relative if best > 0 else best
         kept = [p for p in picked if p.score >= bar]
         cut["min_relative"] = len(picked) - len(kept)
         picked = kept
     return Chosen(picked, cut, suppressed)
+
+
+def _recency_factors(source: Source, pool: Pool, options: RelatedOptions) -> list[float] | None:
+    """Each candidate's recency factor (`embeddings.rerank.recency_factors`); None: no decay."""
+    origin_time = source.article.published_ts
+    if options.recency == "none" or origin_time is None:
+        return None
+    published = np.asarray(
+        [a.published_ts if a.published_ts is not None else np.nan for a in pool.articles],
+        dtype=np.float64,
+    )
+    ages = (published - origin_time) / DAY
+    factors: list[float] = recency_factors(ages, options.recency, options.half_life_days).tolist()
+    return factors
+
+
+def stored_duplicates_apply(source: Source, threshold: float) -> bool:
+    """Whether the near-duplicate check can read the pairs the build stored: the source is
+    indexed and the threshold is at or above the build's floor."""
+    floor = source.generation.manifest.ranking.duplicate_floor
+    return source.position is not None and threshold >= floor
+
+
+def select_in_order(
+    source: Source, rows: list[int], threshold: float, wanted: int
+) -> tuple[list[int], int]:
+    """`embeddings.rerank.select` without diversity, over the stored duplicate pairs: the pool
+    in order, each candidate skipped when its full-text cosine with the source or with one
+    already chosen is at or above `threshold`. Only the chosen rows' pairs are read, and a pair
+    below the build's floor counts as 0 (as in `text_similarities`)."""
+    generation = source.generation
+    index = {row: i for i, row in enumerate(rows)}
+    closest = [0.0] * len(rows)
+    assert source.position is not None
+    cols, sims = generation.text_duplicates(source.position)
+    for col, sim in zip(cols.tolist(), sims.tolist(), strict=True):
+        i = index.get(col)
+        if i is not None:
+            closest[i] = sim
+    chosen: list[int] = []
+    suppressed = 0
+    for i, row in enumerate(rows):
+        if len(chosen) >= wanted:
+            break
+        if closest[i] >= threshold:
+            suppressed += 1
+            continue
+        chosen.append(i)
+        cols, sims = generation.text_duplicates(row)
+        for col, sim in zip(cols.tolist(), sims.tolist(), strict=True):
+            j = index.get(col)
+            if j is not None and j != i and sim > closest[j]:
+                closest[j] = sim
+    return chosen, suppressed
+
+
+def _select_arrays(
+    source: Source,
+    rows: npt.NDArray[np.int64],
+    scores: list[float],
+    order: list[int],
+    options: RelatedOptions,
+    wanted: int,
+) -> tuple[list[int], int]:
+    """`embeddings.rerank.select` over full arrays: MMR diversity, or a near-duplicate check
+    that needs the sparse product (a live source, a threshold below the build's floor)."""
+    generation = source.generation
+    duplicate_of_source, duplicate_pairs = text_similarities(
+        source, rows, options.duplicate_threshold
+    )
+    diversity_pairs = None
+    if options.diversity > 0:
+        vectors = np.asarray(generation.parts.vectors)[rows]
+        diversity_pairs = (vectors @ vectors.T).astype(np.float64)
+    return select(
+        np.asarray(scores, dtype=np.float64)[order],
+        wanted,
+        duplicate_of_source=duplicate_of_source,
+        duplicate_pairs=duplicate_pairs,
+        duplicate_threshold=options.duplicate_threshold,
+        diversity_pairs=diversity_pairs,
+        diversity=options.diversity,
+    )
 
 
 def text_similarities(

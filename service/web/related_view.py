@@ -25,17 +25,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, current_app, request
 
-from service.config.options import LIST_OPTIONS, RelatedOptions
-from service.errors import InvalidParameter
+from service.config.options import RelatedOptions
 from service.generations.generation import Generation
 from service.quality.experiments import Experiment, Experiments
 from service.related.article_cache import Versions
-from service.related.precomputed import PrecomputedAnswers, answer_body
+from service.related.display import DisplayCache, answer_bytes
+from service.related.precomputed import PrecomputedAnswers
+from service.related.recommender import RelatedResult
 from service.related.variants import (
     DEFAULT_VARIANT,
     recommendation_id,
@@ -53,11 +54,13 @@ from service.web.caching import (
     etag_matches,
 )
 from service.web.prometheus import Metrics
+from service.web.related_options import ParsedOptionsCache, answer_key, query_options
 
 EXTENSION = "related.http"
 RELATED_RULE = "/articles/<path:article_id>/related"
-VERSIONS_KEY = "related.versions"
-"""The store's versions as `CachedAnswers` read them for this request."""
+READ_KEY = "related.read"
+"""(generation, versions) as `CachedAnswers` read them for this request, with no experiment
+running: `prepare` reads neither again (one statement and two `stat`s, not twice that)."""
 RELATED_PATH = re.compile(r"/articles/(.+)/related")
 
 
@@ -73,6 +76,9 @@ class RelatedHTTP:
     precomputed: PrecomputedAnswers
     defaults: RelatedOptions
     """The options of a request that gives none: those the build's stored answers are for."""
+    display: DisplayCache
+    """Related articles' display fields as JSON text, encoded once (`answer_bytes`)."""
+    parsed: ParsedOptionsCache = field(default_factory=ParsedOptionsCache)
 
     @classmethod
     def for_services(cls, services: Services) -> RelatedHTTP:
@@ -84,6 +90,7 @@ class RelatedHTTP:
             Experiments(settings.data_dir),
             PrecomputedAnswers(settings),
             services.recommender.options({}),
+            DisplayCache(settings.article_cache, settings.article_cache_bytes),
         )
 
     def stored_answer(
@@ -116,31 +123,28 @@ class Prepared:
     """The answer cache's key."""
 
 
-def answer_key(article_id: str, query_string: bytes, variant: str | None) -> tuple[Any, ...]:
-    """The answer cache's key: the query without `visitor` (which only picks the variant), and
-    the variant while an experiment runs (None otherwise)."""
-    if b"visitor" in query_string:
-        kept = [p for p in query_string.split(b"&") if p.split(b"=", 1)[0] != b"visitor"]
-        query_string = b"&".join(kept)
-    return (article_id, query_string, variant)
-
-
 def prepare(
     services: Services, state: RelatedHTTP, article_id: str, raw: Mapping[str, Any]
 ) -> Prepared:
     """The answer's identity for `raw` options (the visitor key among them), without ranking."""
     recommender = services.recommender
-    generation = recommender.generation()
-    # `CachedAnswers` read the versions already when it missed (one statement, not two).
-    versions = request.environ.get(VERSIONS_KEY) or recommender.article_cache.versions()
+    read: tuple[Generation, Versions] | None = request.environ.get(READ_KEY)
+    experiment: Experiment | None
+    if read is None:
+        generation = recommender.generation()
+        versions = recommender.article_cache.versions()
+        experiment = state.experiments.running()
+    else:  # what `CachedAnswers` read when it missed, with no experiment running then
+        generation, versions = read
+        generation.check_compatible(recommender.encoder.identity)
+        experiment = None
     made_from = (generation.name, versions)
-    options = recommender.options(raw)
-    visitor, options = options.visitor, replace(options, visitor=None)
-    experiment = state.experiments.running()
-    variant = experiment.variant_for(visitor) if experiment else DEFAULT_VARIANT
+    parsed = state.parsed.get(recommender.options, raw)
+    options = parsed.options
+    variant = experiment.variant_for(parsed.visitor) if experiment else DEFAULT_VARIANT
     assignment = (experiment.name, variant) if experiment else None
-    etag = etag_for(made_from, article_id, options.to_json(), state.fingerprint, assignment)
-    named = recommendation_id(made_from, article_id, options.to_json(), variant)
+    etag = etag_for(made_from, article_id, parsed.json, state.fingerprint, assignment)
+    named = recommendation_id(made_from, article_id, parsed.json, variant)
     key = answer_key(article_id, request.query_string, variant if experiment else None)
     return Prepared(
         article_id,
@@ -157,18 +161,23 @@ def prepare(
 
 
 def answer_json(services: Services, prepared: Prepared) -> dict[str, Any]:
-    """The answer's JSON object: the variant's list, its recommendation id and variant. With
-    no experiment running, the list the service serves (the generation's own lists)."""
+    """The answer's JSON object: the variant's list, its recommendation id and variant."""
+    result = answer_result(services, prepared)
+    return shaped_answer(result, prepared.recommendation_id, prepared.variant)
+
+
+def answer_result(services: Services, prepared: Prepared) -> RelatedResult:
+    """The variant's list. With no experiment running, the list the service serves (the
+    generation's own lists)."""
     experiment = prepared.experiment
     if experiment is None:
-        result = services.recommender.related(
+        return services.recommender.related(
             prepared.article_id,
             options=prepared.options,
             generation=prepared.generation,
             versions=prepared.versions,
         )
-        return shaped_answer(result, prepared.recommendation_id, prepared.variant)
-    result = related_for_variant(
+    return related_for_variant(
         services.recommender,
         prepared.variant,
         prepared.article_id,
@@ -177,19 +186,6 @@ def answer_json(services: Services, prepared: Prepared) -> dict[str, Any]:
         prepared.versions,
         experiment.profile,
     )
-    return shaped_answer(result, prepared.recommendation_id, prepared.variant)
-
-
-def query_options() -> dict[str, Any]:
-    """Query-string options as raw values: repeated list options are merged; any other option
-    given twice is an error (which one was meant?)."""
-    raw: dict[str, Any] = {}
-    for name in request.args:
-        values = request.args.getlist(name)
-        if len(values) > 1 and name not in LIST_OPTIONS:
-            raise InvalidParameter(f"Parameter {name!r} is given {len(values)} times; give it once")
-        raw[name] = values if name in LIST_OPTIONS else values[-1]
-    return raw
 
 
 def related_response(services: Services, metrics: Metrics, article_id: str) -> Response:
@@ -208,8 +204,10 @@ def related_response(services: Services, metrics: Metrics, article_id: str) -> R
                 article_id, prepared.generation.name, stored, prepared.versions
             )
         if answer is None:
-            shaped = answer_json(services, prepared)
-            answer = Answer(made_from, prepared.etag, answer_body(shaped), shaped["source"])
+            result = answer_result(services, prepared)
+            named, variant = prepared.recommendation_id, prepared.variant
+            body = answer_bytes(result, named, variant, state.display)
+            answer = Answer(made_from, prepared.etag, body, result.source)
         state.answers.put(key, answer)
     elif etag_matches(if_none_match, answer.etag):
         return not_modified(answer.etag, state.max_age)
@@ -273,7 +271,7 @@ class CachedAnswers:
             return None
         if generation is None:
             return None
-        environ[VERSIONS_KEY] = versions
+        environ[READ_KEY] = (generation, versions)
         query = environ.get("QUERY_STRING", "").encode("latin-1")
         key = answer_key(article_id, query, None)
         answer = self.state.answers.get(key, (generation.name, versions))

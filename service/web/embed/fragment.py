@@ -35,6 +35,7 @@ from service.services import Services
 from service.web.caching import Answer, accepts_gzip, etag_for, etag_matches
 from service.web.events import click_url
 from service.web.prometheus import Metrics
+from service.web.related_options import query_options
 from service.web.related_view import (
     EXTENSION,
     RelatedHTTP,
@@ -42,7 +43,6 @@ from service.web.related_view import (
     cache_headers,
     not_modified,
     prepare,
-    query_options,
 )
 
 FRAGMENT_RULE = "/articles/<path:article_id>/related.html"
