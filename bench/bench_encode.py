@@ -10,7 +10,11 @@ build` makes it for RELATED_ENCODER_BACKEND, RELATED_ENCODER_PRECISION, RELATED_
 RELATED_MAX_SEQ_LENGTH and each batch size (RELATED_BATCH_SIZE). A warm-up pass comes first
 (the model's load or conversion, CUDA's start); then the backends take turns `--rounds` times,
 so a loaded machine slows each alike, and each is given as a ratio to the first within the run,
-by wall time and by the CPU time this process spent (steadier where other work shares the cores).
+by wall time and by the CPU time this process spent (steadier where other work shares the cores),
+and as the model's arithmetic per CPU second (GFLOP/s: its matrix products on the texts' tokens).
+`--matmul-peak` first measures what one f32 matrix product of the model's own shape reaches in
+OpenVINO on this CPU, the ceiling for f32, and prints the precision OpenVINO's CPU plugin runs
+a model in when not told (bf16 where the CPU has AVX512-BF16 or AMX).
 The last vectors of every backend are compared with the first's: cosine, and how many top-10
 neighbour lists (by cosine, among the texts) are identical. With `--check N` on a device other
 than the CPU, the first N texts are also encoded on the CPU and the vectors compared: a GPU build
@@ -38,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import describe_machine, machine  # noqa: E402
-from embeddings.encoder import Encoder, SentenceTransformerEncoder  # noqa: E402
+from embeddings.encoder import Encoder, SentenceTransformerEncoder, resolve_model_path  # noqa: E402
 from embeddings.openvino_encoder import OpenVINOEncoder  # noqa: E402
 from service.article import article_from_json, embedding_text  # noqa: E402
 from service.config.settings import Settings  # noqa: E402
@@ -84,6 +88,57 @@ def make(backend: str, args: argparse.Namespace, batch_size: int) -> Encoder:
     )
 
 
+def model_flops(texts: list[str], model: str, max_seq_length: int) -> float:
+    """The floating-point operations of a BERT-like encoder's matrix products on `texts`:
+    per layer and token the four attention projections and the two feed-forward ones, plus
+    the attention scores and their weighted sum over the text's tokens."""
+    from tokenizers import Tokenizer
+
+    path = Path(resolve_model_path(model))
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    hidden, inner = config["hidden_size"], config["intermediate_size"]
+    tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=max_seq_length)
+    flops = 0.0
+    for encoding in tokenizer.encode_batch(texts):
+        n = len(encoding.ids)
+        flops += 2 * n * (4 * hidden * hidden + 2 * hidden * inner) + 4 * n * n * hidden
+    return flops * float(config["num_hidden_layers"])
+
+
+def matmul_peak(model: str) -> str:
+    """What one f32 product of the model's feed-forward shape (8,192 tokens) reaches in
+    OpenVINO on this CPU, on one thread and on all, and the plugin's default precision."""
+    import openvino
+    import openvino.opset13 as ops
+
+    path = Path(resolve_model_path(model))
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    hidden, inner, tokens = config["hidden_size"], config["intermediate_size"], 8192
+    core = openvino.Core()
+    rng = np.random.default_rng(0)
+    found = []
+    for threads in (1, 0):
+        x = ops.parameter([tokens, hidden], np.float32)
+        weights = ops.constant(rng.random((hidden, inner), dtype=np.float32))
+        graph = openvino.Model([ops.matmul(x, weights, False, False)], [x])
+        compiled = core.compile_model(
+            graph, "CPU", {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": threads}
+        )
+        request, data = compiled.create_infer_request(), rng.random((tokens, hidden), np.float32)
+        request.infer([data])
+        c0 = time.process_time()
+        for _ in range(20):
+            request.infer([data])
+        rate = 20 * 2 * tokens * hidden * inner / (time.process_time() - c0) / 1e9
+        found.append(f"{rate:.0f} ({'1 thread' if threads else 'all threads'})")
+    default = core.get_property("CPU", "INFERENCE_PRECISION_HINT")
+    return (
+        f"f32 MatMul {tokens}x{hidden} @ {hidden}x{inner} in OpenVINO: GFLOP/s per CPU second "
+        f"{', '.join(found)}; CPU plugin's default precision {default}"
+    )
+
+
 def top10(vectors: np.ndarray) -> np.ndarray:
     scores = vectors @ vectors.T
     np.fill_diagonal(scores, -np.inf)
@@ -118,6 +173,9 @@ def main() -> None:
     parser.add_argument("--max-chars", type=int, default=Settings.max_text_chars)
     parser.add_argument("--model-cache", type=Path, default=Settings().models_dir)
     parser.add_argument("--check", type=int, default=0, help="texts to compare with the CPU")
+    parser.add_argument(
+        "--matmul-peak", action="store_true", help="first measure OpenVINO's f32 MatMul ceiling"
+    )
     args = parser.parse_args()
     backends = args.backends.split(",")
 
@@ -128,6 +186,9 @@ def main() -> None:
         f"texts: {len(texts)} from {args.corpus.name} (median {int(np.median([len(t) for t in texts]))} "
         f"characters, cut at {args.max_chars}), max_seq_length {args.max_seq_length}"
     )
+    if args.matmul_peak:
+        print(matmul_peak(args.model), flush=True)
+    flops = model_flops(texts, args.model, args.max_seq_length)
     vectors: dict[str, np.ndarray] = {}
     for batch_size in [int(b) for b in args.batch_sizes.split(",")]:
         encoders = {backend: make(backend, args, batch_size) for backend in backends}
@@ -152,7 +213,8 @@ def main() -> None:
             print(
                 f"batch {batch_size:>4} {backend:<14}: {len(texts) / median:>8,.1f} articles/s, "
                 f"{reference / median:.2f}x {backends[0]}; CPU {1000 * median_cpu / len(texts):.0f} "
-                f"ms an article, {reference_cpu / median_cpu:.2f}x (median of {args.rounds}; "
+                f"ms an article, {reference_cpu / median_cpu:.2f}x, {flops / median_cpu / 1e9:.0f} "
+                f"GFLOP/s per CPU second (median of {args.rounds}; "
                 f"load and warm-up {warm[backend]:.1f} s)",
                 flush=True,
             )
@@ -160,13 +222,13 @@ def main() -> None:
         print(f"{backend} against {backends[0]}: {compare(vectors[backends[0]], vectors[backend])}")
     last = vectors.get("torch")
     if args.check and last is not None and args.device != "cpu":
-        cpu = SentenceTransformerEncoder(
+        on_cpu = SentenceTransformerEncoder(
             args.model, max_seq_length=args.max_seq_length, device="cpu"
         ).encode(texts[: args.check])
-        cosine = np.sum(cpu * last[: args.check], axis=1)
+        cosine = np.sum(on_cpu * last[: args.check], axis=1)
         print(
             f"{args.device} against cpu on {args.check} texts: cosine min {cosine.min():.6f}, "
-            f"largest coordinate difference {np.abs(cpu - last[: args.check]).max():.2e}"
+            f"largest coordinate difference {np.abs(on_cpu - last[: args.check]).max():.2e}"
         )
 
 

@@ -35,7 +35,8 @@ def torch_vectors(sample_texts: list[str]) -> npt.NDArray[np.float32]:
 def top10(vectors: npt.NDArray[np.float32]) -> list[list[int]]:
     scores = vectors @ vectors.T
     np.fill_diagonal(scores, -np.inf)
-    return np.argsort(-scores, axis=1, kind="stable")[:, :10].tolist()
+    lists: list[list[int]] = np.argsort(-scores, axis=1, kind="stable")[:, :10].tolist()
+    return lists
 
 
 def test_f32_gives_pytorchs_vectors_and_identical_top10_lists(
@@ -66,6 +67,18 @@ def test_batches_and_order_do_not_change_a_vector(sample_texts: list[str]) -> No
     assert np.allclose(whole, one_by_one[::-1], atol=1e-5)
     assert sum(reported) == len(sample_texts)
     assert OpenVINOEncoder(cache_dir=MODEL_CACHE).encode([]).shape == (0, 384)
+
+
+def test_a_batch_split_across_more_streams_gives_the_same_vectors(
+    sample_texts: list[str],
+) -> None:
+    whole = OpenVINOEncoder(cache_dir=MODEL_CACHE, batch_size=8).encode(sample_texts[:21])
+    split = OpenVINOEncoder(cache_dir=MODEL_CACHE, batch_size=8)
+    split.warm_up()
+    split._streams = 3  # uneven shares (3, 3, 2) and a last batch of 5
+    assert np.allclose(split.encode(sample_texts[:21]), whole, atol=1e-6)
+    split._streams = 16  # more requests than a batch has rows
+    assert np.allclose(split.encode(sample_texts[:21]), whole, atol=1e-6)
 
 
 def graph_of(export: Path) -> str:
