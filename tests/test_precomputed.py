@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 import requests
 
 from embeddings.hashing import HashingEncoder
@@ -17,6 +19,8 @@ from service.config.settings import Settings
 from service.generations.answers import FILES, StoredAnswers, id_hash
 from service.generations.generation import current_name, read_manifest
 from service.store import ArticleStore
+from service.web.app import create_app
+from service.web.related_view import RelatedHTTP
 from tests.conftest import HTTP_TIMEOUT, Server, load_sample_articles
 
 HEATWAVE = "2026-03-02-heatwave-grid-record"
@@ -175,7 +179,30 @@ def test_a_stored_answer_is_sent_as_stored_without_ranking(
     server = start_server(sample_copy.data_dir, env={"RELATED_RESPONSE_CACHE": "0"})
     assert get(server, HEATWAVE).content == marked
     assert get(server, HEATWAVE, "?k=5").content == marked  # the defaults, through Flask
-    assert get(server, HEATWAVE, "?k=4").json()["source"] == "index"  # ranked
+    # A smaller k is the stored answer's first items; other options are ranked.
+    shorter = get(server, HEATWAVE, "?k=4").json()
+    assert shorter["source"] == "INDEX" and shorter["k"] == 4
+    assert [i["id"] for i in shorter["related"]] == [
+        i["id"] for i in json.loads(marked)["related"][:4]
+    ]
+    assert get(server, HEATWAVE, "?k=4&fields=title").json()["source"] == "index"
+
+
+def test_a_smaller_k_cut_from_the_stored_answer_is_the_ranked_answer_byte_for_byte(
+    sample_copy: Settings, hashing: HashingEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = replace(sample_copy, response_cache=0)
+    ids = [a["id"] for a in load_sample_articles()]
+    urls = [f"/articles/{i}/related?k={k}" for i in ids for k in range(1, settings.options.k)]
+    cut = create_app(settings, encoder=hashing).test_client()
+    served = {url: cut.get(url) for url in urls}
+    monkeypatch.setattr(RelatedHTTP, "stored_prefix", lambda *args: None)
+    ranked = create_app(settings, encoder=hashing).test_client()
+    for url in urls:
+        again = ranked.get(url)
+        assert served[url].status_code == again.status_code == 200
+        assert served[url].data == again.data, url
+        assert served[url].headers["ETag"] == again.headers["ETag"]
 
 
 def test_builds_can_leave_the_answers_out(sample_copy: Settings, hashing: HashingEncoder) -> None:

@@ -14,8 +14,10 @@ for a request with the default options while:
 - the settings that shape an answer (the options' defaults, k's bound, the text and candidate
   limits) are the build's, by `fingerprint`.
 
-Options that change the list (filters, explain, drafts, body, fields, another k) always go
-the ranked path, as does every request to a read replica (its versions are its own).
+A request for a smaller k and nothing else gets the stored answer's first items
+(`service.web.related_view.RelatedHTTP.stored_prefix`). Options that change the list (filters,
+explain, drafts, body, fields, a larger k) always go the ranked path, as does every request to
+a read replica (its versions are its own).
 """
 
 from __future__ import annotations

@@ -23,9 +23,10 @@ out of the options, the ETag and the cache key, so readers share cached answers.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import Flask, Response, current_app, request
@@ -35,7 +36,7 @@ from service.generations.generation import Generation
 from service.quality.experiments import Experiment, Experiments
 from service.related.article_cache import Versions
 from service.related.display import DisplayCache, answer_bytes
-from service.related.precomputed import PrecomputedAnswers
+from service.related.precomputed import PrecomputedAnswers, answer_body
 from service.related.recommender import RelatedResult
 from service.related.variants import (
     DEFAULT_VARIANT,
@@ -103,6 +104,26 @@ class RelatedHTTP:
         made_from = (generation_name, versions)
         etag = etag_for(made_from, article_id, self.defaults.to_json(), self.fingerprint, None)
         return Answer(made_from, etag, body, "index")
+
+    def is_shorter_default(self, options: RelatedOptions) -> bool:
+        """The default options but for a smaller k."""
+        default_k = self.defaults.k
+        return options.k < default_k and replace(options, k=default_k) == self.defaults
+
+    def stored_prefix(self, prepared: Prepared, body: bytes | None) -> Answer | None:
+        """The build's default answer cut to the request's smaller k. Ranking chooses the
+        items one at a time in rank order, so a shorter list is the longer one's first items
+        (checked for every auth0_blog article and k); only its duplicate count can differ, so
+        an answer that suppressed a duplicate or cut anything is ranked instead."""
+        if body is None:
+            return None
+        shaped = json.loads(body)
+        if shaped.get("suppressed_duplicates") or shaped.get("cut"):
+            return None
+        k = prepared.options.k
+        shaped.update(related=shaped["related"][:k], k=k)
+        shaped["recommendation_id"] = prepared.recommendation_id
+        return Answer(prepared.made_from, prepared.etag, answer_body(shaped), "index")
 
 
 @dataclass(frozen=True)
@@ -203,6 +224,9 @@ def related_response(services: Services, metrics: Metrics, article_id: str) -> R
             answer = state.stored_answer(
                 article_id, prepared.generation.name, stored, prepared.versions
             )
+        elif prepared.experiment is None and state.is_shorter_default(prepared.options):
+            stored = state.precomputed.body(prepared.generation, prepared.versions, article_id)
+            answer = state.stored_prefix(prepared, stored)
         if answer is None:
             result = answer_result(services, prepared)
             named, variant = prepared.recommendation_id, prepared.variant
