@@ -114,9 +114,14 @@ def main() -> None:
         for e in found:
             pid = e.get("xml_id", "")
             if pid in pages:
+                # A section written inside a larger file (setup.xml) wins over a whole file
+                # with the same id (a configure.xml left over from the skeleton, included
+                # nowhere); otherwise the first file in path order wins.
                 drop["duplicate_id"] += 1
-                dropped.append((pid, path, "duplicate id"))
-                continue
+                if e is root or pages[pid]["nested"]:
+                    dropped.append((pid, path, "duplicate id"))
+                    continue
+                dropped.append((pid, pages[pid]["path"], "duplicate id"))
             elems = own(e, ids)
             for x in elems:
                 if x.get("xml_id"):
@@ -145,6 +150,7 @@ def main() -> None:
                 "url": URL.format(pid),
                 "section": section_of(path),
                 "kind": kind_of(e, pid),
+                "nested": e is not root,
                 "path": path,
                 "see": [x for s in see for x in s.iter() if x.tag in LINKS],
                 "see_members": [x for s in see for x in s.iter() if x.tag == "member"],
