@@ -4,11 +4,11 @@
 Gold links = each page's writer-curated "See also" section (`<refsect1 role="seealso">`, the
 few `<section>`/`<sect2>`/`<simplesect>` with that role, and sections titled
 `&reftitle.seealso;` without it). Articles are the manual's pages under `reference/` and
-`language/`, cut as php.net cuts them (see `docbook.is_page`); `links` holds the pages each
+`language/`, cut as php.net cuts them (see `pages.is_page`); `links` holds the pages each
 body links to outside its See also. Reads a bare mirror, no work tree:
 
     python3 convert.py --git-dir <php/doc-en mirror> --out <dir> [--rev HEAD]
-        [--min-body-chars 100] [--keep-code]
+        [--min-body-chars 100] [--keep-code] [--no-synopsis-links]
 
 Standard library only (and `docbook.py` beside it). Prints the counts as JSON at the end.
 """
@@ -24,13 +24,16 @@ import sys
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from docbook import Entities, Text, is_page, is_see_also, kind_of, own, page_title, parse, squash
+from docbook import Entities, Text, parse, squash
+from includes import Includes
+from pages import is_page, is_see_also, kind_of, own, page_title
 from report import summary, write
 
 URL = "https://www.php.net/manual/en/{}.php"
 TREES = ("reference", "language", "entities", "language-snippets.ent")
 LINKS = {"function", "methodname", "classname", "interfacename", "enumname", "exceptionname"}
 LINKS |= {"link", "xref"}
+REFS = LINKS | {"xi_include"}
 CLASSES = {"classname", "interfacename", "enumname", "exceptionname"}
 
 
@@ -78,6 +81,11 @@ def main() -> None:
     ap.add_argument("--rev", default="HEAD")
     ap.add_argument("--min-body-chars", type=int, default=100)
     ap.add_argument("--keep-code", action="store_true", help="keep example code and output")
+    ap.add_argument(
+        "--no-synopsis-links",
+        action="store_true",
+        help="leave out of `links` the method pages a class page lists in its synopsis",
+    )
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     files = read_tree(args.git_dir, args.rev)
@@ -91,6 +99,7 @@ def main() -> None:
     names: dict[str, str] = {}  # refnames and class names, lower case -> page id
     titles: dict[str, str] = {}  # every xml:id -> its title, for the text of `<xref>`
     texts: dict[str, Text] = {}
+    elements: dict[str, tuple[ET.Element, str]] = {}  # every page found, kept or not
     for path, text in sorted(files.items()):
         if not path.endswith(".xml"):
             continue
@@ -123,6 +132,7 @@ def main() -> None:
                     continue
                 dropped.append((pid, pages[pid]["path"], "duplicate id"))
             elems = own(e, ids)
+            elements[pid] = (e, path)
             for x in elems:
                 if x.get("xml_id"):
                     anchor.setdefault(x.get("xml_id", ""), pid)
@@ -154,12 +164,13 @@ def main() -> None:
                 "path": path,
                 "see": [x for s in see for x in s.iter() if x.tag in LINKS],
                 "see_members": [x for s in see for x in s.iter() if x.tag == "member"],
-                "refs": [x for x in elems if x.tag in LINKS and id(x) not in see_ids],
+                "refs": [x for x in elems if x.tag in REFS and id(x) not in see_ids],
                 "has_see": bool(see),
             }
             texts[pid] = txt
+    inc = Includes(elements)
     for pid, p in list(pages.items()):
-        p["body"] = texts[pid].text(titles)
+        p["body"] = texts[pid].text(titles, lambda xp: inc.text(xp, titles))
         if len(p["body"]) < args.min_body_chars:
             drop["short_body"] += 1
             dropped.append((pid, p["path"], f"body under {args.min_body_chars} chars"))
@@ -230,6 +241,15 @@ def main() -> None:
             ls["sections_without_resolvable_link"] += 1
         links: list[str] = []
         for x in p["refs"]:
+            if x.tag == "xi_include":
+                if args.no_synopsis_links:
+                    continue
+                for t, _ in inc.synopses(x.get("xpointer", "")):
+                    bl["class synopsis method lines"] += 1
+                    if t in pages and t != pid and t not in links:
+                        links.append(t)
+                        bl["class synopsis methods kept"] += 1
+                continue
             bl["written"] += 1
             t, raw, why = resolve(x)
             if t is None:
@@ -242,6 +262,7 @@ def main() -> None:
             else:
                 links.append(t)
         p["links"] = links
+    stats["includes"] = dict(inc.counts)
     stats["see_also"] = dict(ls)
     stats["body_links"] = dict(bl)
     write(args.out, pages, related, dropped, unresolved, body_unres)

@@ -5,9 +5,7 @@ recursively, the five XML ones and numeric references are kept for the parser, H
 (`&nbsp;`, `&mdash;`) become their characters, and every other name (the build's generated file
 includes such as `&reference.apcu.entities.functions;`, doc-base's own entities) is dropped and
 counted. Namespaces are flattened before parsing (`xml:id` -> `xml_id`, `xlink:href` ->
-`xlink_href`, `xi:include` -> `xi_include`), so tags are plain names. The page helpers at the
-end say which elements are pages of php.net's chunked manual and what each page is called.
-Standard library only.
+`xlink_href`, `xi:include` -> `xi_include`), so tags are plain names. Standard library only.
 """
 
 from __future__ import annotations
@@ -26,6 +24,7 @@ TAG = re.compile(r"<[/A-Za-z][^<>]*>")
 XMLNS = re.compile(r"\s+xmlns(?::\w+)?\s*=\s*(?:\"[^\"]*\"|'[^']*')")
 PREFIXED = re.compile(r"(</?|\s)([A-Za-z]\w*):([\w.-]+)")
 XREF = re.compile("\x02([^\x03]*)\x03")
+INCLUDE = re.compile("\x04([^\x05]*)\x05")
 XML_ENTITIES = {"lt", "gt", "amp", "quot", "apos"}
 
 # Elements whose content starts and ends a paragraph of the text.
@@ -84,19 +83,6 @@ SKIPPED = {
     "info",
     "mediaobject",
 }
-ALWAYS = {
-    "refentry",
-    "reference",
-    "book",
-    "part",
-    "set",
-    "chapter",
-    "appendix",
-    "preface",
-    "article",
-}
-SECTIONS = {"section", "sect1"}
-CONTAINERS = {"chapter", "appendix", "preface", "article", "book", "part"}
 CODE = {"programlisting", "screen"}
 SYNOPSES = {"methodsynopsis", "constructorsynopsis", "destructorsynopsis", "fieldsynopsis"}
 
@@ -225,6 +211,10 @@ class Text:
             self.flush()
             self.paras.append("".join(e.itertext()).strip("\n"))
             return
+        if e.tag == "xi_include" and not self.skip(e):
+            self.flush()
+            self.paras.append(f"\x04{e.get('xpointer', '')}\x05")
+            return
         if not top and (e.tag in SKIPPED or self.skip(e)):
             return
         if e.tag in SYNOPSES:
@@ -248,52 +238,10 @@ class Text:
             self.cur = [s]
             self.flush()
 
-    def text(self, titles: dict[str, str]) -> str:
-        """The paragraphs, each `<xref>` replaced by its target's title as the manual shows it."""
+    def text(self, titles: dict[str, str], include: Callable[[str], str]) -> str:
+        """The paragraphs, each `<xref>` replaced by its target's title as the manual shows it
+        and each `<xi:include>` by what `include(xpointer)` gives (possibly nothing)."""
         self.flush()
-        out = "\n\n".join(self.paras)
+        paras = [INCLUDE.sub(lambda m: include(m.group(1)), p) for p in self.paras]
+        out = "\n\n".join(p for p in paras if p.strip())
         return XREF.sub(lambda m: titles.get(m.group(1), ""), out)
-
-
-def is_page(e: ET.Element, parent: str | None) -> bool:
-    """A page of php.net's chunked manual: the file's root (not a fragment such as a `para` or
-    `variablelist` included elsewhere), every nested refentry/chapter/preface/..., and the
-    `section`/`sect1` directly under a chapter, appendix, preface, article, book or part."""
-    if not e.get("xml_id"):
-        return False
-    if parent is None:
-        return e.tag in ALWAYS or e.tag in SECTIONS
-    return e.tag in ALWAYS or (e.tag in SECTIONS and parent in CONTAINERS)
-
-
-def is_see_also(e: ET.Element) -> bool:
-    """`role="seealso"`, or a section titled "See Also" (`&reftitle.seealso;`) without it."""
-    if e.get("role") == "seealso":
-        return True
-    t = e.find("title")
-    return t is not None and squash("".join(t.itertext())).lower() == "see also"
-
-
-def kind_of(e: ET.Element, pid: str) -> str:
-    if e.tag == "refentry":
-        return "function" if pid.startswith("function.") else "method or other refentry"
-    if e.tag == "reference" and e.get("role") in ("class", "exception", "enum"):
-        return "class"
-    return e.tag
-
-
-def own(e: ET.Element, pages: set[int]) -> list[ET.Element]:
-    """Every element of the page `e` in document order, without its child pages."""
-    out = [e]
-    for c in e:
-        if id(c) not in pages:
-            out.extend(own(c, pages))
-    return out
-
-
-def page_title(e: ET.Element, default: str | None = None) -> str:
-    for path in ("refnamediv/refname", "titleabbrev", "title", "info/titleabbrev", "info/title"):
-        t = e.find(path)
-        if t is not None and squash("".join(t.itertext())):
-            return squash("".join(t.itertext()))
-    return e.get("xml_id", "") if default is None else default
