@@ -10,8 +10,9 @@ alternation, for every target in every round: a related list of the longest arti
 with a section filter and with a tag filter, every article in turn, and /healthz. With
 `--first-answers`, the service's answer cache is off (RELATED_RESPONSE_CACHE=0), so no answer
 is one a worker has made before, and the targets are every article in turn with the default
-options (a widget's request: the answers the build stored with the generation) and every
-article in turn with `k=K-1` (options the stored answers are not for: each is ranked). Prints
+options (the answers the build stored with the generation), with `k=K-1` and with the embed's
+`fields` and a reader's `visitor` key (both cut from the stored answers), and with
+`recency=gaussian` (options only ranking answers). Prints
 requests/s, p50 and p99 of each (the median over rounds), the CPU each server spent per request
 (steady when other work shares the machine, unlike requests/s), the service/floor ratios of
 both, the CPU the load generator used, and the machine. Bounded: rounds x targets x 2 runs of
@@ -119,13 +120,23 @@ def targets(collection: Collection, k: int) -> list[Target]:
     return found
 
 
+EMBED_QUERY = "fields=title,url,section,published"
+"""What the project's embed asks for (`service/web/embed/embed.js`), with a reader's key."""
+
+
 def first_answer_targets(collection: Collection, k: int) -> list[Target]:
-    """Every article in turn (a sample above MAX_SPREAD) with the default options, then with a
-    k the stored answers are not for."""
+    """Every article in turn (a sample above MAX_SPREAD) with the default options; with a
+    smaller k and with the embed's fields, both made from the stored answers; and with options
+    only ranking can answer."""
     paths = [f"/articles/{quote(i, safe='')}/related" for i in collection.ids]
     return [
         Target(f"{len(paths)} articles in turn, first answers", paths),
-        Target(f"  the same, k={k - 1} (ranked)", [f"{p}?k={k - 1}" for p in paths]),
+        Target(f"  the same, k={k - 1} (cut from them)", [f"{p}?k={k - 1}" for p in paths]),
+        Target(
+            "  the same, the embed's request",
+            [f"{p}?{EMBED_QUERY}&visitor=v{n}" for n, p in enumerate(paths)],
+        ),
+        Target("  the same, recency=gaussian (ranked)", [f"{p}?recency=gaussian" for p in paths]),
     ]
 
 

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from embeddings.hashing import HashingEncoder
+from service.article import article_from_json
 from service.build.builder import build
 from service.config.settings import Settings
 from service.generations.answers import FILES, StoredAnswers, id_hash
@@ -185,7 +186,43 @@ def test_a_stored_answer_is_sent_as_stored_without_ranking(
     assert [i["id"] for i in shorter["related"]] == [
         i["id"] for i in json.loads(marked)["related"][:4]
     ]
-    assert get(server, HEATWAVE, "?k=4&fields=title").json()["source"] == "index"
+    # So are fewer fields (the embed's request, its visitor key not an option).
+    embed = get(server, HEATWAVE, "?fields=title,url,section,published&visitor=4f9c").json()
+    assert embed["source"] == "INDEX" and set(embed["related"][0]) == {
+        "id",
+        "title",
+        "url",
+        "section",
+        "published",
+        "score",
+    }
+    assert get(server, HEATWAVE, "?k=4&fields=title,body").json()["source"] == "index"
+    assert get(server, HEATWAVE, "?k=4&include_body=true").json()["source"] == "index"
+
+
+CUT_QUERIES = (
+    "fields=title,url,section,published&visitor=4f9c2a7e",  # the embed's request
+    "fields=title,url,section,published,image",  # with images: metadata is a field too
+    "fields=title",
+    "fields=url,score,pinned",  # what the ranking adds comes anyway, once, in its place
+    "fields=nothing-stored",
+    "k=2&fields=tags,lang",
+)
+
+
+def answers_cut_and_ranked(
+    settings: Settings, hashing: HashingEncoder, monkeypatch: pytest.MonkeyPatch, urls: list[str]
+) -> None:
+    """Every URL answered from the stored answers, then ranked: the same bytes and ETag."""
+    cut = create_app(settings, encoder=hashing).test_client()
+    served = {url: cut.get(url) for url in urls}
+    monkeypatch.setattr(RelatedHTTP, "stored_json", lambda *args: None)
+    ranked = create_app(settings, encoder=hashing).test_client()
+    for url in urls:
+        again = ranked.get(url)
+        assert served[url].status_code == again.status_code, url
+        assert served[url].data == again.data, url
+        assert served[url].headers.get("ETag") == again.headers.get("ETag")
 
 
 def test_a_smaller_k_cut_from_the_stored_answer_is_the_ranked_answer_byte_for_byte(
@@ -194,15 +231,49 @@ def test_a_smaller_k_cut_from_the_stored_answer_is_the_ranked_answer_byte_for_by
     settings = replace(sample_copy, response_cache=0)
     ids = [a["id"] for a in load_sample_articles()]
     urls = [f"/articles/{i}/related?k={k}" for i in ids for k in range(1, settings.options.k)]
-    cut = create_app(settings, encoder=hashing).test_client()
-    served = {url: cut.get(url) for url in urls}
-    monkeypatch.setattr(RelatedHTTP, "stored_prefix", lambda *args: None)
-    ranked = create_app(settings, encoder=hashing).test_client()
-    for url in urls:
-        again = ranked.get(url)
-        assert served[url].status_code == again.status_code == 200
-        assert served[url].data == again.data, url
-        assert served[url].headers["ETag"] == again.headers["ETag"]
+    answers_cut_and_ranked(settings, hashing, monkeypatch, urls)
+
+
+def test_fewer_fields_picked_from_the_stored_answer_are_the_ranked_answer_byte_for_byte(
+    sample_copy: Settings, hashing: HashingEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a pinned item among them, and through the HTML fragment too."""
+    settings = replace(sample_copy, response_cache=0)
+    ids = [a["id"] for a in load_sample_articles()]
+    with ArticleStore(settings.db_path) as store:
+        store.set_pins(HEATWAVE, [ids[-1]])
+        build(settings, store, hashing, full=True)
+    assert stored_answers(settings).made_from.projectable
+    urls = [f"/articles/{i}/related?{query}" for i in ids for query in CUT_QUERIES]
+    urls += [f"/articles/{i}/related.html?fields=title,url,section" for i in ids]
+    # Read in front of Flask as Flask reads them: encoded, invalid bytes, repeats, errors.
+    odd = ("fields=title%2Curl", "fields=ti%FFtle", "fields=title&fields=url", "k=x&fields=url")
+    urls += [f"/articles/{HEATWAVE}/related?{query}" for query in odd]
+    urls += [f"/articles/{HEATWAVE}/related?k=1&k=2&fields=url", "/articles/nope/related?k=1"]
+    answers_cut_and_ranked(settings, hashing, monkeypatch, urls)
+    client = create_app(settings, encoder=hashing).test_client()
+    assert client.get(f"/articles/{HEATWAVE}/related?k=1&k=2").status_code == 400
+
+
+def test_fields_are_ranked_where_an_articles_metadata_uses_an_items_key(
+    sample_copy: Settings, hashing: HashingEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An article whose metadata holds `pinned` (which the ranking adds to an item): picking
+    from the stored items could not tell the two apart, so the build says so and the server
+    ranks such requests, with the same answers as ever."""
+    settings = replace(sample_copy, response_cache=0)
+    articles = load_sample_articles()
+    with ArticleStore(settings.db_path) as store:
+        with store.write() as writer:
+            for data in articles:
+                writer.upsert(article_from_json({**data, "pinned": False, "score": "A+"}))
+        build(settings, store, hashing, full=True)
+    assert not stored_answers(settings).made_from.projectable
+    client = create_app(settings, encoder=hashing).test_client()
+    answer = client.get(f"/articles/{HEATWAVE}/related?fields=title").get_json()
+    assert answer["source"] == "index" and "pinned" not in answer["related"][0]
+    urls = [f"/articles/{a['id']}/related?{query}" for a in articles for query in CUT_QUERIES]
+    answers_cut_and_ranked(settings, hashing, monkeypatch, urls)
 
 
 def test_builds_can_leave_the_answers_out(sample_copy: Settings, hashing: HashingEncoder) -> None:

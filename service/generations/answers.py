@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import mmap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -50,9 +50,16 @@ class MadeFrom:
     """(store revision, editorial revision) read before the first answer was rendered."""
     fingerprint: str
     """Stands for the settings that shape an answer (`service.related.precomputed`)."""
+    projectable: bool = False
+    """No related item's metadata uses a key the ranking adds to an item, so an answer for
+    fewer `fields` may be picked from a stored one (`service.related.projection`)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"versions": list(self.versions), "fingerprint": self.fingerprint}
+        return {
+            "versions": list(self.versions),
+            "fingerprint": self.fingerprint,
+            "projectable": self.projectable,
+        }
 
 
 class AnswerWriter:
@@ -71,8 +78,10 @@ class AnswerWriter:
         self._rows.append((id_hash(article_id), self._written, end, article_id.encode()))
         self._written = end
 
-    def finish(self) -> int:
-        """Close the files (the generation's writer fsyncs them); how many answers were stored."""
+    def finish(self, projectable: bool = False) -> int:
+        """Close the files (the generation's writer fsyncs them); how many answers were stored.
+        `projectable`: what `MadeFrom.projectable` says of the answers written."""
+        self.made_from = replace(self.made_from, projectable=projectable)
         self._bodies.close()
         self._rows.sort(key=lambda row: (row[0], row[3]))
         index = np.zeros((len(self._rows), 5), dtype=np.int64)
@@ -108,7 +117,11 @@ class StoredAnswers:
             return None
         meta = json.loads((directory / META).read_text(encoding="utf-8"))
         store_revision, editorial_revision = (int(v) for v in meta["versions"])
-        made_from = MadeFrom((store_revision, editorial_revision), str(meta["fingerprint"]))
+        made_from = MadeFrom(
+            (store_revision, editorial_revision),
+            str(meta["fingerprint"]),
+            meta.get("projectable") is True,
+        )
         index = np.asarray(np.load(directory / INDEX, mmap_mode="r"))
         return cls(made_from, index, _map(directory / BODIES), _map(directory / IDS))
 

@@ -20,11 +20,9 @@ import sys
 from typing import Any
 
 from service.article import Article
-from service.related.recommender import RelatedItem, RelatedResult, pick
+from service.related.recommender import ITEM_KEYS, RelatedItem, RelatedResult, pick
 from service.related.sized import SizedLRU
 
-ITEM_KEYS = frozenset({"score", "pinned", "filled", "explanation"})
-"""What `RelatedItem.to_json` adds after an article's fields."""
 DISPLAY_SHARE = 4
 """The display texts may hold a quarter of RELATED_ARTICLE_CACHE_BYTES: without the body, an
 article's JSON text is well under its cached object's estimated size."""
@@ -55,7 +53,7 @@ class DisplayCache:
         if found is not None and found[0] is article:
             return found[1]
         data = display_fields(article, fields)
-        text = None if ITEM_KEYS.intersection(data) else _encode(data)
+        text = None if not data.keys().isdisjoint(ITEM_KEYS) else _encode(data)
         self._texts.put((key, fields), (article, text), sys.getsizeof(text) + 64)
         return text
 

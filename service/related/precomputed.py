@@ -14,10 +14,10 @@ for a request with the default options while:
 - the settings that shape an answer (the options' defaults, k's bound, the text and candidate
   limits) are the build's, by `fingerprint`.
 
-A request for a smaller k and nothing else gets the stored answer's first items
-(`service.web.related_view.RelatedHTTP.stored_prefix`). Options that change the list (filters,
-explain, drafts, body, fields, a larger k) always go the ranked path, as does every request to
-a read replica (its versions are its own).
+A request for a smaller k or fewer `fields` (the project's embed asks for four) and nothing
+else is made from the stored answer (`service.related.projection`). Options that change the
+list (filters, explain, drafts, the body, a larger k) always go the ranked path, as does every
+request to a read replica (its versions are its own).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from service.errors import RelatedError
 from service.generations.answers import AnswerWriter, MadeFrom
 from service.generations.generation import CurrentGeneration, Generation
 from service.related.article_cache import Versions
-from service.related.recommender import Recommender
+from service.related.recommender import ITEM_KEYS, Recommender
 from service.related.variants import DEFAULT_VARIANT, recommendation_id, shaped_answer
 from service.store import ArticleStore
 
@@ -80,6 +80,7 @@ def render_answers(
     defaults = options.to_json()
     keys = generation.parts.keys
     total = len(keys)
+    projectable = True
     try:
         for start in range(0, total, PROGRESS_EVERY):
             chunk = [int(k) for k in keys[start : start + PROGRESS_EVERY]]
@@ -95,11 +96,14 @@ def render_answers(
                     named = recommendation_id(made_from, article.id, defaults, DEFAULT_VARIANT)
                     shaped = shaped_answer(result, named, DEFAULT_VARIANT)
                     writer.add(article.id, answer_body(shaped))
+                    projectable = projectable and all(
+                        item.article.extra.keys().isdisjoint(ITEM_KEYS) for item in result.items
+                    )
             progress("answers", min(start + PROGRESS_EVERY, total), total)
     except BaseException:
         writer.abandon()
         raise
-    return writer.finish()
+    return writer.finish(projectable)
 
 
 class PrecomputedAnswers:
@@ -112,6 +116,9 @@ class PrecomputedAnswers:
         self.enabled = not settings.follow
 
     def body(self, generation: Generation, versions: Versions, article_id: str) -> bytes | None:
+        """The stored answer for `article_id` with the default options, or None: the build
+        stored none, or it no longer holds (another store or editorial version, other
+        settings)."""
         stored = generation.answers if self.enabled else None
         if stored is None:
             return None
@@ -119,3 +126,9 @@ class PrecomputedAnswers:
         if made_from.versions != versions or made_from.fingerprint != self.fingerprint:
             return None
         return stored.get(article_id)
+
+    @staticmethod
+    def projectable(generation: Generation) -> bool:
+        """Whether answers for fewer `fields` may be picked from `generation`'s stored ones."""
+        stored = generation.answers
+        return stored is not None and stored.made_from.projectable

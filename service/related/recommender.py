@@ -40,6 +40,8 @@ from service.related.source import Source
 from service.store import ArticleStore, Editorial
 
 Origin = Literal["index", "search", "live", "draft", "pins", "curated"]
+ITEM_KEYS = ("score", "pinned", "filled", "explanation")
+"""What `RelatedItem.to_json` adds after an article's fields, in that order."""
 
 
 @dataclass(frozen=True)

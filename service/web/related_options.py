@@ -12,7 +12,7 @@ and the settings, which are fixed for the process.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -80,14 +80,21 @@ def cache_key(raw: Mapping[str, Any]) -> tuple[Any, ...] | None:
 
 
 def query_options() -> dict[str, Any]:
-    """Query-string options as raw values: repeated list options are merged; any other option
-    given twice is an error (which one was meant?)."""
+    """Query-string options as raw values (`raw_options`)."""
+    return raw_options(request.args.items(multi=True))
+
+
+def raw_options(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """A query's (name, value) pairs as raw options, in the order names first come: repeated
+    list options are merged; any other option given twice is an error (which one was meant?)."""
+    values: dict[str, list[str]] = {}
+    for name, value in pairs:
+        values.setdefault(name, []).append(value)
     raw: dict[str, Any] = {}
-    for name in request.args:
-        values = request.args.getlist(name)
-        if len(values) > 1 and name not in LIST_OPTIONS:
-            raise InvalidParameter(f"Parameter {name!r} is given {len(values)} times; give it once")
-        raw[name] = values if name in LIST_OPTIONS else values[-1]
+    for name, given in values.items():
+        if len(given) > 1 and name not in LIST_OPTIONS:
+            raise InvalidParameter(f"Parameter {name!r} is given {len(given)} times; give it once")
+        raw[name] = given if name in LIST_OPTIONS else given[-1]
     return raw
 
 

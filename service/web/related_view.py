@@ -8,10 +8,12 @@ The order of work is what makes a page view cheap (see `service.web.caching`):
 3. else the options are parsed and the ETag computed: a matching `If-None-Match` is a 304
    without ranking anything;
 4. else, for the default options and no experiment running, the answer the build stored with
-   the generation, if still valid (`service.related.precomputed`);
+   the generation, if still valid (`service.related.precomputed`), or one cut from it for a
+   smaller k or fewer fields (`service.related.projection`);
 5. else the recommender ranks, and the encoded answer is cached for the next request.
 
-`CachedAnswers` does steps 2 and 4 in front of Flask, for the requests it can answer alone.
+`CachedAnswers` does steps 2 and 4 in front of Flask, for the requests it can answer alone
+(the embed's among them: its `fields` are cut from the stored answer).
 
 Every answer names itself for impressions and clicks: `recommendation_id`, a short hash of
 what it was made from (generation, store and editorial versions, article, options) and of the
@@ -26,8 +28,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Flask, Response, current_app, request
 
@@ -37,6 +40,7 @@ from service.quality.experiments import Experiment, Experiments
 from service.related.article_cache import Versions
 from service.related.display import DisplayCache, answer_bytes
 from service.related.precomputed import PrecomputedAnswers, answer_body
+from service.related.projection import derivable, derive
 from service.related.recommender import RelatedResult
 from service.related.variants import (
     DEFAULT_VARIANT,
@@ -55,7 +59,12 @@ from service.web.caching import (
     etag_matches,
 )
 from service.web.prometheus import Metrics
-from service.web.related_options import ParsedOptionsCache, answer_key, query_options
+from service.web.related_options import (
+    ParsedOptionsCache,
+    answer_key,
+    query_options,
+    raw_options,
+)
 
 EXTENSION = "related.http"
 RELATED_RULE = "/articles/<path:article_id>/related"
@@ -63,6 +72,9 @@ READ_KEY = "related.read"
 """(generation, versions) as `CachedAnswers` read them for this request, with no experiment
 running: `prepare` reads neither again (one statement and two `stat`s, not twice that)."""
 RELATED_PATH = re.compile(r"/articles/(.+)/related")
+QUERY_ERRORS = "werkzeug.url_quote"
+"""How werkzeug decodes a query's invalid bytes (they stay percent-encoded): `CachedAnswers`
+reads a query exactly as `request.args` does."""
 
 
 @dataclass(frozen=True)
@@ -105,25 +117,42 @@ class RelatedHTTP:
         etag = etag_for(made_from, article_id, self.defaults.to_json(), self.fingerprint, None)
         return Answer(made_from, etag, body, "index")
 
-    def is_shorter_default(self, options: RelatedOptions) -> bool:
-        """The default options but for a smaller k."""
-        default_k = self.defaults.k
-        return options.k < default_k and replace(options, k=default_k) == self.defaults
+    def stored_for(self, prepared: Prepared) -> Answer | None:
+        """The build's stored answer for the request, as it is for the default options or
+        cut to a smaller k or fewer fields (`service.related.projection`); None: it must be
+        ranked."""
+        if prepared.experiment is not None:
+            return None
+        if prepared.options == self.defaults:
+            generation, versions = prepared.generation, prepared.versions
+            stored = self.precomputed.body(generation, versions, prepared.article_id)
+            return self.stored_answer(prepared.article_id, generation.name, stored, versions)
+        if not derivable(prepared.options, self.defaults):
+            return None
+        shaped = self.stored_json(prepared)
+        if shaped is None:
+            return None
+        return Answer(prepared.made_from, prepared.etag, answer_body(shaped), "index")
 
-    def stored_prefix(self, prepared: Prepared, body: bytes | None) -> Answer | None:
-        """The build's default answer cut to the request's smaller k. Ranking chooses the
-        items one at a time in rank order, so a shorter list is the longer one's first items
-        (checked for every auth0_blog article and k); only its duplicate count can differ, so
-        an answer that suppressed a duplicate or cut anything is ranked instead."""
+    def stored_json(self, prepared: Prepared) -> dict[str, Any] | None:
+        """The answer's JSON object made from the build's stored answer, for the default
+        options or ones it can be cut to; None when it must be ranked."""
+        options = prepared.options
+        if prepared.experiment is not None:
+            return None
+        if options != self.defaults and not derivable(options, self.defaults):
+            return None
+        generation = prepared.generation
+        body = self.precomputed.body(generation, prepared.versions, prepared.article_id)
         if body is None:
             return None
-        shaped = json.loads(body)
-        if shaped.get("suppressed_duplicates") or shaped.get("cut"):
-            return None
-        k = prepared.options.k
-        shaped.update(related=shaped["related"][:k], k=k)
-        shaped["recommendation_id"] = prepared.recommendation_id
-        return Answer(prepared.made_from, prepared.etag, answer_body(shaped), "index")
+        shaped: dict[str, Any] = json.loads(body)
+        if options == self.defaults:
+            return shaped
+        derived = derive(shaped, options, self.precomputed.projectable(generation))
+        if derived is not None:
+            derived["recommendation_id"] = prepared.recommendation_id
+        return derived
 
 
 @dataclass(frozen=True)
@@ -159,17 +188,36 @@ def prepare(
         generation, versions = read
         generation.check_compatible(recommender.encoder.identity)
         experiment = None
+    return prepared_for(
+        state,
+        recommender.options,
+        article_id,
+        raw,
+        (generation, versions, experiment),
+        request.query_string,
+    )
+
+
+def prepared_for(
+    state: RelatedHTTP,
+    parse: Callable[[Mapping[str, Any]], RelatedOptions],
+    article_id: str,
+    raw: Mapping[str, Any],
+    read: tuple[Generation, Versions, Experiment | None],
+    query_string: bytes,
+) -> Prepared:
+    """`prepare` once the generation, the versions and the experiment running are read."""
+    generation, versions, experiment = read
     made_from = (generation.name, versions)
-    parsed = state.parsed.get(recommender.options, raw)
-    options = parsed.options
+    parsed = state.parsed.get(parse, raw)
     variant = experiment.variant_for(parsed.visitor) if experiment else DEFAULT_VARIANT
     assignment = (experiment.name, variant) if experiment else None
     etag = etag_for(made_from, article_id, parsed.json, state.fingerprint, assignment)
     named = recommendation_id(made_from, article_id, parsed.json, variant)
-    key = answer_key(article_id, request.query_string, variant if experiment else None)
+    key = answer_key(article_id, query_string, variant if experiment else None)
     return Prepared(
         article_id,
-        options,
+        parsed.options,
         variant,
         experiment,
         etag,
@@ -219,14 +267,7 @@ def related_response(services: Services, metrics: Metrics, article_id: str) -> R
         # An answer made now is cached for the next request (and for `CachedAnswers`).
         if etag_matches(if_none_match, prepared.etag):
             return not_modified(prepared.etag, state.max_age)
-        if prepared.experiment is None and prepared.options == state.defaults:
-            stored = state.precomputed.body(prepared.generation, prepared.versions, article_id)
-            answer = state.stored_answer(
-                article_id, prepared.generation.name, stored, prepared.versions
-            )
-        elif prepared.experiment is None and state.is_shorter_default(prepared.options):
-            stored = state.precomputed.body(prepared.generation, prepared.versions, article_id)
-            answer = state.stored_prefix(prepared, stored)
+        answer = state.stored_for(prepared)
         if answer is None:
             result = answer_result(services, prepared)
             named, variant = prepared.recommendation_id, prepared.variant
@@ -299,15 +340,23 @@ class CachedAnswers:
         query = environ.get("QUERY_STRING", "").encode("latin-1")
         key = answer_key(article_id, query, None)
         answer = self.state.answers.get(key, (generation.name, versions))
-        if answer is None and not query:
-            try:
-                generation.check_compatible(recommender.encoder.identity)
-            except Exception:
-                return None
-            stored = self.state.precomputed.body(generation, versions, article_id)
-            answer = self.state.stored_answer(article_id, generation.name, stored, versions)
-            if answer is not None:
-                self.state.answers.put(key, answer)
+        if answer is not None:
+            return answer
+        try:
+            generation.check_compatible(recommender.encoder.identity)
+            if query:
+                # As Flask reads the query (`request.args`); a bad one is the app's to report.
+                pairs = parse_qsl(query.decode(), keep_blank_values=True, errors=QUERY_ERRORS)
+                raw = raw_options(pairs)
+            else:
+                raw = {}
+            read = (generation, versions, None)
+            prepared = prepared_for(self.state, recommender.options, article_id, raw, read, query)
+        except Exception:  # the app answers the error in its own shape
+            return None
+        answer = self.state.stored_for(prepared)
+        if answer is not None:
+            self.state.answers.put(key, answer)
         return answer
 
     def send(

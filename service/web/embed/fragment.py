@@ -183,7 +183,7 @@ def related_html(article_id: str) -> Response:
     if answer is None:
         if etag_matches(if_none_match, etag):
             return not_modified(etag, state.max_age)
-        body = answer_json(services, prepared)
+        body = state.stored_json(prepared) or answer_json(services, prepared)
         html = templates.render(context(body, display, tracked))
         answer = Answer(prepared.made_from, etag, html.encode(), body["source"])
         state.answers.put(key, answer)
