@@ -348,13 +348,16 @@ class CachedAnswers:
                 # As Flask reads the query (`request.args`); a bad one is the app's to report.
                 pairs = parse_qsl(query.decode(), keep_blank_values=True, errors=QUERY_ERRORS)
                 raw = raw_options(pairs)
-            else:
-                raw = {}
-            read = (generation, versions, None)
-            prepared = prepared_for(self.state, recommender.options, article_id, raw, read, query)
+                read = (generation, versions, None)
+                parse = recommender.options
+                prepared = prepared_for(self.state, parse, article_id, raw, read, query)
         except Exception:  # the app answers the error in its own shape
             return None
-        answer = self.state.stored_for(prepared)
+        if query:
+            answer = self.state.stored_for(prepared)
+        else:  # the defaults: nothing to parse, the ETag is the stored answer's
+            stored = self.state.precomputed.body(generation, versions, article_id)
+            answer = self.state.stored_answer(article_id, generation.name, stored, versions)
         if answer is not None:
             self.state.answers.put(key, answer)
         return answer
