@@ -30,11 +30,24 @@ def test_the_same_raw_options_are_parsed_once_and_equal_a_fresh_parse() -> None:
     cache, parse = ParsedOptionsCache(), CountingParser()
     raw = {"k": "7", "section": ["Sport", "City"], "visitor": "4f9c"}
     first, again = cache.get(parse, raw), cache.get(parse, dict(raw))
-    assert again is first and parse.calls == 1
+    assert again == first and again.json is first.json and parse.calls == 1
     fresh = parse_options(raw, SETTINGS)
     assert first.options == replace(fresh, visitor=None) and first.visitor == "4f9c"
     assert first.json == first.options.to_json()
-    assert cache.get(parse, {**raw, "visitor": "other"}).visitor == "other"
+    # Every reader's key is another: the rest is still parsed once.
+    other = cache.get(parse, {**raw, "visitor": " other "})
+    assert other.visitor == "other" and other.options is first.options and parse.calls == 1
+    assert cache.get(parse, {**raw, "visitor": ""}).visitor is None
+
+
+def test_a_bad_visitor_key_is_reported_as_a_fresh_parse_reports_it() -> None:
+    cache, parse = ParsedOptionsCache(), CountingParser()
+    for raw in ({"visitor": "x" * 65}, {"visitor": "x" * 65, "k": "3"}, {"k": "0", "visitor": "v"}):
+        with pytest.raises(InvalidParameter) as fresh:
+            parse_options(raw, SETTINGS)
+        with pytest.raises(InvalidParameter) as cached:
+            cache.get(parse, raw)
+        assert str(cached.value) == str(fresh.value)
 
 
 def test_an_error_is_raised_every_time_and_never_kept() -> None:

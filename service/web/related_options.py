@@ -18,12 +18,14 @@ from typing import Any
 
 from flask import request
 
-from service.config.options import LIST_OPTIONS, RelatedOptions
+from service.config.options import BY_NAME, LIST_OPTIONS, RelatedOptions, parse_value
 from service.errors import InvalidParameter
 
+VISITOR = "visitor"
+"""The option that only picks an experiment's variant (`RelatedOptions.visitor`)."""
 PARSED_OPTIONS = 4096
-"""Distinct raw option sets kept per process (then it starts afresh): a visitor key in them
-makes them as many as readers, and each costs about a kilobyte."""
+"""Distinct raw option sets kept per process (then it starts afresh), each about a kilobyte;
+kept without the visitor key, which is as many as readers."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,16 @@ class ParsedOptionsCache:
         """`raw` options as `parse` reads them (the recommender's `options`: InvalidParameter
         for a bad one), from the cache if they were before. Threads share it: a lost update
         only parses again."""
+        given = raw.get(VISITOR)
+        if isinstance(given, str):
+            # Every reader's key is another: the rest of the options are kept without it.
+            rest = self.get(parse, {name: v for name, v in raw.items() if name != VISITOR})
+            try:
+                visitor = parse_value(BY_NAME[VISITOR], given)
+            except ValueError as exc:
+                parse(raw)  # the error, exactly as the whole request reports it
+                raise InvalidParameter(f"Parameter {VISITOR!r} {exc}") from None
+            return ParsedOptions(rest.options, visitor, rest.json)
         key = cache_key(raw)
         found = self._parsed.get(key) if key is not None else None
         if found is None:
