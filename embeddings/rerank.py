@@ -2,16 +2,35 @@
 
 Pure functions over arrays: candidates come best first, with their scores and the
 similarities (to the source and between each other) that the caller chose to judge them by.
+Which pairs may be copies at all is `may_be_copies`, on their titles.
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
+_WORD = re.compile(r"\w+")
+
+
+def title_words(title: str) -> frozenset[str]:
+    """A title's words as `may_be_copies` compares them: case-folded runs of letters, digits
+    and underscores (`iso_8859-15` is `iso_8859` and `15`)."""
+    return frozenset(_WORD.findall(title.casefold()))
+
+
+def may_be_copies(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two articles whose texts are nearly the same may be copies of one article, by
+    their titles' words (`title_words`): a copy keeps its title, give or take added words
+    ("... (updated)"), so one title's words are all in the other's. Pages written from one
+    template (`array_pop` and `array_shift`, `iso_8859-1` and `iso_8859-15`) share almost
+    every word of their text but name different things, and a reader of one is shown the
+    other."""
+    return a <= b or b <= a
 
 
 def recency_factors(age_days: FloatArray, mode: str, half_life_days: float) -> FloatArray:

@@ -38,6 +38,10 @@ from service.store import ArticleStore
 
 Progress = Callable[[str, int, int], None]
 PROGRESS_EVERY = 1000
+ANSWER_RULES = 2
+"""Bump when this code would choose or shape another answer from the same generation and
+settings (2: near-duplicates judged with their titles): answers stored by older code are then
+ranked until the next build instead of served."""
 STORED_SOURCES = ("index",)
 """Answers made from the generation's lists (with any pins); the rest are ranked on request."""
 
@@ -52,6 +56,7 @@ def answer_body(shaped: Mapping[str, Any]) -> bytes:
 def fingerprint(settings: Settings) -> str:
     """Stands for every setting that shapes a default answer: another value, another answer."""
     shaping = (
+        ANSWER_RULES,
         settings.options,
         settings.max_k,
         settings.max_text_chars,

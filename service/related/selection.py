@@ -4,7 +4,10 @@ The pool comes best first from the stored list or a search. Recency decay may re
 list is then chosen by `embeddings.rerank.select` (near-duplicate suppression and optional MMR
 diversity) or, in the common case of no diversity and an indexed source, by the same walk in
 plain Python over the pairs the build stored (`select_in_order`: a pool is about a dozen
-candidates, on which numpy's per-call cost outweighs its work), and the thresholds drop weak results rather than show irrelevant ones, counting
+candidates, on which numpy's per-call cost outweighs its work). A pair counts as near-duplicates
+only when its titles say it may be copies (`embeddings.rerank.may_be_copies`): pages written from
+one template are as alike in text, and readers are shown them. The thresholds drop weak results
+rather than show irrelevant ones, counting
 how many they cut. A score is how many standard deviations above a typical article a candidate
 stands (the weighted sum of its signals' z-scores, see `embeddings.fusion`), so a candidate at
 or below 0 is no more related than an article picked at random: it is never shown as related
@@ -13,13 +16,14 @@ or below 0 is no more related than an article picked at random: it is never show
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
 
-from embeddings.rerank import recency_factors, select
+from embeddings.rerank import may_be_copies, recency_factors, select, title_words
 from service.article import Article
 from service.config.options import RelatedOptions
 from service.related.source import Source
@@ -77,11 +81,14 @@ def choose(source: Source, pool: Pool, options: RelatedOptions, wanted: int) -> 
     else:  # NaN-safe, and stable: equal scores keep the pool's order
         order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable").tolist()
     rows = source.generation.positions(np.asarray([pool.keys[i] for i in order], dtype=np.int64))
+    titles = Titles(source.article.title, [pool.articles[i].title for i in order])
     if options.diversity > 0 or not stored_duplicates_apply(source, options.duplicate_threshold):
-        picked_indices, suppressed = _select_arrays(source, rows, scores, order, options, wanted)
+        picked_indices, suppressed = _select_arrays(
+            source, rows, scores, order, options, wanted, titles
+        )
     else:
         picked_indices, suppressed = select_in_order(
-            source, rows.tolist(), options.duplicate_threshold, wanted
+            source, rows.tolist(), options.duplicate_threshold, wanted, titles
         )
     picked = []
     for index in picked_indices:
@@ -120,6 +127,28 @@ def _recency_factors(source: Source, pool: Pool, options: RelatedOptions) -> lis
     return factors
 
 
+class Titles:
+    """The source's and the pool's titles (in the order rows are given), for
+    `embeddings.rerank.may_be_copies`; a title's words are made only for a pair at the threshold,
+    which few are."""
+
+    SOURCE = -1
+
+    def __init__(self, source: str, pool: Sequence[str]) -> None:
+        self._titles = pool
+        self._words: dict[int, frozenset[str]] = {self.SOURCE: title_words(source)}
+
+    def _of(self, i: int) -> frozenset[str]:
+        found = self._words.get(i)
+        if found is None:
+            found = self._words[i] = title_words(self._titles[i])
+        return found
+
+    def may_be_copies(self, i: int, j: int = SOURCE) -> bool:
+        """Whether pool entries i and j (the source by default) may be copies by their titles."""
+        return may_be_copies(self._of(i), self._of(j))
+
+
 def stored_duplicates_apply(source: Source, threshold: float) -> bool:
     """Whether the near-duplicate check can read the pairs the build stored: the source is
     indexed and the threshold is at or above the build's floor."""
@@ -128,12 +157,13 @@ def stored_duplicates_apply(source: Source, threshold: float) -> bool:
 
 
 def select_in_order(
-    source: Source, rows: list[int], threshold: float, wanted: int
+    source: Source, rows: list[int], threshold: float, wanted: int, titles: Titles
 ) -> tuple[list[int], int]:
     """`embeddings.rerank.select` without diversity, over the stored duplicate pairs: the pool
     in order, each candidate skipped when its full-text cosine with the source or with one
-    already chosen is at or above `threshold`. Only the chosen rows' pairs are read, and a pair
-    below the build's floor counts as 0 (as in `text_similarities`)."""
+    already chosen is at or above `threshold` and their titles say they may be copies. Only the
+    chosen rows' pairs are read, and a pair below the build's floor counts as 0 (as in
+    `text_similarities`); only a pair at the threshold can skip, so only those are kept."""
     generation = source.generation
     index = {row: i for i, row in enumerate(rows)}
     closest = [0.0] * len(rows)
@@ -141,7 +171,7 @@ def select_in_order(
     cols, sims = generation.text_duplicates(source.position)
     for col, sim in zip(cols.tolist(), sims.tolist(), strict=True):
         i = index.get(col)
-        if i is not None:
+        if i is not None and sim >= threshold and titles.may_be_copies(i):
             closest[i] = sim
     chosen: list[int] = []
     suppressed = 0
@@ -155,7 +185,13 @@ def select_in_order(
         cols, sims = generation.text_duplicates(row)
         for col, sim in zip(cols.tolist(), sims.tolist(), strict=True):
             j = index.get(col)
-            if j is not None and j != i and sim > closest[j]:
+            if (
+                j is not None
+                and j != i
+                and sim > closest[j]
+                and sim >= threshold
+                and titles.may_be_copies(i, j)
+            ):
                 closest[j] = sim
     return chosen, suppressed
 
@@ -167,6 +203,7 @@ def _select_arrays(
     order: list[int],
     options: RelatedOptions,
     wanted: int,
+    titles: Titles,
 ) -> tuple[list[int], int]:
     """`embeddings.rerank.select` over full arrays: MMR diversity, or a near-duplicate check
     that needs the sparse product (a live source, a threshold below the build's floor)."""
@@ -174,6 +211,7 @@ def _select_arrays(
     duplicate_of_source, duplicate_pairs = text_similarities(
         source, rows, options.duplicate_threshold
     )
+    _only_copies(duplicate_of_source, duplicate_pairs, options.duplicate_threshold, titles)
     diversity_pairs = None
     if options.diversity > 0:
         vectors = np.asarray(generation.parts.vectors)[rows]
@@ -219,3 +257,18 @@ def text_similarities(
         if int(col) in index:
             of_source[index[int(col)]] = sim
     return of_source, pairs
+
+
+def _only_copies(
+    of_source: npt.NDArray[np.float64],
+    pairs: npt.NDArray[np.float64],
+    threshold: float,
+    titles: Titles,
+) -> None:
+    """Zero, in place, every similarity at the threshold whose titles say it is no copy."""
+    for i in np.flatnonzero(of_source >= threshold).tolist():
+        if not titles.may_be_copies(i):
+            of_source[i] = 0.0
+    for i, j in zip(*np.nonzero(pairs >= threshold), strict=True):
+        if i != j and not titles.may_be_copies(int(i), int(j)):
+            pairs[i, j] = 0.0
