@@ -153,16 +153,22 @@ def test_a_rebuild_stores_answers_at_the_new_versions(
 def test_ids_that_share_a_hash_bucket_are_told_apart(tmp_path: Path) -> None:
     from service.generations.answers import AnswerWriter, MadeFrom
 
-    writer = AnswerWriter(tmp_path, MadeFrom((1, 2), "f"))
+    writer = AnswerWriter(tmp_path, MadeFrom((1, 2), "f"), variants=2)
     ids = [f"article-{i}" for i in range(200)] + ["é/ü", ""]
-    for article_id in ids:
-        writer.add(article_id, f'{{"id":"{article_id}"}}\n'.encode())
+    for i, article_id in enumerate(ids):
+        short = f'{{"id":"{article_id}","short":true}}\n'.encode() if i % 3 else None
+        writer.add(article_id, [f'{{"id":"{article_id}"}}\n'.encode(), short])
     assert writer.finish() == len(ids)
     answers = StoredAnswers.load(tmp_path)
     assert answers is not None and answers.made_from == MadeFrom((1, 2), "f")
-    for article_id in ids:
+    assert answers.variants == 2
+    for i, article_id in enumerate(ids):
         assert answers.get(article_id) == f'{{"id":"{article_id}"}}\n'.encode()
+        short = answers.get(article_id, 1)
+        assert short == (f'{{"id":"{article_id}","short":true}}\n'.encode() if i % 3 else None)
     assert answers.get("article-200") is None
+    with pytest.raises(ValueError, match="1 answers for 2 variants"):
+        writer.add("x", [b"{}"])
     assert isinstance(id_hash("x"), int)
 
 
@@ -173,10 +179,12 @@ def test_a_stored_answer_is_sent_as_stored_without_ranking(
     name = current_name(sample_copy.generations_dir)
     assert name is not None
     bodies = sample_copy.generations_dir / name / "answers.bytes"
-    stored = stored_answers(sample_copy).get(HEATWAVE)
-    assert stored is not None
+    stored, embed_stored = (stored_answers(sample_copy).get(HEATWAVE, v) for v in (0, 1))
+    assert stored is not None and embed_stored is not None
     marked = stored.replace(b'"source":"index"', b'"source":"INDEX"')
-    bodies.write_bytes(bodies.read_bytes().replace(stored, marked))
+    embed_marked = embed_stored.replace(b'"source":"index"', b'"source":"INDEX"')
+    content = bodies.read_bytes().replace(stored, marked).replace(embed_stored, embed_marked)
+    bodies.write_bytes(content)
     server = start_server(sample_copy.data_dir, env={"RELATED_RESPONSE_CACHE": "0"})
     assert get(server, HEATWAVE).content == marked
     assert get(server, HEATWAVE, "?k=5").content == marked  # the defaults, through Flask
@@ -186,9 +194,12 @@ def test_a_stored_answer_is_sent_as_stored_without_ranking(
     assert [i["id"] for i in shorter["related"]] == [
         i["id"] for i in json.loads(marked)["related"][:4]
     ]
-    # So are fewer fields (the embed's request, its visitor key not an option).
-    embed = get(server, HEATWAVE, "?fields=title,url,section,published&visitor=4f9c").json()
-    assert embed["source"] == "INDEX" and set(embed["related"][0]) == {
+    # The embed's request (its visitor key no option) has an answer of its own; other fields
+    # are cut from the default one.
+    embed = get(server, HEATWAVE, "?fields=title,url,section,published&visitor=4f9c")
+    assert embed.content == embed_marked
+    assert get(server, HEATWAVE, "?fields=title,url").json()["source"] == "INDEX"
+    assert embed.json()["source"] == "INDEX" and set(embed.json()["related"][0]) == {
         "id",
         "title",
         "url",
@@ -217,6 +228,7 @@ def answers_cut_and_ranked(
     cut = create_app(settings, encoder=hashing).test_client()
     served = {url: cut.get(url) for url in urls}
     monkeypatch.setattr(RelatedHTTP, "stored_json", lambda *args: None)
+    monkeypatch.setattr(RelatedHTTP, "stored_for", lambda *args: None)
     ranked = create_app(settings, encoder=hashing).test_client()
     for url in urls:
         again = ranked.get(url)
@@ -299,3 +311,10 @@ def test_a_read_replica_ranks_instead(sample_copy: Settings) -> None:
     assert PrecomputedAnswers(sample_copy).body(generation, versions, HEATWAVE) is not None
     replica = sample_copy.replace(follow=str(sample_copy.data_dir / "published"))
     assert PrecomputedAnswers(replica).body(generation, versions, HEATWAVE) is None
+
+
+def test_the_embed_asks_for_the_fields_whose_answers_are_stored() -> None:
+    from service.related.precomputed import EMBED_FIELDS
+
+    script = (Path(__file__).parents[1] / "service/web/embed/embed.js").read_text()
+    assert f'var FIELDS = "{",".join(EMBED_FIELDS)}";' in script

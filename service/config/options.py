@@ -155,7 +155,8 @@ class RelatedOptions:
         "float",
         "ranking",
         "full-text tf-idf cosine at or above which a candidate counts as a near-duplicate of the "
-        "source or of a chosen item and is skipped (1.01 turns it off)",
+        "source or of a chosen item, and is skipped when their titles allow a copy (1.01 turns it "
+        "off)",
         "?duplicate_threshold=0.8",
         setting="duplicate_threshold",
         low=0.0,

@@ -1,15 +1,18 @@
-"""A generation's precomputed answers: each article's encoded default answer, found by its id.
+"""A generation's precomputed answers: each article's encoded answers, found by its id.
 
-A build renders every article's answer for the default options (the JSON bytes a server would
-send) and stores them with the generation, next to what they were made from: the store's
+A build renders every article's answer for the default options and for each of a few common
+requests, its variants (the JSON bytes a server would send; `service.related.precomputed` says
+which), and stores them with the generation, next to what they were made from: the store's
 versions read just before rendering and a fingerprint of the settings that shape an answer.
 A server sends one only while its own versions and fingerprint are the same, so an edit, a
 pin or a block makes it fall back to ranking at once (see `service.related.precomputed`).
 
-    answers.json            what the answers were made from, and how many there are
+    answers.json            what the answers were made from, how many articles have them and
+                            how many variants each
     answers.bytes           the bodies, one after another
-    answers.index.npy       per answer, sorted by the hash of its id: hash, body start and
-                            end, id start and end (int64 x 5)
+    answers.index.npy       per article, sorted by the hash of its id: hash, id start and end,
+                            then each variant's body start and end (int64 x 3 + 2 x variants;
+                            an empty body: none stored for that variant)
     answers.ids             the ids (UTF-8), one after another
 
 Read memory-mapped, so every worker shares one copy; a look-up is one bisection of the hashes
@@ -21,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import mmap
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -34,6 +38,8 @@ INDEX = "answers.index.npy"
 IDS = "answers.ids"
 FILES = (META, BODIES, INDEX, IDS)
 """Every file of the part, as the generation's checksums list them."""
+LAYOUT = 2
+"""The index's layout; a generation stored with another one has its answers ranked instead."""
 
 
 def id_hash(article_id: str) -> int:
@@ -65,34 +71,47 @@ class MadeFrom:
 class AnswerWriter:
     """Appends answers to a generation directory being written; `finish` writes the index."""
 
-    def __init__(self, directory: Path, made_from: MadeFrom) -> None:
+    def __init__(self, directory: Path, made_from: MadeFrom, variants: int = 1) -> None:
         self.directory = directory
         self.made_from = made_from
+        self.variants = variants
         self._bodies: BinaryIO = (directory / BODIES).open("wb")
         self._written = 0
-        self._rows: list[tuple[int, int, int, bytes]] = []
+        self._rows: list[tuple[int, bytes, list[int]]] = []
 
-    def add(self, article_id: str, body: bytes) -> None:
-        self._bodies.write(body)
-        end = self._written + len(body)
-        self._rows.append((id_hash(article_id), self._written, end, article_id.encode()))
-        self._written = end
+    def add(self, article_id: str, bodies: Sequence[bytes | None]) -> None:
+        """One article's answers, one per variant in order (None: that one is not stored)."""
+        if len(bodies) != self.variants:
+            raise ValueError(f"{len(bodies)} answers for {self.variants} variants")
+        spans: list[int] = []
+        for body in bodies:
+            start = self._written
+            if body:
+                self._bodies.write(body)
+                self._written += len(body)
+            spans += (start, self._written)
+        self._rows.append((id_hash(article_id), article_id.encode(), spans))
 
     def finish(self, projectable: bool = False) -> int:
         """Close the files (the generation's writer fsyncs them); how many answers were stored.
         `projectable`: what `MadeFrom.projectable` says of the answers written."""
         self.made_from = replace(self.made_from, projectable=projectable)
         self._bodies.close()
-        self._rows.sort(key=lambda row: (row[0], row[3]))
-        index = np.zeros((len(self._rows), 5), dtype=np.int64)
+        self._rows.sort(key=lambda row: (row[0], row[1]))
+        index = np.zeros((len(self._rows), 3 + 2 * self.variants), dtype=np.int64)
         at = 0
         with (self.directory / IDS).open("wb") as ids:
-            for i, (digest, start, end, encoded) in enumerate(self._rows):
+            for i, (digest, encoded, spans) in enumerate(self._rows):
                 ids.write(encoded)
-                index[i] = (digest, start, end, at, at + len(encoded))
+                index[i] = (digest, at, at + len(encoded), *spans)
                 at += len(encoded)
         np.save(self.directory / INDEX, index, allow_pickle=False)
-        meta = {**self.made_from.to_json(), "count": len(self._rows)}
+        meta = {
+            **self.made_from.to_json(),
+            "count": len(self._rows),
+            "layout": LAYOUT,
+            "variants": self.variants,
+        }
         (self.directory / META).write_text(json.dumps(meta), encoding="utf-8")
         return len(self._rows)
 
@@ -112,10 +131,13 @@ class StoredAnswers:
 
     @classmethod
     def load(cls, directory: Path) -> StoredAnswers | None:
-        """The part in `directory`, or None for a generation built without it."""
+        """The part in `directory`, or None for a generation built without it (or with
+        another layout)."""
         if not (directory / META).is_file():
             return None
         meta = json.loads((directory / META).read_text(encoding="utf-8"))
+        if meta.get("layout") != LAYOUT:
+            return None
         store_revision, editorial_revision = (int(v) for v in meta["versions"])
         made_from = MadeFrom(
             (store_revision, editorial_revision),
@@ -128,15 +150,21 @@ class StoredAnswers:
     def __len__(self) -> int:
         return len(self._hashes)
 
-    def get(self, article_id: str) -> bytes | None:
-        """The stored body of `article_id`'s answer, or None."""
+    @property
+    def variants(self) -> int:
+        return (int(self._index.shape[1]) - 3) // 2
+
+    def get(self, article_id: str, variant: int = 0) -> bytes | None:
+        """The stored body of `article_id`'s answer for `variant` (0: the default options),
+        or None."""
         digest = id_hash(article_id)
         at = int(self._hashes.searchsorted(digest))
         encoded = article_id.encode()
         while at < len(self._hashes) and int(self._hashes[at]) == digest:
-            _, start, end, id_start, id_end = (int(v) for v in self._index[at])
-            if self._ids[id_start:id_end] == encoded:
-                return bytes(self._bodies[start:end])
+            row = self._index[at]
+            if self._ids[int(row[1]) : int(row[2])] == encoded:
+                start, end = int(row[3 + 2 * variant]), int(row[4 + 2 * variant])
+                return bytes(self._bodies[start:end]) if end > start else None
             at += 1
         return None
 

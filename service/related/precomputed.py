@@ -14,10 +14,13 @@ for a request with the default options while:
 - the settings that shape an answer (the options' defaults, k's bound, the text and candidate
   limits) are the build's, by `fingerprint`.
 
-A request for a smaller k or fewer `fields` (the project's embed asks for four) and nothing
-else is made from the stored answer (`service.related.projection`). Options that change the
-list (filters, explain, drafts, the body, a larger k) always go the ranked path, as does every
-request to a read replica (its versions are its own).
+Beside it, each article's answer to the project's embed (`STORED_VARIANTS`: four `fields`, with
+a reader's `visitor` key, which is no option), cut from the default one at build time as the
+server would cut it, so the embed's page views cost a look-up too. Any other request for a
+smaller k or fewer `fields` and nothing else is made from the stored default answer per request
+(`service.related.projection`). Options that change the list (filters, explain, drafts, the
+body, a larger k) always go the ranked path, as does every request to a read replica (its
+versions are its own).
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from embeddings.encoder import Encoder
+from service.config.options import RelatedOptions
 from service.config.settings import Settings
 from service.errors import RelatedError
 from service.generations.answers import AnswerWriter, MadeFrom
 from service.generations.generation import CurrentGeneration, Generation
 from service.related.article_cache import Versions
-from service.related.recommender import ITEM_KEYS, Recommender
+from service.related.projection import derive
+from service.related.recommender import ITEM_KEYS, Recommender, RelatedResult
 from service.related.variants import DEFAULT_VARIANT, recommendation_id, shaped_answer
 from service.store import ArticleStore
 
@@ -42,6 +47,11 @@ ANSWER_RULES = 2
 """Bump when this code would choose or shape another answer from the same generation and
 settings (2: near-duplicates judged with their titles): answers stored by older code are then
 ranked until the next build instead of served."""
+EMBED_FIELDS = ("title", "url", "section", "published")
+"""The fields the project's embed asks for (`service/web/embed/embed.js` sends them)."""
+STORED_VARIANTS: tuple[Mapping[str, str], ...] = ({}, {"fields": ",".join(EMBED_FIELDS)})
+"""The requests every build stores each article's answer to, as their queries' options: the
+defaults (variant 0) and the embed's request."""
 STORED_SOURCES = ("index",)
 """Answers made from the generation's lists (with any pins); the rest are ranked on request."""
 
@@ -62,8 +72,14 @@ def fingerprint(settings: Settings) -> str:
         settings.max_text_chars,
         settings.candidates,
         settings.weights,
+        STORED_VARIANTS,
     )
     return repr(shaping)
+
+
+def variant_options(recommender: Recommender) -> list[RelatedOptions]:
+    """`STORED_VARIANTS` as the options a request for each parses to."""
+    return [recommender.options(dict(variant)) for variant in STORED_VARIANTS]
 
 
 def render_answers(
@@ -80,8 +96,9 @@ def render_answers(
     # Read before any answer is rendered: what a later write changes is then never served
     # under these versions, since the versions only move forward.
     versions = recommender.article_cache.versions()
-    writer = AnswerWriter(generation.path, MadeFrom(versions, fingerprint(settings)))
-    options = recommender.options({})
+    made = MadeFrom(versions, fingerprint(settings))
+    writer = AnswerWriter(generation.path, made, len(STORED_VARIANTS))
+    options, *others = variant_options(recommender)
     defaults = options.to_json()
     keys = generation.parts.keys
     total = len(keys)
@@ -99,16 +116,39 @@ def render_answers(
                 if result.source in STORED_SOURCES:
                     made_from = (generation.name, versions)
                     named = recommendation_id(made_from, article.id, defaults, DEFAULT_VARIANT)
-                    shaped = shaped_answer(result, named, DEFAULT_VARIANT)
-                    writer.add(article.id, answer_body(shaped))
-                    projectable = projectable and all(
-                        item.article.extra.keys().isdisjoint(ITEM_KEYS) for item in result.items
-                    )
+                    body = answer_body(shaped_answer(result, named, DEFAULT_VARIANT))
+                    clean = _projectable(result)
+                    variants = [_variant(body, o, made_from, article.id, clean) for o in others]
+                    writer.add(article.id, [body, *variants])
+                    projectable = projectable and clean
             progress("answers", min(start + PROGRESS_EVERY, total), total)
     except BaseException:
         writer.abandon()
         raise
     return writer.finish(projectable)
+
+
+def _projectable(result: RelatedResult) -> bool:
+    """No item's metadata uses a key the ranking adds (`MadeFrom.projectable`)."""
+    return all(item.article.extra.keys().isdisjoint(ITEM_KEYS) for item in result.items)
+
+
+def _variant(
+    body: bytes,
+    options: RelatedOptions,
+    made_from: tuple[Any, ...],
+    article_id: str,
+    projectable: bool,
+) -> bytes | None:
+    """A variant's answer, cut from the default answer's `body` exactly as a server cuts it
+    per request (`service.web.related_view`); None where that would be ranked."""
+    derived = derive(json.loads(body), options, projectable)
+    if derived is None:
+        return None
+    derived["recommendation_id"] = recommendation_id(
+        made_from, article_id, options.to_json(), DEFAULT_VARIANT
+    )
+    return answer_body(derived)
 
 
 class PrecomputedAnswers:
@@ -120,17 +160,19 @@ class PrecomputedAnswers:
         # primary store's the answers were made at: it ranks, as before.
         self.enabled = not settings.follow
 
-    def body(self, generation: Generation, versions: Versions, article_id: str) -> bytes | None:
-        """The stored answer for `article_id` with the default options, or None: the build
-        stored none, or it no longer holds (another store or editorial version, other
-        settings)."""
+    def body(
+        self, generation: Generation, versions: Versions, article_id: str, variant: int = 0
+    ) -> bytes | None:
+        """The stored answer for `article_id` with the options of `variant` (an index into
+        `STORED_VARIANTS`; 0 the defaults), or None: the build stored none, or it no longer
+        holds (another store or editorial version, other settings)."""
         stored = generation.answers if self.enabled else None
         if stored is None:
             return None
         made_from = stored.made_from
         if made_from.versions != versions or made_from.fingerprint != self.fingerprint:
             return None
-        return stored.get(article_id)
+        return stored.get(article_id, variant)
 
     @staticmethod
     def projectable(generation: Generation) -> bool:

@@ -39,7 +39,7 @@ from service.generations.generation import Generation
 from service.quality.experiments import Experiment, Experiments
 from service.related.article_cache import Versions
 from service.related.display import DisplayCache, answer_bytes
-from service.related.precomputed import PrecomputedAnswers, answer_body
+from service.related.precomputed import PrecomputedAnswers, answer_body, variant_options
 from service.related.projection import derivable, derive
 from service.related.recommender import RelatedResult
 from service.related.variants import (
@@ -91,6 +91,9 @@ class RelatedHTTP:
     """The options of a request that gives none: those the build's stored answers are for."""
     display: DisplayCache
     """Related articles' display fields as JSON text, encoded once (`answer_bytes`)."""
+    variants: Mapping[RelatedOptions, int]
+    """The options of each request the build stores answers to, and its variant's index
+    (`service.related.precomputed.STORED_VARIANTS`)."""
     parsed: ParsedOptionsCache = field(default_factory=ParsedOptionsCache)
 
     @classmethod
@@ -104,6 +107,7 @@ class RelatedHTTP:
             PrecomputedAnswers(settings),
             services.recommender.options({}),
             DisplayCache(settings.article_cache, settings.article_cache_bytes),
+            {o: i for i, o in enumerate(variant_options(services.recommender)) if i},
         )
 
     def stored_answer(
@@ -129,6 +133,12 @@ class RelatedHTTP:
             return self.stored_answer(prepared.article_id, generation.name, stored, versions)
         if not derivable(prepared.options, self.defaults):
             return None
+        variant = self.variants.get(prepared.options)
+        if variant is not None:
+            generation, versions = prepared.generation, prepared.versions
+            body = self.precomputed.body(generation, versions, prepared.article_id, variant)
+            if body is not None:
+                return Answer(prepared.made_from, prepared.etag, body, "index")
         shaped = self.stored_json(prepared)
         if shaped is None:
             return None
