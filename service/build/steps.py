@@ -73,6 +73,10 @@ class BuildReport:
     removed_generations: list[str]
     mode: str = "full"
     lists_recomputed: int = 0
+    answers: int = 0
+    """Articles whose answers the generation stores (`RELATED_STORE_ANSWERS`)."""
+    answers_carried: int = 0
+    """Of those, carried over from the previous generation (`service.related.answer_reuse`)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,7 +85,8 @@ class BuildReport:
         return (
             f"built generation {self.generation} ({self.mode}): {self.articles} articles "
             f"({self.encoded} encoded, {self.reused} reused), {self.index_kind} index, "
-            f"{self.lists_recomputed} lists ranked anew, {self.seconds:.1f}s"
+            f"{self.lists_recomputed} lists ranked anew, {self.answers} answers stored "
+            f"({self.answers_carried} carried over), {self.seconds:.1f}s"
         )
 
 
@@ -335,7 +340,10 @@ def commit_generation(job: Job, ranked: Ranked) -> BuildReport:
     )
     root = settings.generations_dir
     job.progress("writing", 0, 1)
-    answers = partial(store_answers, job) if settings.store_answers else None
+    # An incremental build carries over the answers whose lists and articles did not move.
+    start = job.previous if ranked.mode == "incremental" else None
+    counted: list[tuple[int, int]] = []
+    answers = partial(store_answers, job, start, counted) if settings.store_answers else None
     write_generation(root, manifest, parts, extra=answers)
     try:
         failpoint("before-publish")
@@ -361,12 +369,23 @@ def commit_generation(job: Job, ranked: Ranked) -> BuildReport:
         removed_generations=removed,
         mode=ranked.mode,
         lists_recomputed=ranked.recomputed,
+        answers=counted[0][0] if counted else 0,
+        answers_carried=counted[0][1] if counted else 0,
     )
 
 
-def store_answers(job: Job, generation: Generation) -> None:
-    """Every article's default answer, stored with the generation being written."""
-    render_answers(job.settings, job.store, job.encoder, generation, job.progress)
+def store_answers(
+    job: Job,
+    previous: Generation | None,
+    counted: list[tuple[int, int]],
+    generation: Generation,
+) -> None:
+    """Every article's answers, stored with the generation being written (those of
+    `previous` that still hold carried over); (stored, carried over) is appended to
+    `counted`."""
+    counted.append(
+        render_answers(job.settings, job.store, job.encoder, generation, job.progress, previous)
+    )
 
 
 MANIFEST_SETTINGS = (

@@ -35,6 +35,7 @@ from service.config.settings import Settings
 from service.errors import RelatedError
 from service.generations.answers import AnswerWriter, MadeFrom
 from service.generations.generation import CurrentGeneration, Generation
+from service.related.answer_reuse import Reuse
 from service.related.article_cache import Versions
 from service.related.projection import derive
 from service.related.recommender import ITEM_KEYS, Recommender, RelatedResult
@@ -88,10 +89,13 @@ def render_answers(
     encoder: Encoder,
     generation: Generation,
     progress: Progress,
-) -> int:
-    """Store every indexed article's default answer in `generation`'s directory (being
-    written); how many were stored. An answer that would not come from the stored list (an
-    article written during the build is answered live) is left to the ranked path."""
+    previous: Generation | None = None,
+) -> tuple[int, int]:
+    """Store every indexed article's answers in `generation`'s directory (being written);
+    how many articles have them, and how many of those were carried over from `previous`
+    (the generation an incremental build started from: `service.related.answer_reuse`). An
+    answer that would not come from the stored list (an article written during the build is
+    answered live) is left to the ranked path."""
     recommender = Recommender(settings, store, CurrentGeneration(generation.path), encoder)
     # Read before any answer is rendered: what a later write changes is then never served
     # under these versions, since the versions only move forward.
@@ -100,13 +104,25 @@ def render_answers(
     writer = AnswerWriter(generation.path, made, len(STORED_VARIANTS))
     options, *others = variant_options(recommender)
     defaults = options.to_json()
+    named_options = [o.to_json() for o in (options, *others)]
+    reuse = Reuse.plan(previous, generation, store, made, len(STORED_VARIANTS))
     keys = generation.parts.keys
     total = len(keys)
     projectable = True
+    reused = 0
     try:
         for start in range(0, total, PROGRESS_EVERY):
             chunk = [int(k) for k in keys[start : start + PROGRESS_EVERY]]
-            for article in recommender.article_cache.articles(chunk, versions).values():
+            found = recommender.article_cache.articles(chunk, versions)
+            for row, key in enumerate(chunk, start):
+                article = found.get(key)
+                if article is None:
+                    continue  # deleted since the build read it: the ranked path says so
+                carried = reuse.bodies(row, article.id, named_options) if reuse else None
+                if carried is not None:
+                    writer.add(article.id, carried)
+                    reused += 1
+                    continue
                 try:
                     result = recommender.related(
                         article.id, options=options, generation=generation, versions=versions
@@ -125,7 +141,7 @@ def render_answers(
     except BaseException:
         writer.abandon()
         raise
-    return writer.finish(projectable)
+    return writer.finish(projectable), reused
 
 
 def _projectable(result: RelatedResult) -> bool:

@@ -1,0 +1,163 @@
+"""Answers an incremental build carries over from the previous build instead of rendering them.
+
+An article's stored answer is what the ranking makes of its stored list, the articles in it and
+the editorial state. When none of those moved between two builds, the new answer differs from
+the previous one only in its address: the generation's name and time (`index`) and the
+`recommendation_id` made from them. At 100k articles rendering every answer again was four
+fifths of an incremental build; carrying them over is a comparison of two arrays and, per
+article, two byte replacements.
+
+An article's answers (every variant) are carried over when all of these hold, and rendered
+anew otherwise:
+
+- the build is incremental (a full build refits what the lists and duplicate pairs come from);
+- the previous answers were made under the same settings (`fingerprint`), with the same
+  variants, at the editorial revision the new ones are made at (a pin or a block anywhere
+  renders every answer), and no item of theirs needed ranking for fewer fields (`projectable`);
+- its stored list is the same: the same keys with the same scores, in order;
+- neither it nor any article of its list was written since the previous answers' store
+  revision (their text, display fields and titles, which the near-duplicate check reads, are
+  those the previous answers show; pairs between unwritten rows are carried unchanged);
+- each body holds its old address exactly once, so the replacement can't touch anything else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from service.generations.answers import MadeFrom, StoredAnswers
+from service.generations.generation import Generation
+from service.related.variants import DEFAULT_VARIANT, recommendation_id
+from service.store import ArticleStore
+
+CHUNK = 65_536
+"""Rows compared at once: (rows x neighbours) arrays of the two generations, bounded."""
+
+
+def index_bytes(generation: Generation) -> bytes:
+    """The `index` member of `generation`'s answers, as `answer_body` encodes it."""
+    return b'"index":{"generation":%s,"built_at":%s}' % (
+        _json_string(generation.name),
+        _json_string(generation.manifest.built_at),
+    )
+
+
+def _json_string(value: str) -> bytes:
+    return json.dumps(value, ensure_ascii=True).encode()
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """The previous build's answers that hold for the new generation, by its rows."""
+
+    previous: Generation
+    stored: StoredAnswers
+    reusable: npt.NDArray[np.bool_]
+    old_index: bytes
+    new_index: bytes
+    old_made: tuple[Any, ...]
+    new_made: tuple[Any, ...]
+
+    @classmethod
+    def plan(
+        cls,
+        previous: Generation | None,
+        generation: Generation,
+        store: ArticleStore,
+        made: MadeFrom,
+        variants: int,
+    ) -> Reuse | None:
+        """What `generation` (being written, its answers made as `made` says) can carry over
+        from `previous`; None when nothing can."""
+        stored = previous.answers if previous is not None else None
+        if previous is None or stored is None:
+            return None
+        before = stored.made_from
+        if (
+            before.fingerprint != made.fingerprint
+            or before.versions[1] != made.versions[1]
+            or not before.projectable
+            or stored.variants != variants
+        ):
+            return None
+        written = np.fromiter(store.changed_keys(before.versions[0]), dtype=np.int64)
+        reusable = _same_lists(previous, generation, written)
+        if not reusable.any():
+            return None
+        return cls(
+            previous,
+            stored,
+            reusable,
+            index_bytes(previous),
+            index_bytes(generation),
+            (previous.name, before.versions),
+            (generation.name, made.versions),
+        )
+
+    def bodies(
+        self, row: int, article_id: str, options: Sequence[Mapping[str, Any]]
+    ) -> list[bytes | None] | None:
+        """The article's answers for each variant (`options`: their JSON), readdressed from
+        the previous build's; None when they must be rendered."""
+        if not self.reusable[row]:
+            return None
+        found: list[bytes | None] = []
+        for variant, named in enumerate(options):
+            body = self.stored.get(article_id, variant)
+            if body is None:
+                if variant == 0:
+                    return None
+                found.append(None)  # the cut was refused then, for reasons that still hold
+                continue
+            moved = self._readdressed(body, article_id, named)
+            if moved is None:
+                return None
+            found.append(moved)
+        return found
+
+    def _readdressed(
+        self, body: bytes, article_id: str, options: Mapping[str, Any]
+    ) -> bytes | None:
+        old = b'"recommendation_id":"%s"' % _id(self.old_made, article_id, options)
+        new = b'"recommendation_id":"%s"' % _id(self.new_made, article_id, options)
+        if body.count(self.old_index) != 1 or body.count(old) != 1:
+            return None
+        return body.replace(self.old_index, self.new_index).replace(old, new)
+
+
+def _id(made_from: tuple[Any, ...], article_id: str, options: Mapping[str, Any]) -> bytes:
+    return recommendation_id(made_from, article_id, options, DEFAULT_VARIANT).encode()
+
+
+def _same_lists(
+    previous: Generation, generation: Generation, written: npt.NDArray[np.int64]
+) -> npt.NDArray[np.bool_]:
+    """Per row of `generation`: the article was in `previous` with the same list (keys and
+    scores), and neither it nor any article of its list is in `written`."""
+    keys = np.asarray(generation.parts.keys)
+    old_keys = np.asarray(previous.parts.keys)
+    lists, scores = generation.parts.neighbour_keys, generation.parts.neighbour_scores
+    old_lists, old_scores = previous.parts.neighbour_keys, previous.parts.neighbour_scores
+    result = np.zeros(len(keys), dtype=bool)
+    if len(old_keys) == 0 or lists.shape[1] != old_lists.shape[1]:
+        return result
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        at = np.minimum(np.searchsorted(old_keys, chunk), len(old_keys) - 1)
+        present = old_keys[at] == chunk
+        listed = np.asarray(lists[start : start + CHUNK])
+        same = (
+            present
+            & (listed == np.asarray(old_lists)[at]).all(axis=1)
+            & (np.asarray(scores[start : start + CHUNK]) == np.asarray(old_scores)[at]).all(axis=1)
+        )
+        if len(written):
+            same &= ~np.isin(chunk, written) & ~np.isin(listed, written).any(axis=1)
+        result[start : start + CHUNK] = same
+    return result

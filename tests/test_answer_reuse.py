@@ -1,0 +1,140 @@
+"""Answers an incremental build carries over (`service.related.answer_reuse`): after adds,
+edits, deletes and an editorial change, every stored answer is, byte for byte, the answer the
+ranked path gives, while the answers nothing touched were carried over instead of rendered."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from embeddings.hashing import HashingEncoder
+from service.build.builder import BuildReport, build
+from service.config.settings import Settings
+from service.generations.answers import StoredAnswers
+from service.generations.generation import current_name
+from service.related.precomputed import EMBED_FIELDS, PrecomputedAnswers
+from service.store import ArticleStore
+from service.web.app import create_app
+from tests.conftest import ingest_file
+
+QUERIES = ("", "?fields=" + ",".join(EMBED_FIELDS))
+"""The request of each stored variant, in order."""
+
+
+def run_build(settings: Settings, hashing: HashingEncoder) -> BuildReport:
+    with ArticleStore(settings.db_path) as store:
+        return build(settings, store, hashing)
+
+
+def change_some(settings: Settings, rng: random.Random, round_number: int) -> None:
+    """Add an article, edit two, delete one."""
+    with ArticleStore(settings.db_path) as store:
+        articles = [s.article for s in store.iter_articles()]
+        donors = rng.sample(articles, 4)
+        with store.write() as writer:
+            writer.upsert(replace(donors[0], id=f"added-{round_number}", title="Added again"))
+            for donor in donors[1:3]:
+                writer.upsert(replace(donor, body=donor.body + f" Update {round_number}."))
+            writer.delete(donors[3].id)
+
+
+def assert_stored_answers_are_the_ranked_ones(
+    settings: Settings, hashing: HashingEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = current_name(settings.generations_dir)
+    stored = StoredAnswers.load(settings.generations_dir / (name or ""))
+    assert stored is not None
+    with ArticleStore(settings.db_path) as store:
+        ids = [s.article.id for s in store.iter_articles()]
+    with monkeypatch.context() as patched:
+        patched.setattr(PrecomputedAnswers, "body", lambda *args: None)  # rank every answer
+        client = create_app(replace(settings, response_cache=0), encoder=hashing).test_client()
+        for article_id in ids:
+            for variant, query in enumerate(QUERIES):
+                body = stored.get(article_id, variant)
+                assert body is not None, (article_id, variant)
+                ranked = client.get(f"/articles/{article_id}/related{query}")
+                assert ranked.status_code == 200
+                assert body == ranked.data, (article_id, query)
+
+
+@pytest.fixture
+def short_lists(settings_for: Any, hashing: HashingEncoder) -> Settings:
+    """The sample with lists of 5, so that a change leaves most lists as they were."""
+    settings: Settings = settings_for(
+        neighbours=5, max_k=5, default_k=5, refit_fraction=1.0, max_drift=1.0
+    )
+    ingest_file(settings)
+    run_build(settings, hashing)
+    return settings
+
+
+def test_answers_nothing_touched_are_carried_over_and_equal_the_ranked_ones(
+    short_lists: Settings, hashing: HashingEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = short_lists
+    unchanged = run_build(settings, hashing)
+    assert unchanged.mode == "incremental"
+    assert unchanged.answers_carried == unchanged.answers == unchanged.articles
+    assert_stored_answers_are_the_ranked_ones(settings, hashing, monkeypatch)
+
+    rng = random.Random(3)
+    for round_number in range(2):
+        change_some(settings, rng, round_number)
+        report = run_build(settings, hashing)
+        assert report.mode == "incremental" and report.answers == report.articles
+        assert 0 < report.answers_carried < report.answers
+        assert_stored_answers_are_the_ranked_ones(settings, hashing, monkeypatch)
+
+
+def test_an_editorial_change_renders_every_answer_again(
+    short_lists: Settings, hashing: HashingEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = short_lists
+    with ArticleStore(settings.db_path) as store:
+        first, second = (s.article.id for s in list(store.iter_articles())[:2])
+        store.set_pins(first, [second])
+    report = run_build(settings, hashing)
+    assert report.answers == report.articles and report.answers_carried == 0
+    assert_stored_answers_are_the_ranked_ones(settings, hashing, monkeypatch)
+    assert run_build(settings, hashing).answers_carried == report.answers
+
+
+def test_a_full_build_renders_every_answer(short_lists: Settings, hashing: HashingEncoder) -> None:
+    with ArticleStore(short_lists.db_path) as store:
+        report = build(short_lists, store, hashing, full=True)
+    assert report.mode == "full" and report.answers_carried == 0
+    assert report.answers == report.articles
+
+
+def test_an_article_written_after_the_answers_is_never_carried_over(
+    short_lists: Settings, hashing: HashingEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A title is all that changes: the list (keys and scores) may stay, the answer may not."""
+    settings = short_lists
+    with ArticleStore(settings.db_path) as store:
+        article = next(iter(store.iter_articles())).article
+        with store.write() as writer:
+            writer.upsert(replace(article, title=article.title + " (retitled)"))
+    report = run_build(settings, hashing)
+    assert report.answers_carried < report.answers
+    assert_stored_answers_are_the_ranked_ones(settings, hashing, monkeypatch)
+
+
+def test_a_listed_article_whose_display_fields_change_renders_the_lists_that_show_it(
+    short_lists: Settings, hashing: HashingEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new image changes nothing the ranking reads, so the lists may come out the same; every
+    answer that shows the article must still show its new image."""
+    settings = short_lists
+    with ArticleStore(settings.db_path) as store:
+        article = next(iter(store.iter_articles())).article
+        with store.write() as writer:
+            moved = {**article.extra, "image": "https://example.org/new.jpg"}
+            writer.upsert(replace(article, extra=moved))
+    report = run_build(settings, hashing)
+    assert report.answers_carried < report.answers
+    assert_stored_answers_are_the_ranked_ones(settings, hashing, monkeypatch)
