@@ -8,13 +8,14 @@ import random
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pytest
 
 from embeddings.hashing import HashingEncoder
 from service.build.builder import BuildReport, build
 from service.config.settings import Settings
 from service.generations.answers import StoredAnswers
-from service.generations.generation import current_name
+from service.generations.generation import Generation, current_name
 from service.related.precomputed import EMBED_FIELDS, PrecomputedAnswers
 from service.store import ArticleStore
 from service.web.app import create_app
@@ -100,7 +101,14 @@ def test_an_editorial_change_renders_every_answer_again(
     report = run_build(settings, hashing)
     assert report.answers == report.articles and report.answers_carried == 0
     assert_stored_answers_are_the_ranked_ones(settings, hashing, monkeypatch)
-    assert run_build(settings, hashing).answers_carried == report.answers
+    # Then all but the answer showing a pin, which is not in the list, so not followed.
+    assert run_build(settings, hashing).answers_carried == report.answers - 1
+    with ArticleStore(settings.db_path) as store:
+        pinned = next(s.article for s in store.iter_articles() if s.article.id == second)
+        with store.write() as writer:
+            writer.upsert(replace(pinned, extra={**pinned.extra, "image": "https://x.test/p.jpg"}))
+    run_build(settings, hashing)
+    assert_stored_answers_are_the_ranked_ones(settings, hashing, monkeypatch)
 
 
 def test_a_full_build_renders_every_answer(short_lists: Settings, hashing: HashingEncoder) -> None:
@@ -138,3 +146,40 @@ def test_a_listed_article_whose_display_fields_change_renders_the_lists_that_sho
     report = run_build(settings, hashing)
     assert report.answers_carried < report.answers
     assert_stored_answers_are_the_ranked_ones(settings, hashing, monkeypatch)
+
+
+def test_an_answer_depends_on_its_list_as_far_as_its_last_item() -> None:
+    from types import SimpleNamespace
+
+    from service.related.answer_reuse import list_depth
+
+    def answer(*keys: int | None, k: int = 3) -> Any:
+        return SimpleNamespace(items=[SimpleNamespace(key=key) for key in keys], k=k)
+
+    listed = [10, 11, 12, 13, 14, -1]
+    assert list_depth(answer(10, 12, 13), listed) == 4  # 11 was skipped: read, not shown
+    assert list_depth(answer(10, 11), listed) == 6  # short: the whole list was read
+    assert list_depth(answer(99, 10, 11), listed) == 0  # a pin from elsewhere
+    assert list_depth(answer(None, 10, 11), listed) == 0
+
+
+def test_answers_that_read_part_of_a_longer_list_are_carried_over_only_while_it_holds(
+    settings_for: Any, hashing: HashingEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lists of 20 under answers of 5: an answer depends on its list down to its last item."""
+    settings: Settings = settings_for(
+        neighbours=20, max_k=20, default_k=5, refit_fraction=1.0, max_drift=1.0
+    )
+    ingest_file(settings)
+    run_build(settings, hashing)
+    generation = Generation.load(
+        settings.generations_dir, current_name(settings.generations_dir) or ""
+    )
+    answers = generation.answers
+    assert answers is not None and 0 < int(np.median(answers.depths)) < 20
+    rng = random.Random(5)
+    for round_number in range(2):
+        change_some(settings, rng, round_number)
+        report = run_build(settings, hashing)
+        assert 0 < report.answers_carried < report.answers
+        assert_stored_answers_are_the_ranked_ones(settings, hashing, monkeypatch)

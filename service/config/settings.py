@@ -122,7 +122,7 @@ class Settings(ServerSettings, ClusterSettings, MeasurementSettings, CrawlSettin
     store_answers: bool = field(
         default=True,
         metadata=_doc(
-            "Builds render every article's answer for the default options and for the project's embed and store them with the generation, so a first answer needs no ranking (about 4 KB an article on auth0_blog, both together; every build renders them all, incremental ones too)."
+            "Builds render every article's answer for the default options and for the project's embed and store them with the generation, so a first answer needs no ranking (about 4 KB an article on auth0_blog, both together; a full build renders them all, an incremental one only those whose list or articles moved)."
         ),
     )
     keep_generations: int = field(

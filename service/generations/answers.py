@@ -14,6 +14,9 @@ pin or a block makes it fall back to ranking at once (see `service.related.preco
                             then each variant's body start and end (int64 x 3 + 2 x variants;
                             an empty body: none stored for that variant)
     answers.ids             the ids (UTF-8), one after another
+    answers.depth.npy       per row of the generation, how many entries of its stored list
+                            the answer depends on (0: more than the list; int32), for the
+                            next incremental build (`service.related.answer_reuse`)
 
 Read memory-mapped, so every worker shares one copy; a look-up is one bisection of the hashes
 and a comparison of the id's bytes (two ids sharing a 64-bit hash are both found).
@@ -36,9 +39,10 @@ META = "answers.json"
 BODIES = "answers.bytes"
 INDEX = "answers.index.npy"
 IDS = "answers.ids"
-FILES = (META, BODIES, INDEX, IDS)
+DEPTHS = "answers.depth.npy"
+FILES = (META, BODIES, INDEX, IDS, DEPTHS)
 """Every file of the part, as the generation's checksums list them."""
-LAYOUT = 2
+LAYOUT = 3
 """The index's layout; a generation stored with another one has its answers ranked instead."""
 
 
@@ -71,18 +75,27 @@ class MadeFrom:
 class AnswerWriter:
     """Appends answers to a generation directory being written; `finish` writes the index."""
 
-    def __init__(self, directory: Path, made_from: MadeFrom, variants: int = 1) -> None:
+    def __init__(
+        self, directory: Path, made_from: MadeFrom, variants: int = 1, rows: int = 0
+    ) -> None:
         self.directory = directory
         self.made_from = made_from
         self.variants = variants
         self._bodies: BinaryIO = (directory / BODIES).open("wb")
         self._written = 0
         self._rows: list[tuple[int, bytes, list[int]]] = []
+        self.depths = np.zeros(rows, dtype=np.int32)
+        """Per row of the generation (`add` sets them; 0 for rows without answers)."""
 
-    def add(self, article_id: str, bodies: Sequence[bytes | None]) -> None:
-        """One article's answers, one per variant in order (None: that one is not stored)."""
+    def add(
+        self, article_id: str, bodies: Sequence[bytes | None], row: int = -1, depth: int = 0
+    ) -> None:
+        """One article's answers, one per variant in order (None: that one is not stored);
+        the article's generation row and how many entries of its list they depend on."""
         if len(bodies) != self.variants:
             raise ValueError(f"{len(bodies)} answers for {self.variants} variants")
+        if row >= 0:
+            self.depths[row] = depth
         spans: list[int] = []
         for body in bodies:
             start = self._written
@@ -106,6 +119,7 @@ class AnswerWriter:
                 index[i] = (digest, at, at + len(encoded), *spans)
                 at += len(encoded)
         np.save(self.directory / INDEX, index, allow_pickle=False)
+        np.save(self.directory / DEPTHS, self.depths, allow_pickle=False)
         meta = {
             **self.made_from.to_json(),
             "count": len(self._rows),
@@ -122,8 +136,17 @@ class AnswerWriter:
 class StoredAnswers:
     """The answers of one generation, memory-mapped."""
 
-    def __init__(self, made_from: MadeFrom, index: npt.NDArray[np.int64], bodies: Any, ids: Any):
+    def __init__(
+        self,
+        made_from: MadeFrom,
+        index: npt.NDArray[np.int64],
+        bodies: Any,
+        ids: Any,
+        depths: npt.NDArray[np.int32] | None = None,
+    ):
         self.made_from = made_from
+        self.depths = np.zeros(0, dtype=np.int32) if depths is None else depths
+        """Per row of the generation: `AnswerWriter.depths`."""
         self._hashes = np.ascontiguousarray(index[:, 0])
         self._index = index
         self._bodies = bodies
@@ -145,7 +168,8 @@ class StoredAnswers:
             meta.get("projectable") is True,
         )
         index = np.asarray(np.load(directory / INDEX, mmap_mode="r"))
-        return cls(made_from, index, _map(directory / BODIES), _map(directory / IDS))
+        depths = np.load(directory / DEPTHS, mmap_mode="r")
+        return cls(made_from, index, _map(directory / BODIES), _map(directory / IDS), depths)
 
     def __len__(self) -> int:
         return len(self._hashes)

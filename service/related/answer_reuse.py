@@ -14,10 +14,13 @@ anew otherwise:
 - the previous answers were made under the same settings (`fingerprint`), with the same
   variants, at the editorial revision the new ones are made at (a pin or a block anywhere
   renders every answer), and no item of theirs needed ranking for fewer fields (`projectable`);
-- its stored list is the same: the same keys with the same scores, in order;
-- neither it nor any article of its list was written since the previous answers' store
-  revision (their text, display fields and titles, which the near-duplicate check reads, are
-  those the previous answers show; pairs between unwritten rows are carried unchanged);
+- its stored list is the same as far as the answer read it (`list_depth`): the same keys with
+  the same scores, in order, up to the last item it shows when it shows a full list (ranking
+  chooses in list order and stops there), the whole list otherwise;
+- neither it nor any article of that part of its list was written since the previous answers'
+  store revision (their text, display fields and titles, which the near-duplicate check reads,
+  are those the previous answers show; pairs between unwritten rows are carried unchanged);
+- it shows only articles from its list (a pinned article's own changes are not tracked);
 - each body holds its old address exactly once, so the replacement can't touch anything else.
 """
 
@@ -33,11 +36,26 @@ import numpy.typing as npt
 
 from service.generations.answers import MadeFrom, StoredAnswers
 from service.generations.generation import Generation
+from service.related.recommender import RelatedResult
 from service.related.variants import DEFAULT_VARIANT, recommendation_id
 from service.store import ArticleStore
 
 CHUNK = 65_536
 """Rows compared at once: (rows x neighbours) arrays of the two generations, bounded."""
+
+
+def list_depth(result: RelatedResult, listed: npt.ArrayLike) -> int:
+    """How many entries of the article's stored list (`listed`: its keys, -1 pads) its
+    answer depends on: up to its last item when it shows k items, all of them when it shows
+    fewer (the whole list was read), 0 when it shows an article from elsewhere (a pin)."""
+    keys = np.asarray(listed)
+    where = {int(key): i for i, key in enumerate(keys.tolist()) if key >= 0}
+    found = [where.get(-1 if item.key is None else item.key) for item in result.items]
+    if any(i is None for i in found):
+        return 0
+    if len(found) < result.k:
+        return len(keys)
+    return max(i for i in found if i is not None) + 1
 
 
 def index_bytes(generation: Generation) -> bytes:
@@ -59,6 +77,8 @@ class Reuse:
     previous: Generation
     stored: StoredAnswers
     reusable: npt.NDArray[np.bool_]
+    depths: npt.NDArray[np.int32]
+    """Per new row, the depth its carried answers depend on (`list_depth`)."""
     old_index: bytes
     new_index: bytes
     old_made: tuple[Any, ...]
@@ -87,18 +107,22 @@ class Reuse:
         ):
             return None
         written = np.fromiter(store.changed_keys(before.versions[0]), dtype=np.int64)
-        reusable = _same_lists(previous, generation, written)
+        reusable, depths = _same_lists(previous, generation, stored.depths, written)
         if not reusable.any():
             return None
         return cls(
             previous,
             stored,
             reusable,
+            depths,
             index_bytes(previous),
             index_bytes(generation),
             (previous.name, before.versions),
             (generation.name, made.versions),
         )
+
+    def depth(self, row: int) -> int:
+        return int(self.depths[row])
 
     def bodies(
         self, row: int, article_id: str, options: Sequence[Mapping[str, Any]]
@@ -136,28 +160,38 @@ def _id(made_from: tuple[Any, ...], article_id: str, options: Mapping[str, Any])
 
 
 def _same_lists(
-    previous: Generation, generation: Generation, written: npt.NDArray[np.int64]
-) -> npt.NDArray[np.bool_]:
-    """Per row of `generation`: the article was in `previous` with the same list (keys and
-    scores), and neither it nor any article of its list is in `written`."""
+    previous: Generation,
+    generation: Generation,
+    old_depths: npt.NDArray[np.int32],
+    written: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int32]]:
+    """Per row of `generation`: whether the article was in `previous` with the same list (keys
+    and scores) as deep as its answer read it, neither it nor any article of that part being
+    in `written`; and that depth."""
     keys = np.asarray(generation.parts.keys)
     old_keys = np.asarray(previous.parts.keys)
     lists, scores = generation.parts.neighbour_keys, generation.parts.neighbour_scores
     old_lists, old_scores = previous.parts.neighbour_keys, previous.parts.neighbour_scores
     result = np.zeros(len(keys), dtype=bool)
-    if len(old_keys) == 0 or lists.shape[1] != old_lists.shape[1]:
-        return result
+    depths = np.zeros(len(keys), dtype=np.int32)
+    width = lists.shape[1]
+    if len(old_keys) == 0 or width != old_lists.shape[1] or len(old_depths) != len(old_keys):
+        return result, depths
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
         at = np.minimum(np.searchsorted(old_keys, chunk), len(old_keys) - 1)
-        present = old_keys[at] == chunk
+        depth = np.asarray(old_depths)[at]
+        read = np.arange(width) < depth[:, None]  # the entries each answer depends on
         listed = np.asarray(lists[start : start + CHUNK])
+        same_keys = (listed == np.asarray(old_lists)[at]) | ~read
+        same_scores = (
+            np.asarray(scores[start : start + CHUNK]) == np.asarray(old_scores)[at]
+        ) | ~read
         same = (
-            present
-            & (listed == np.asarray(old_lists)[at]).all(axis=1)
-            & (np.asarray(scores[start : start + CHUNK]) == np.asarray(old_scores)[at]).all(axis=1)
+            (old_keys[at] == chunk) & (depth > 0) & same_keys.all(axis=1) & same_scores.all(axis=1)
         )
         if len(written):
-            same &= ~np.isin(chunk, written) & ~np.isin(listed, written).any(axis=1)
+            same &= ~np.isin(chunk, written) & ~(np.isin(listed, written) & read).any(axis=1)
         result[start : start + CHUNK] = same
-    return result
+        depths[start : start + CHUNK] = np.where(same, depth, 0)
+    return result, depths

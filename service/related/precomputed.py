@@ -35,7 +35,7 @@ from service.config.settings import Settings
 from service.errors import RelatedError
 from service.generations.answers import AnswerWriter, MadeFrom
 from service.generations.generation import CurrentGeneration, Generation
-from service.related.answer_reuse import Reuse
+from service.related.answer_reuse import Reuse, list_depth
 from service.related.article_cache import Versions
 from service.related.projection import derive
 from service.related.recommender import ITEM_KEYS, Recommender, RelatedResult
@@ -101,7 +101,7 @@ def render_answers(
     # under these versions, since the versions only move forward.
     versions = recommender.article_cache.versions()
     made = MadeFrom(versions, fingerprint(settings))
-    writer = AnswerWriter(generation.path, made, len(STORED_VARIANTS))
+    writer = AnswerWriter(generation.path, made, len(STORED_VARIANTS), len(generation.parts.keys))
     options, *others = variant_options(recommender)
     defaults = options.to_json()
     named_options = [o.to_json() for o in (options, *others)]
@@ -119,8 +119,8 @@ def render_answers(
                 if article is None:
                     continue  # deleted since the build read it: the ranked path says so
                 carried = reuse.bodies(row, article.id, named_options) if reuse else None
-                if carried is not None:
-                    writer.add(article.id, carried)
+                if reuse is not None and carried is not None:
+                    writer.add(article.id, carried, row, reuse.depth(row))
                     reused += 1
                     continue
                 try:
@@ -135,7 +135,8 @@ def render_answers(
                     body = answer_body(shaped_answer(result, named, DEFAULT_VARIANT))
                     clean = _projectable(result)
                     variants = [_variant(body, o, made_from, article.id, clean) for o in others]
-                    writer.add(article.id, [body, *variants])
+                    depth = list_depth(result, generation.parts.neighbour_keys[row])
+                    writer.add(article.id, [body, *variants], row, depth)
                     projectable = projectable and clean
             progress("answers", min(start + PROGRESS_EVERY, total), total)
     except BaseException:
