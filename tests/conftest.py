@@ -198,6 +198,17 @@ def copy_data_dir(source: Path, target: Path, model: str = HASHING) -> Settings:
 
 
 @pytest.fixture
+def short_lists(settings_for: Callable[..., Settings], hashing: HashingEncoder) -> Settings:
+    """The sample built with lists of 5, short next to the collection as on a real site, so
+    that a change leaves most lists as they were (incremental builds, carried answers)."""
+    settings = settings_for(neighbours=5, max_k=5, default_k=5, refit_fraction=1.0, max_drift=1.0)
+    ingest_file(settings)
+    with ArticleStore(settings.db_path) as store:
+        build(settings, store, hashing)
+    return settings
+
+
+@pytest.fixture
 def sample_copy(sample_dir: Path, tmp_path: Path) -> Settings:
     """A private, writable copy of the built sample data directory (hashing encoder)."""
     return copy_data_dir(sample_dir, tmp_path / "data")

@@ -62,17 +62,6 @@ def assert_stored_answers_are_the_ranked_ones(
                 assert body == ranked.data, (article_id, query)
 
 
-@pytest.fixture
-def short_lists(settings_for: Any, hashing: HashingEncoder) -> Settings:
-    """The sample with lists of 5, so that a change leaves most lists as they were."""
-    settings: Settings = settings_for(
-        neighbours=5, max_k=5, default_k=5, refit_fraction=1.0, max_drift=1.0
-    )
-    ingest_file(settings)
-    run_build(settings, hashing)
-    return settings
-
-
 def test_answers_nothing_touched_are_carried_over_and_equal_the_ranked_ones(
     short_lists: Settings, hashing: HashingEncoder, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 from embeddings.encoder import Encoder
 from service.build.builder import build
 from service.build.incremental import list_drift
-from service.build.steps import BuildReport
+from service.build.report import BuildReport
 from service.config.settings import Settings
 from service.generations.generation import Generation, current_name
 from service.ingest.load import ingest

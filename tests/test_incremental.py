@@ -82,17 +82,6 @@ def random_changes(
     return 7, deleted_keys
 
 
-@pytest.fixture
-def short_lists(settings_for: Any, hashing: HashingEncoder) -> Settings:
-    """The sample with lists of 5: short next to the collection, as on a real site."""
-    settings: Settings = settings_for(
-        neighbours=5, max_k=5, default_k=5, refit_fraction=1.0, max_drift=1.0
-    )
-    ingest_file(settings)
-    run_build(settings, hashing)
-    return settings
-
-
 def test_incremental_builds_equal_a_full_ranking_after_random_changes(
     short_lists: Settings, hashing: HashingEncoder
 ) -> None:

@@ -14,9 +14,9 @@ from embeddings.encoder import Encoder
 from service.build.engines import Engine, LocalEngine
 from service.build.full import full_build
 from service.build.incremental import Carried, FullBuild, incremental_build, plan_build
+from service.build.report import BuildReport
 from service.build.state import BuildStatus, build_lock
 from service.build.steps import (
-    BuildReport,
     EmptyStore,
     Job,
     Progress,

@@ -14,11 +14,11 @@ from embeddings.index import VectorIndex
 from embeddings.lexical import LexicalModel
 from embeddings.neighbours import ListOptions
 from embeddings.signals import SPARSE_SIGNALS, effective_weights
+from service.build.report import BuildReport
 from service.build.state import now_iso
 from service.build.steps import (
     DUPLICATE_FLOOR,
     ArticlesRead,
-    BuildReport,
     Job,
     Ranked,
     cached_vectors,

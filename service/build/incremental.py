@@ -32,10 +32,10 @@ from embeddings.features import Corpus
 from embeddings.index import VectorIndex
 from embeddings.neighbours import ListOptions, NeighbourLists, update_lists
 from embeddings.signals import SPARSE_SIGNALS, STATS_WIDTH, Weights
+from service.build.report import BuildReport
 from service.build.steps import (
     DUPLICATE_FLOOR,
     ArticlesRead,
-    BuildReport,
     Job,
     Ranked,
     cached_vectors,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -27,6 +27,7 @@ from embeddings.neighbours import NeighbourLists
 from embeddings.signals import RANKING_VERSION, SCALAR_SIGNALS, SIGNALS, SPARSE_SIGNALS, Weights
 from service.article import Article, embedding_text, item_text, text_hash
 from service.build.engines import Engine
+from service.build.report import BuildReport
 from service.build.state import now_iso
 from service.config.settings import Settings
 from service.disk.failpoints import failpoint
@@ -59,35 +60,6 @@ a request's duplicate_threshold below it is checked with a sparse product instea
 class EmptyStore(RelatedError):
     status = 409
     code = "no_articles"
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    articles: int
-    encoded: int
-    reused: int
-    generation: str
-    seconds: float
-    index_kind: str
-    built_at: str
-    removed_generations: list[str]
-    mode: str = "full"
-    lists_recomputed: int = 0
-    answers: int = 0
-    """Articles whose answers the generation stores (`RELATED_STORE_ANSWERS`)."""
-    answers_carried: int = 0
-    """Of those, carried over from the previous generation (`service.related.answer_reuse`)."""
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def summary(self) -> str:
-        return (
-            f"built generation {self.generation} ({self.mode}): {self.articles} articles "
-            f"({self.encoded} encoded, {self.reused} reused), {self.index_kind} index, "
-            f"{self.lists_recomputed} lists ranked anew, {self.answers} answers stored "
-            f"({self.answers_carried} carried over), {self.seconds:.1f}s"
-        )
 
 
 @dataclass(frozen=True)

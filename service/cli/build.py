@@ -17,7 +17,7 @@ from service.cli.common import data_dir_option, progress_disabled, settings_for
 from service.config.settings import ENGINES, Settings
 
 if TYPE_CHECKING:
-    from service.build.steps import BuildReport
+    from service.build.report import BuildReport
 
 
 class PhaseBars:
