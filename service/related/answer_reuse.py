@@ -17,10 +17,14 @@ anew otherwise:
 - its stored list is the same as far as the answer read it (`list_depth`): the same keys with
   the same scores, in order, up to the last item it shows when it shows a full list (ranking
   chooses in list order and stops there), the whole list otherwise;
-- neither it nor any article of that part of its list was written since the previous answers'
-  store revision (their text, display fields and titles, which the near-duplicate check reads,
-  are those the previous answers show; pairs between unwritten rows are carried unchanged);
-- it shows only articles from its list (a pinned article's own changes are not tracked);
+- neither it nor any article of that part of its list was written or deleted since the
+  previous answers' store revision (their text, display fields and titles, which the
+  near-duplicate check reads, are those the previous answers show; pairs between unwritten rows
+  are carried unchanged; an article deleted while the build ran is still in the lists);
+- it depends on nothing but its list (`list_depth` is 0 otherwise): the default options
+  neither reorder the pool (recency, diversity: those read below the last item) nor fill a
+  short list (the newest articles of the store or section), and the article has no pins (a
+  pinned article is not in the list, so its own changes are not followed);
 - each body holds its old address exactly once, so the replacement can't touch anything else.
 """
 
@@ -44,10 +48,15 @@ CHUNK = 65_536
 """Rows compared at once: (rows x neighbours) arrays of the two generations, bounded."""
 
 
-def list_depth(result: RelatedResult, listed: npt.ArrayLike) -> int:
+def list_depth(result: RelatedResult, listed: npt.ArrayLike, pinned: bool) -> int:
     """How many entries of the article's stored list (`listed`: its keys, -1 pads) its
     answer depends on: up to its last item when it shows k items, all of them when it shows
-    fewer (the whole list was read), 0 when it shows an article from elsewhere (a pin)."""
+    fewer (the whole list was read); 0 when it depends on more than the list: the article has
+    pins (`pinned`), the options reorder the pool or fill a short list, or it shows an article
+    from elsewhere."""
+    options = result.options
+    if pinned or options.reorders or options.fill != "none":
+        return 0
     keys = np.asarray(listed)
     where = {int(key): i for i, key in enumerate(keys.tolist()) if key >= 0}
     found = [where.get(-1 if item.key is None else item.key) for item in result.items]
@@ -106,7 +115,8 @@ class Reuse:
             or stored.variants != variants
         ):
             return None
-        written = np.fromiter(store.changed_keys(before.versions[0]), dtype=np.int64)
+        moved = store.changed_keys(before.versions[0]) | store.deleted_keys(before.versions[0])
+        written = np.fromiter(moved, dtype=np.int64)
         reusable, depths = _same_lists(previous, generation, stored.depths, written)
         if not reusable.any():
             return None

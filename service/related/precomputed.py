@@ -135,7 +135,8 @@ def render_answers(
                     body = answer_body(shaped_answer(result, named, DEFAULT_VARIANT))
                     clean = _projectable(result)
                     variants = [_variant(body, o, made_from, article.id, clean) for o in others]
-                    depth = list_depth(result, generation.parts.neighbour_keys[row])
+                    pins = recommender.article_cache.editorial(article.id, versions).pins
+                    depth = list_depth(result, generation.parts.neighbour_keys[row], bool(pins))
                     writer.add(article.id, [body, *variants], row, depth)
                     projectable = projectable and clean
             progress("answers", min(start + PROGRESS_EVERY, total), total)

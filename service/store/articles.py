@@ -134,6 +134,13 @@ class Articles(Database):
         )
         return frozenset(int(row[0]) for row in rows)
 
+    def deleted_keys(self, revision: int) -> frozenset[int]:
+        """Keys of the articles deleted after store revision `revision`."""
+        rows = self._connection().execute(
+            "SELECT key FROM tombstones WHERE revision > ?", (revision,)
+        )
+        return frozenset(int(row[0]) for row in rows)
+
     def written_at(self) -> float | None:
         """When articles were last written (epoch seconds), None if never since this version."""
         row = (
