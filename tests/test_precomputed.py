@@ -19,9 +19,9 @@ from service.build.builder import build
 from service.config.settings import Settings
 from service.generations.answers import FILES, StoredAnswers, id_hash
 from service.generations.generation import current_name, read_manifest
+from service.related.precomputed import PrecomputedAnswers
 from service.store import ArticleStore
 from service.web.app import create_app
-from service.web.related_view import RelatedHTTP
 from tests.conftest import HTTP_TIMEOUT, Server, load_sample_articles
 
 HEATWAVE = "2026-03-02-heatwave-grid-record"
@@ -198,6 +198,12 @@ def test_a_stored_answer_is_sent_as_stored_without_ranking(
     # are cut from the default one.
     embed = get(server, HEATWAVE, "?fields=title,url,section,published&visitor=4f9c")
     assert embed.content == embed_marked
+    # As the embed's URLSearchParams spells it, known before parsing; and in another order.
+    spelled = "?fields=title%2Curl%2Csection%2Cpublished&visitor=4f9c2a"
+    assert get(server, HEATWAVE, spelled).content == embed_marked
+    assert get(server, HEATWAVE, "?visitor=x1&fields=title,url,section,published").content == (
+        embed_marked
+    )
     assert get(server, HEATWAVE, "?fields=title,url").json()["source"] == "INDEX"
     assert embed.json()["source"] == "INDEX" and set(embed.json()["related"][0]) == {
         "id",
@@ -213,6 +219,8 @@ def test_a_stored_answer_is_sent_as_stored_without_ranking(
 
 CUT_QUERIES = (
     "fields=title,url,section,published&visitor=4f9c2a7e",  # the embed's request
+    "fields=title%2Curl%2Csection%2Cpublished&visitor=4f9c2a7e",  # as its script spells it
+    "visitor=r%C3%A9ader&fields=title,url,section,published",  # a key that needs decoding
     "fields=title,url,section,published,image",  # with images: metadata is a field too
     "fields=title",
     "fields=url,score,pinned",  # what the ranking adds comes anyway, once, in its place
@@ -227,8 +235,7 @@ def answers_cut_and_ranked(
     """Every URL answered from the stored answers, then ranked: the same bytes and ETag."""
     cut = create_app(settings, encoder=hashing).test_client()
     served = {url: cut.get(url) for url in urls}
-    monkeypatch.setattr(RelatedHTTP, "stored_json", lambda *args: None)
-    monkeypatch.setattr(RelatedHTTP, "stored_for", lambda *args: None)
+    monkeypatch.setattr(PrecomputedAnswers, "body", lambda *args: None)  # every answer ranked
     ranked = create_app(settings, encoder=hashing).test_client()
     for url in urls:
         again = ranked.get(url)
@@ -318,3 +325,36 @@ def test_the_embed_asks_for_the_fields_whose_answers_are_stored() -> None:
 
     script = (Path(__file__).parents[1] / "service/web/embed/embed.js").read_text()
     assert f'var FIELDS = "{",".join(EMBED_FIELDS)}";' in script
+
+
+def test_the_stored_variants_queries_are_known_by_their_bytes_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    from service.config.options import parse_options
+    from service.related.precomputed import EMBED_FIELDS
+    from service.web.stored_queries import StoredQueries
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path / "data")
+    embed_query = {"fields": ",".join(EMBED_FIELDS)}
+    options = [parse_options({}, settings), parse_options(embed_query, settings)]
+    queries = StoredQueries.of([{}, embed_query], options)
+    embed = (1, options[1].to_json())
+    for query in (
+        b"fields=title,url,section,published",
+        b"fields=title%2Curl%2Csection%2Cpublished&visitor=4f9c2a7e",
+        b"visitor=abc&fields=title,url,section,published",
+    ):
+        assert queries.match(query) == embed, query
+    for query in (
+        b"",
+        b"visitor=abc",
+        b"fields=title,url",
+        b"fields=title,url,section,published&k=3",
+        b"fields=title,url,section,published&fields=title,url,section,published",
+        b"fields=title,url,section,published&visitor=",
+        b"fields=title,url,section,published&visitor=a%20b",  # decoding: the usual path
+        b"fields=title,url,section,published&visitor=a&visitor=b",
+        b"fields=title,url,section,published&visitor=" + b"x" * 1000,  # refused: reported
+    ):
+        assert queries.match(query) is None, query

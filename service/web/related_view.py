@@ -5,15 +5,14 @@ The order of work is what makes a page view cheap (see `service.web.caching`):
 1. the store's versions (one statement) and the generation served (one `stat`);
 2. this process's cached answer for the same URL, if made from those: sent as it is, or 304
    when the client's `If-None-Match` holds its ETag;
-3. else the options are parsed and the ETag computed: a matching `If-None-Match` is a 304
-   without ranking anything;
-4. else, for the default options and no experiment running, the answer the build stored with
-   the generation, if still valid (`service.related.precomputed`), or one cut from it for a
-   smaller k or fewer fields (`service.related.projection`);
+3. else the options are parsed and the ETag computed (a 304 for a matching `If-None-Match`);
+4. else, with no experiment running, the answer the build stored with the generation for
+   the defaults or the embed's request, if still valid (`service.related.precomputed`), or
+   one cut from it for a smaller k or fewer fields (`service.related.projection`);
 5. else the recommender ranks, and the encoded answer is cached for the next request.
 
-`CachedAnswers` does steps 2 and 4 in front of Flask, for the requests it can answer alone
-(the embed's among them: its `fields` are cut from the stored answer).
+`CachedAnswers` does steps 2 and 4 in front of Flask, for the requests it can answer alone;
+the embed's query it knows by its bytes, before parsing (`service.web.stored_queries`).
 
 Every answer names itself for impressions and clicks: `recommendation_id`, a short hash of
 what it was made from (generation, store and editorial versions, article, options) and of the
@@ -39,7 +38,12 @@ from service.generations.generation import Generation
 from service.quality.experiments import Experiment, Experiments
 from service.related.article_cache import Versions
 from service.related.display import DisplayCache, answer_bytes
-from service.related.precomputed import PrecomputedAnswers, answer_body, variant_options
+from service.related.precomputed import (
+    STORED_VARIANTS,
+    PrecomputedAnswers,
+    answer_body,
+    variant_options,
+)
 from service.related.projection import derivable, derive
 from service.related.recommender import RelatedResult
 from service.related.variants import (
@@ -65,6 +69,7 @@ from service.web.related_options import (
     query_options,
     raw_options,
 )
+from service.web.stored_queries import StoredQueries
 
 EXTENSION = "related.http"
 RELATED_RULE = "/articles/<path:article_id>/related"
@@ -94,11 +99,14 @@ class RelatedHTTP:
     variants: Mapping[RelatedOptions, int]
     """The options of each request the build stores answers to, and its variant's index
     (`service.related.precomputed.STORED_VARIANTS`)."""
+    queries: StoredQueries
+    """Their query strings, recognised before parsing (`service.web.stored_queries`)."""
     parsed: ParsedOptionsCache = field(default_factory=ParsedOptionsCache)
 
     @classmethod
     def for_services(cls, services: Services) -> RelatedHTTP:
         settings = services.settings
+        variants = variant_options(services.recommender)
         return cls(
             AnswerCache(settings.response_cache, settings.response_cache_bytes),
             etag_for(repr(settings)),
@@ -107,7 +115,8 @@ class RelatedHTTP:
             PrecomputedAnswers(settings),
             services.recommender.options({}),
             DisplayCache(settings.article_cache, settings.article_cache_bytes),
-            {o: i for i, o in enumerate(variant_options(services.recommender)) if i},
+            {o: i for i, o in enumerate(variants) if i},
+            StoredQueries.of(STORED_VARIANTS, variants),
         )
 
     def stored_answer(
@@ -352,22 +361,27 @@ class CachedAnswers:
         answer = self.state.answers.get(key, (generation.name, versions))
         if answer is not None:
             return answer
+        state = self.state
         try:
             generation.check_compatible(recommender.encoder.identity)
-            if query:
+            # The embed's request: its stored answer, known by the query's bytes.
+            now = (generation, versions)
+            answer = state.queries.answer(
+                state.precomputed, state.fingerprint, article_id, query, now
+            )
+            if query and answer is None:
                 # As Flask reads the query (`request.args`); a bad one is the app's to report.
                 pairs = parse_qsl(query.decode(), keep_blank_values=True, errors=QUERY_ERRORS)
-                raw = raw_options(pairs)
                 read = (generation, versions, None)
-                parse = recommender.options
-                prepared = prepared_for(self.state, parse, article_id, raw, read, query)
+                prepared = prepared_for(
+                    state, recommender.options, article_id, raw_options(pairs), read, query
+                )
+                answer = state.stored_for(prepared)
         except Exception:  # the app answers the error in its own shape
             return None
-        if query:
-            answer = self.state.stored_for(prepared)
-        else:  # the defaults: nothing to parse, the ETag is the stored answer's
-            stored = self.state.precomputed.body(generation, versions, article_id)
-            answer = self.state.stored_answer(article_id, generation.name, stored, versions)
+        if not query:  # the defaults: nothing to parse, the ETag is the stored answer's
+            stored = state.precomputed.body(generation, versions, article_id)
+            answer = state.stored_answer(article_id, generation.name, stored, versions)
         if answer is not None:
             self.state.answers.put(key, answer)
         return answer
