@@ -69,21 +69,14 @@ def list_depth(result: RelatedResult, listed: npt.ArrayLike, pinned: bool) -> in
 
 def index_bytes(generation: Generation) -> bytes:
     """The `index` member of `generation`'s answers, as `answer_body` encodes it."""
-    return b'"index":{"generation":%s,"built_at":%s}' % (
-        _json_string(generation.name),
-        _json_string(generation.manifest.built_at),
-    )
-
-
-def _json_string(value: str) -> bytes:
-    return json.dumps(value, ensure_ascii=True).encode()
+    member = {"generation": generation.name, "built_at": generation.manifest.built_at}
+    return b'"index":' + json.dumps(member, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 @dataclass(frozen=True)
 class Reuse:
     """The previous build's answers that hold for the new generation, by its rows."""
 
-    previous: Generation
     stored: StoredAnswers
     reusable: npt.NDArray[np.bool_]
     depths: npt.NDArray[np.int32]
@@ -121,7 +114,6 @@ class Reuse:
         if not reusable.any():
             return None
         return cls(
-            previous,
             stored,
             reusable,
             depths,

@@ -108,6 +108,7 @@ def render_answers(
     reuse = Reuse.plan(previous, generation, store, made, len(STORED_VARIANTS))
     keys = generation.parts.keys
     total = len(keys)
+    made_from = (generation.name, versions)
     projectable = True
     reused = 0
     try:
@@ -118,11 +119,12 @@ def render_answers(
                 article = found.get(key)
                 if article is None:
                     continue  # deleted since the build read it: the ranked path says so
-                carried = reuse.bodies(row, article.id, named_options) if reuse else None
-                if reuse is not None and carried is not None:
-                    writer.add(article.id, carried, row, reuse.depth(row))
-                    reused += 1
-                    continue
+                if reuse is not None:
+                    carried = reuse.bodies(row, article.id, named_options)
+                    if carried is not None:
+                        writer.add(article.id, carried, row, reuse.depth(row))
+                        reused += 1
+                        continue
                 try:
                     result = recommender.related(
                         article.id, options=options, generation=generation, versions=versions
@@ -130,7 +132,6 @@ def render_answers(
                 except RelatedError:
                     continue  # deleted since the build read it: the ranked path says so
                 if result.source in STORED_SOURCES:
-                    made_from = (generation.name, versions)
                     named = recommendation_id(made_from, article.id, defaults, DEFAULT_VARIANT)
                     body = answer_body(shaped_answer(result, named, DEFAULT_VARIANT))
                     clean = _projectable(result)
